@@ -1,0 +1,36 @@
+"""degrade: image degradations ``D(x, t)`` for generalized ("cold") diffusion.
+
+Every operator follows the protocol of :class:`Degradation` (section 3.1 of cold-diffusion.md):
+``x`` is a ``(B, C, H, W)`` float tensor in [-1, 1], ``t`` an int or an integer tensor of shape
+``(B,)`` with ``0 <= t <= T``, and ``D(x, 0) == x``. Property checks that any operator, yours
+included, can run are in :mod:`degrade.testing`.
+"""
+
+from .base import BoundDegradation, Degradation, DegradationFn, ResampledDegradation
+from .blur import GaussianBlurSchedule, gaussian_kernel1d
+from .desaturation import DesaturationSchedule
+from .interpolation import InterpolationSchedule
+from .mask import GaussianFadeSchedule, GaussianMaskSchedule
+from .mixing import MixingSchedule
+from .noise import NoiseSchedule
+from .snow import SnowSchedule
+from .super_resolution import SuperResolutionSchedule
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BoundDegradation",
+    "Degradation",
+    "DegradationFn",
+    "DesaturationSchedule",
+    "GaussianBlurSchedule",
+    "GaussianFadeSchedule",
+    "GaussianMaskSchedule",
+    "InterpolationSchedule",
+    "MixingSchedule",
+    "NoiseSchedule",
+    "ResampledDegradation",
+    "SnowSchedule",
+    "SuperResolutionSchedule",
+    "gaussian_kernel1d",
+]

@@ -1,0 +1,224 @@
+"""The degradation protocol ``x_t = D(x0, t)`` of section 3.1 of cold-diffusion.md.
+
+Every operator of this package derives from :class:`Degradation`, which holds what they share
+once: the checks on ``x``, ``t`` and the random parameters, the exact identity ``D(x, 0) = x``,
+and the ways to turn an operator with random parameters into a plain ``D(x, t)`` callable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import ClassVar
+
+import torch
+from torch import Tensor, nn
+
+from ._validation import Step, as_steps, check_image, check_num_steps
+
+Shape = tuple[int, int, int, int]
+
+
+class Degradation(nn.Module):
+    """A degradation ``D(x, t)`` with ``T = num_steps`` steps (section 3.1 of cold-diffusion.md).
+
+    ``x`` is a ``(B, C, H, W)`` floating-point tensor in [-1, 1] and ``t`` a Python int or an
+    integer tensor of shape ``(B,)`` with ``0 <= t <= T``. ``D(x, 0)`` returns ``x`` exactly, and
+    the output has the shape, dtype and device of ``x``.
+
+    Operators whose definition in the paper is random (mask centres, snow, noise, ...) take their
+    randomness as explicit keyword parameters, named in :attr:`param_names`: draw them with
+    :meth:`sample_params` and pass them to every call, ``D(x, t, **params)``, so that
+    ``D(x0_hat, s)`` and ``D(x0_hat, s - 1)`` in a sampler use the same draw. :meth:`bind` fixes
+    them once and returns a plain ``D(x, t)`` callable; :meth:`resampled` returns one that draws
+    fresh parameters at every call, as training does.
+
+    Subclasses implement :meth:`degrade` and, if random, :meth:`param_shapes` and
+    :meth:`_sample`.
+    """
+
+    is_linear: ClassVar[bool] = False
+    """True when ``D(x, t)`` is linear in ``x`` for fixed ``t`` and parameters."""
+
+    channels: ClassVar[int | None] = None
+    """The number of channels the operator needs, or None for any."""
+
+    param_names: tuple[str, ...] = ()
+    """Names of the random parameters that :meth:`forward` takes as keywords."""
+
+    def __init__(self, num_steps: int) -> None:
+        super().__init__()
+        self.num_steps = check_num_steps(num_steps)
+
+    @property
+    def T(self) -> int:
+        """The number of steps ``T``; the same as :attr:`num_steps`."""
+        return self.num_steps
+
+    def forward(self, x: Tensor, t: Step, **params: Tensor) -> Tensor:
+        """Return ``x_t = D(x, t)``; ``params`` are the operator's random parameters, if any."""
+        check_image(x, channels=self.channels)
+        self.check_image_size(x.shape[-2], x.shape[-1])
+        steps = as_steps(t, batch_size=x.shape[0], num_steps=self.num_steps, device=x.device)
+        params = self._check_params(params, x)
+        if not bool(steps.any()):
+            return x
+        out = self.degrade(x, steps, **params)
+        at_zero = steps == 0
+        if bool(at_zero.any()):
+            out = torch.where(at_zero.view(-1, 1, 1, 1), x, out)
+        return out
+
+    def degrade(self, x: Tensor, t: Tensor, **params: Tensor) -> Tensor:
+        """Compute ``D(x, t)`` for checked input; ``t`` is an int64 tensor of shape ``(B,)``.
+
+        Entries of ``t`` equal to 0 may occur; their output is replaced by ``x``.
+        """
+        raise NotImplementedError
+
+    def check_image_size(self, height: int, width: int) -> None:
+        """Raise ``ValueError`` if the operator cannot handle images of this size."""
+
+    def param_shapes(self, shape: Shape) -> dict[str, tuple[int, ...]]:
+        """The shape of each random parameter for images of shape ``(B, C, H, W)``."""
+        return {}
+
+    def sample_params(
+        self,
+        like: Tensor | Sequence[int],
+        *,
+        generator: torch.Generator | None = None,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> dict[str, Tensor]:
+        """Draw the random parameters for a batch of images.
+
+        Args:
+            like: the images, or their shape ``(B, C, H, W)``.
+            generator: the random generator to draw from (for reproducible draws).
+            device: where to put the parameters; by default that of ``like`` (or the CPU).
+            dtype: floating-point dtype of the parameters; by default that of ``like``
+                (or float32).
+
+        Returns:
+            A dict to pass as ``D(x, t, **params)`` or ``D.bind(**params)``; empty for
+            deterministic operators.
+        """
+        if isinstance(like, Tensor):
+            check_image(like, channels=self.channels, name="like")
+            shape = tuple(like.shape)
+            device = like.device if device is None else device
+            dtype = like.dtype if dtype is None else dtype
+        else:
+            shape = tuple(int(n) for n in like)
+            if len(shape) != 4:
+                raise ValueError(f"the shape must be (B, C, H, W), got {shape}")
+            if self.channels is not None and shape[1] != self.channels:
+                raise ValueError(
+                    f"this operator needs {self.channels}-channel images, got shape {shape}"
+                )
+        self.check_image_size(shape[2], shape[3])
+        if not self.param_names:
+            return {}
+        dtype = dtype if dtype is not None else torch.float32
+        device = torch.device(device) if device is not None else torch.device("cpu")
+        params = self._sample(shape, generator, dtype)
+        return {name: value.to(device) for name, value in params.items()}
+
+    def _sample(
+        self, shape: Shape, generator: torch.Generator | None, dtype: torch.dtype
+    ) -> dict[str, Tensor]:
+        """Draw the parameters on the generator's device; :meth:`sample_params` moves them."""
+        return {}
+
+    def bind(self, **params: Tensor) -> BoundDegradation:
+        """Fix the random parameters: ``D.bind(**D.sample_params(x, generator=g))(x, t)``."""
+        unknown = set(params) - set(self.param_names)
+        missing = set(self.param_names) - set(params)
+        if unknown or missing:
+            raise TypeError(self._params_message(unknown, missing))
+        return BoundDegradation(self, params)
+
+    def resampled(self, generator: torch.Generator | None = None) -> ResampledDegradation:
+        """A ``D(x, t)`` callable that draws fresh parameters at every call (for training)."""
+        return ResampledDegradation(self, generator)
+
+    def _check_params(self, params: Mapping[str, Tensor], x: Tensor) -> dict[str, Tensor]:
+        unknown = set(params) - set(self.param_names)
+        missing = set(self.param_names) - set(params)
+        if unknown or missing:
+            raise TypeError(self._params_message(unknown, missing))
+        expected = self.param_shapes(tuple(x.shape))
+        checked = {}
+        for name, value in params.items():
+            if not isinstance(value, Tensor):
+                raise TypeError(f"parameter {name!r} must be a tensor, got {type(value).__name__}")
+            if tuple(value.shape) != expected[name]:
+                raise ValueError(
+                    f"parameter {name!r} must have shape {expected[name]} for images of shape "
+                    f"{tuple(x.shape)}, got {tuple(value.shape)}: draw it with "
+                    "D.sample_params(x) for the same batch"
+                )
+            value = value.to(x.device)
+            if value.is_floating_point():
+                value = value.to(x.dtype)
+            checked[name] = value
+        return checked
+
+    def _params_message(self, unknown: set[str], missing: set[str]) -> str:
+        name = type(self).__name__
+        if not self.param_names:
+            return f"{name} is deterministic and takes no parameters, got {sorted(unknown)}"
+        takes = ", ".join(self.param_names)
+        if unknown:
+            return f"{name} got unexpected parameter(s) {sorted(unknown)}; it takes: {takes}"
+        return (
+            f"{name} needs its random parameters ({takes}): draw them with "
+            "params = D.sample_params(x, generator=g) and call D(x, t, **params), "
+            "or fix them once with D.bind(**params)"
+        )
+
+    def extra_repr(self) -> str:
+        return f"T={self.num_steps}"
+
+
+class BoundDegradation:
+    """A degradation with its random parameters fixed: a plain ``D(x, t)`` callable.
+
+    Made by :meth:`Degradation.bind`; the samplers take it like any other ``D``.
+    """
+
+    def __init__(self, D: Degradation, params: Mapping[str, Tensor]) -> None:
+        self.D = D
+        self.params = dict(params)
+        self.num_steps = D.num_steps
+        self.is_linear = D.is_linear
+
+    def __call__(self, x: Tensor, t: Step) -> Tensor:
+        return self.D(x, t, **self.params)
+
+    def __repr__(self) -> str:
+        return f"{self.D!r}.bind({', '.join(self.params)})"
+
+
+class ResampledDegradation:
+    """A ``D(x, t)`` callable that draws new random parameters at every call.
+
+    This is how training sees a random degradation (A.5: "the seed matrix is resampled for each
+    individual training batch"). Made by :meth:`Degradation.resampled`.
+    """
+
+    def __init__(self, D: Degradation, generator: torch.Generator | None) -> None:
+        self.D = D
+        self.generator = generator
+        self.num_steps = D.num_steps
+
+    def __call__(self, x: Tensor, t: Step) -> Tensor:
+        return self.D(x, t, **self.D.sample_params(x, generator=self.generator))
+
+    def __repr__(self) -> str:
+        return f"{self.D!r}.resampled()"
+
+
+DegradationFn = Callable[[Tensor, Step], Tensor]
+"""Any ``D(x, t)`` callable: a :class:`Degradation` without random parameters, a bound one, or a
+function a user writes."""

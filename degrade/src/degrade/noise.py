@@ -1,0 +1,33 @@
+"""Gaussian noise ("hot" diffusion): section 5.1 of cold-diffusion.md."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from .base import Shape
+from .interpolation import InterpolationSchedule
+
+
+class NoiseSchedule(InterpolationSchedule):
+    r"""Noise diffusion ``D(x, t) = sqrt(abar_t) x + sqrt(1 - abar_t) z``, ``z ~ N(0, I)``.
+
+    Section 5.1 of cold-diffusion.md. The noise ``z`` is the random parameter of shape
+    ``(B, C, H, W)``: fix it for a whole sampling run ("fixed noise") or let a sampler
+    re-estimate it (A.6). Build it with :meth:`linear`, :meth:`cosine` or :meth:`from_betas`.
+
+    Example:
+        >>> import torch
+        >>> from degrade import NoiseSchedule
+        >>> D = NoiseSchedule.linear(num_steps=1000)
+        >>> x0 = torch.zeros(2, 3, 8, 8)
+        >>> params = D.sample_params(x0, generator=torch.Generator().manual_seed(0))
+        >>> round(float(D(x0, 1000, **params).std()), 1)
+        1.0
+    """
+
+    def _sample(
+        self, shape: Shape, generator: torch.Generator | None, dtype: torch.dtype
+    ) -> dict[str, Tensor]:
+        device = generator.device if generator is not None else None
+        return {"z": torch.randn(shape, generator=generator, device=device, dtype=dtype)}

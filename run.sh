@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Set up the development environment (.venv) if needed, then run a job:
+#   bash run.sh demo   write docs/img/forward-processes.png, the forward process of every operator
+#   bash run.sh test   run the whole test suite (what CI runs)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+job="${1:-}"
+case "$job" in
+  demo|test) shift ;;
+  *) echo "usage: bash run.sh demo|test [extra arguments]" >&2; exit 2 ;;
+esac
+
+venv=.venv
+stamp="$venv/.installed"
+if [[ ! -x "$venv/bin/python" ]]; then
+  echo "setting up $venv (first run only)..." >&2
+  python3 -m venv "$venv"
+fi
+# Reinstall when a pyproject.toml changed since the last set-up.
+if [[ ! -f "$stamp" ]] || [[ -n "$(find . -name pyproject.toml -newer "$stamp" -not -path "./$venv/*" -print -quit)" ]]; then
+  # The CPU build of torch first: an open `torch` requirement can pull a multi-GB CUDA build.
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check torch==2.13.0 \
+    || "$venv/bin/python" -m pip install --quiet --disable-pip-version-check torch \
+         --index-url https://download.pytorch.org/whl/cpu
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+  touch "$stamp"
+fi
+
+case "$job" in
+  demo) exec "$venv/bin/python" scripts/forward_processes.py "$@" ;;
+  test) exec "$venv/bin/python" -m pytest "$@" ;;
+esac

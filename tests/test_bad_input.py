@@ -1,0 +1,132 @@
+"""Bad input fails early with a clear ValueError or TypeError, never deep inside torch."""
+
+import math
+
+import pytest
+import torch
+from operators import OPERATORS, SHAPE
+
+import degrade
+
+
+def _call(D, x, t, **overrides):
+    params = D.sample_params(SHAPE, generator=torch.Generator().manual_seed(0))
+    params.update(overrides)
+    return D(x, t, **params)
+
+
+@pytest.mark.parametrize("make", OPERATORS)
+@pytest.mark.parametrize(
+    ("x", "t", "error", "message"),
+    [
+        ([[0.0]], 1, TypeError, "must be a torch.Tensor"),
+        (torch.zeros(3, 16, 16), 1, ValueError, "4 dimensions"),
+        (torch.zeros(SHAPE, dtype=torch.uint8), 1, TypeError, "floating-point"),
+        (torch.zeros(SHAPE), -1, ValueError, "0 <= t <= T"),
+        (torch.zeros(SHAPE), 10**6, ValueError, "0 <= t <= T"),
+        (torch.zeros(SHAPE), 1.5, TypeError, "integer step"),
+        (torch.zeros(SHAPE), True, TypeError, "bool"),
+        (torch.zeros(SHAPE), torch.tensor([1.0, 2.0, 3.0]), TypeError, "integer tensor"),
+        (torch.zeros(SHAPE), torch.tensor([1, 2]), ValueError, r"shape \(B,\)"),
+        (torch.zeros(SHAPE), torch.ones(3, 1, dtype=torch.int64), ValueError, r"shape \(B,\)"),
+        (torch.zeros(SHAPE), torch.tensor([1, -2, 3]), ValueError, "0 <= t <= T"),
+        (torch.zeros(SHAPE), "3", TypeError, "int or an integer tensor"),
+    ],
+    ids=["list", "3d", "uint8", "negative", "too-large", "float", "bool", "float-tensor",
+         "wrong-length", "2d-t", "negative-in-tensor", "string"],
+)
+def test_bad_x_or_t(make, x, t, error, message):
+    with pytest.raises(error, match=message):
+        _call(make(), x, t)
+
+
+@pytest.mark.parametrize("make", OPERATORS)
+def test_random_parameters_are_checked(make):
+    D = make()
+    x = torch.zeros(SHAPE)
+    if not D.param_names:
+        with pytest.raises(TypeError, match="deterministic"):
+            D(x, 1, z=x)
+        return
+    with pytest.raises(TypeError, match="sample_params"):
+        D(x, 1)
+    with pytest.raises(TypeError, match="unexpected"):
+        _call(D, x, 1, colour=x)
+    name = D.param_names[0]
+    too_few = D.sample_params((2, *SHAPE[1:]))[name]
+    with pytest.raises(ValueError, match=f"parameter '{name}' must have shape"):
+        _call(D, x, 1, **{name: too_few})
+    with pytest.raises(TypeError, match="needs its random parameters"):
+        D.bind()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: degrade.DesaturationSchedule(10),
+     lambda: degrade.SnowSchedule(10, brightness=(0.95, 0.4))],
+    ids=["desaturation", "snow-brightness"],
+)
+def test_colour_operators_refuse_grey_images(make):
+    D = make()
+    with pytest.raises(ValueError, match="3-channel"):
+        D(torch.zeros(2, 1, 16, 16), 1)
+    with pytest.raises(ValueError, match="3-channel"):
+        D.sample_params((2, 1, 16, 16))
+
+
+def test_image_sizes_a_schedule_cannot_handle():
+    with pytest.raises(ValueError, match="divisible by 2\\*\\*3 = 8"):
+        degrade.SuperResolutionSchedule(3)(torch.zeros(1, 1, 28, 32), 1)
+    with pytest.raises(ValueError, match="outside"):
+        degrade.GaussianMaskSchedule.linear(5, center=(20, 3))(torch.zeros(1, 1, 16, 16), 1)
+    D = degrade.GaussianMaskSchedule.linear(5)
+    with pytest.raises(ValueError, match="inside"):
+        D(torch.zeros(1, 1, 16, 16), 1, center=torch.tensor([[16, 0]]))
+    with pytest.raises(TypeError, match="integer tensor"):
+        D(torch.zeros(1, 1, 16, 16), 1, center=torch.tensor([[1.5, 0.0]]))
+    with pytest.raises(ValueError, match="power of two"):
+        degrade.SuperResolutionSchedule.from_sizes(32, 3)
+    pool = degrade.MixingSchedule.linear(10, pool=torch.zeros(2, 3, 8, 8))
+    with pytest.raises(ValueError, match="pool holds images of shape"):
+        pool.sample_params((1, 3, 16, 16))
+    with pytest.raises(ValueError, match="no pool"):
+        degrade.MixingSchedule.linear(10).sample_params((1, 3, 16, 16))
+
+
+nan = math.nan
+
+
+@pytest.mark.parametrize(
+    ("build", "error", "message"),
+    [
+        (lambda: degrade.GaussianBlurSchedule(5, [1.0, nan]), ValueError, "finite"),
+        (lambda: degrade.GaussianBlurSchedule(5, [1.0, -1.0]), ValueError, "positive"),
+        (lambda: degrade.GaussianBlurSchedule(5, []), ValueError, "non-empty"),
+        (lambda: degrade.GaussianBlurSchedule(4, [1.0]), ValueError, "odd"),
+        (lambda: degrade.GaussianBlurSchedule(5, [1.0], padding="wrap"), ValueError, "padding"),
+        (lambda: degrade.GaussianBlurSchedule.exponential(5, 10, rate=nan), ValueError, "finite"),
+        (lambda: degrade.GaussianBlurSchedule.linear(5, 10, 0.01, nan), ValueError, "finite"),
+        (lambda: degrade.GaussianBlurSchedule.constant(5, 0, 1.0), ValueError, "at least 1"),
+        (lambda: degrade.GaussianBlurSchedule.constant(5, 2.5, 1.0), TypeError, "must be an int"),
+        (lambda: degrade.GaussianMaskSchedule.linear(10, beta_start=nan), ValueError, "finite"),
+        (lambda: degrade.GaussianMaskSchedule([1.0, nan]), ValueError, "finite"),
+        (lambda: degrade.GaussianMaskSchedule.linear(10, 1.0, -1.0), ValueError, "positive"),
+        (lambda: degrade.GaussianMaskSchedule.linear(10, center="left"), ValueError, "center"),
+        (lambda: degrade.SnowSchedule(10, threshold=(nan, 0.7)), ValueError, "finite"),
+        (lambda: degrade.SnowSchedule(10, motion_sigma=(0.0, 1.0)), ValueError, "positive"),
+        (lambda: degrade.SnowSchedule(10, zoom=0.5), ValueError, "at least 1"),
+        (lambda: degrade.SnowSchedule(10, seed_std=nan), ValueError, "finite"),
+        (lambda: degrade.SnowSchedule(10, threshold=1.0), TypeError, "pair"),
+        (lambda: degrade.DesaturationSchedule(0), ValueError, "at least 1"),
+        (lambda: degrade.NoiseSchedule([0.9, nan]), ValueError, "finite"),
+        (lambda: degrade.NoiseSchedule([0.5, 0.9]), ValueError, "non-increasing"),
+        (lambda: degrade.NoiseSchedule([1.5]), ValueError, r"\(0, 1\]"),
+        (lambda: degrade.NoiseSchedule.linear(10, beta_start=nan), ValueError, "finite"),
+        (lambda: degrade.NoiseSchedule.from_betas([0.5, 1.0]), ValueError, r"\(0, 1\)"),
+        (lambda: degrade.MixingSchedule.cosine(10, pool=torch.zeros(3, 8, 8)), ValueError,
+         "4 dimensions"),
+    ],
+)
+def test_bad_schedule_parameters(build, error, message):
+    with pytest.raises(error, match=message):
+        build()

@@ -1,0 +1,18 @@
+"""The Python examples in the README and the docs run as written."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ["README.md", "docs/degrade.md"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_examples_run(page):
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / page).read_text(), flags=re.DOTALL)
+    assert blocks, f"{page} has no Python example"
+    namespace = {}
+    for block in blocks:
+        exec(compile(block, f"{page} example", "exec"), namespace)

@@ -1,0 +1,81 @@
+"""GaussianMaskSchedule and GaussianFadeSchedule (section 4.2, A.2 and 5.3)."""
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from degrade import GaussianFadeSchedule, GaussianMaskSchedule
+
+
+def explicit_mask(betas, t, center, height, width):
+    """prod_{i<=t} (1 - exp(-d^2 / (2 beta_i))), built step by step."""
+    rows = torch.arange(height, dtype=torch.float64)[:, None] - center[0]
+    columns = torch.arange(width, dtype=torch.float64)[None, :] - center[1]
+    distance2 = rows**2 + columns**2
+    mask = torch.ones(height, width, dtype=torch.float64)
+    for beta in betas[:t]:
+        mask = mask * (1 - torch.exp(-distance2 / (2 * beta)))
+    return mask
+
+
+@given(
+    t=st.integers(0, 50),
+    seed=st.integers(0, 2**31),
+    height=st.integers(4, 20),
+    width=st.integers(4, 20),
+)
+def test_random_centres_match_the_explicit_product(t, seed, height, width):
+    D = GaussianMaskSchedule.linear(50, beta_start=1.0, beta_step=0.1)
+    x0 = torch.rand(3, 2, height, width, dtype=torch.float64) * 2 - 1
+    params = D.sample_params(x0, generator=torch.Generator().manual_seed(seed))
+    out = D(x0, t, **params)
+    for i, center in enumerate(params["center"].tolist()):
+        expected = x0[i] * explicit_mask(D.betas, t, center, height, width)
+        assert torch.allclose(out[i], expected, atol=1e-12)
+
+
+def test_betas_follow_a2():
+    D = GaussianMaskSchedule.linear(50, beta_start=1.0, beta_step=0.1)
+    assert D.betas[0].item() == 1.0
+    assert D.betas[-1].item() == pytest.approx(1.0 + 49 * 0.1)
+
+
+def test_centre_pixel_is_grey_and_far_pixels_survive():
+    D = GaussianMaskSchedule.linear(50, center="middle")
+    x0 = torch.ones(1, 1, 64, 64)
+    x_T = D(x0, 50)
+    assert x_T[0, 0, 32, 32].item() == 0.0
+    assert x_T[0, 0, 0, 0].item() == pytest.approx(1.0, abs=1e-6)
+    assert bool((x_T >= 0).all() and (x_T <= 1).all())
+
+
+def test_mask_grows_with_t():
+    D = GaussianMaskSchedule.linear(50, center=(5, 7))
+    x0 = torch.ones(1, 1, 16, 16)
+    previous = x0
+    for t in range(1, 51):
+        current = D(x0, t)
+        assert bool((current <= previous + 1e-7).all())
+        previous = current
+
+
+def test_sampled_centres_cover_the_image_and_stay_inside():
+    D = GaussianMaskSchedule.linear(10)
+    params = D.sample_params((4000, 1, 7, 5), generator=torch.Generator().manual_seed(0))
+    center = params["center"]
+    assert center.dtype == torch.int64
+    assert set(center[:, 0].tolist()) == set(range(7))
+    assert set(center[:, 1].tolist()) == set(range(5))
+
+
+def test_fade_reaches_the_colour_where_the_mask_is_zero():
+    D = GaussianFadeSchedule.linear(50, beta_start=1.0, beta_step=0.1, center="middle")
+    x0 = torch.rand(2, 3, 16, 16, dtype=torch.float64) * 2 - 1
+    params = D.sample_params(x0, generator=torch.Generator().manual_seed(0))
+    x_T = D(x0, 50, **params)
+    assert torch.equal(x_T[:, :, 8, 8], params["color"])
+    mask = explicit_mask(D.betas, 50, (8, 8), 16, 16)
+    expected = mask * x0 + (1 - mask) * params["color"][:, :, None, None]
+    assert torch.allclose(x_T, expected, atol=1e-12)
+    assert bool((params["color"].abs() <= 1).all())

@@ -1,0 +1,61 @@
+"""Every built-in operator passes every check of ``degrade.testing``."""
+
+import pytest
+import torch
+from operators import OPERATORS, SHAPE
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from degrade import testing
+
+
+@pytest.mark.parametrize("make", OPERATORS)
+@pytest.mark.parametrize(
+    "check",
+    [
+        testing.check_identity,
+        testing.check_output_like_input,
+        testing.check_per_image_steps,
+        testing.check_deterministic,
+        testing.check_differentiable,
+    ],
+    ids=lambda check: check.__name__.removeprefix("check_"),
+)
+def test_protocol(make, check):
+    check(make(), SHAPE, max_examples=8)
+
+
+@pytest.mark.parametrize("make", OPERATORS)
+def test_linear_where_declared(make):
+    D = make()
+    if D.is_linear:
+        testing.check_linearity(D, SHAPE, max_examples=8)
+    else:
+        with pytest.raises(AssertionError, match="not linear"):
+            testing.check_linearity(D, SHAPE, max_examples=20)
+
+
+class _CountOps(TorchDispatchMode):
+    """Counts the ATen operations run inside the block."""
+
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.count += 1
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize("make", OPERATORS)
+def test_cost_does_not_grow_with_t(make):
+    """The closed forms run the same operations for t = 1 and t = T (after the first call)."""
+    D = make()
+    x = torch.rand(SHAPE) * 2 - 1
+    params = D.sample_params(x, generator=torch.Generator().manual_seed(0))
+    D(x, D.num_steps, **params)  # fill the per-size caches
+    counts = {}
+    for t in (1, D.num_steps):
+        with _CountOps() as ops:
+            D(x, t, **params)
+        counts[t] = ops.count
+    assert counts[1] == counts[D.num_steps], counts
