@@ -19,11 +19,13 @@ if [[ ! -x "$venv/bin/python" ]]; then
 fi
 # Reinstall when a pyproject.toml changed since the last set-up.
 if [[ ! -f "$stamp" ]] || [[ -n "$(find . -name pyproject.toml -newer "$stamp" -not -path "./$venv/*" -print -quit)" ]]; then
-  # The CPU build of torch first: an open `torch` requirement can pull a multi-GB CUDA build.
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check torch==2.13.0 \
-    || "$venv/bin/python" -m pip install --quiet --disable-pip-version-check torch \
-         --index-url https://download.pytorch.org/whl/cpu
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+  pip=("$venv/bin/python" -m pip install --quiet --disable-pip-version-check)
+  {
+    # The CPU build of torch first: an open `torch` requirement can pull a multi-GB CUDA build.
+    "${pip[@]}" torch==2.13.0 \
+      || "${pip[@]}" torch --index-url https://download.pytorch.org/whl/cpu
+    "${pip[@]}" -e ".[dev]"
+  } 2> >(grep -v "^WARNING: Location 'file:" >&2)  # noise from this machine's pip config
   touch "$stamp"
 fi
 

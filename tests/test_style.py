@@ -1,7 +1,8 @@
 """The code is ruff clean (the rules are in pyproject.toml)."""
 
-import shutil
+import importlib.util
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,8 +10,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
+@pytest.mark.skipif(importlib.util.find_spec("ruff") is None, reason="ruff is not installed")
 def test_ruff_clean():
-    result = subprocess.run(["ruff", "check", "--no-cache", str(ROOT)], capture_output=True,
-                            text=True)
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", str(ROOT)],
+                            capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
