@@ -12,24 +12,12 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
 import time
-from collections.abc import Callable
 
 import torch
+from timing import median_seconds
 
 from degrade import GaussianBlurSchedule
-
-
-def median_seconds(run: Callable[[], object], repeats: int) -> float:
-    """Median wall time of ``repeats`` calls, after one warm-up call."""
-    run()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def recursion(D: GaussianBlurSchedule, x: torch.Tensor, t: int) -> torch.Tensor:

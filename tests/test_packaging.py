@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = {
     "degrade": {"torch>=2.2", "hypothesis>=6.80; extra == 'testing'"},
-    "samplers": {"torch>=2.2"},
+    "samplers": {"torch>=2.2", "hypothesis>=6.80; extra == 'testing'"},
     "restore": {"torch>=2.2"},
     "zoo": {"torch>=2.2"},
 }

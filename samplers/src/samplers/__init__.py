@@ -1,7 +1,45 @@
-"""samplers: algorithm-agnostic cold diffusion sampling loops for any callables ``R`` and ``D``.
+"""samplers: cold diffusion sampling loops for any callables ``R(x, s)`` and ``D(x, s)``.
 
-The loops (TACoS, Algorithm 2 of cold-diffusion.md, and friends) arrive with issue 3; this
-package depends on torch alone and never imports ``degrade``.
+* :func:`tacos`: Algorithm 2 of cold-diffusion.md (TACoS), the sampler for cold degradations;
+* :func:`naive`: Algorithm 1, the standard diffusion update;
+* :func:`direct`: the one-shot reconstruction ``R(x_t, t)``;
+* :func:`estimated_noise`: hot diffusion with the noise re-estimated at each step (A.6, DDIM);
+* priors over ``x_T`` for generation from scratch (:class:`ChannelMeanPrior`, ...);
+* :mod:`samplers.testing`: hypothesis checks for any sampler with the same signature.
+
+This package depends on torch alone: it never imports ``degrade``.
 """
 
+from .cold import direct, naive, tacos
+from .hot import estimated_noise
+from .loop import sample
+from .priors import (
+    ChannelMeanPrior,
+    DownsampledPrior,
+    ImagePoolPrior,
+    Prior,
+    SolidColorPrior,
+    fit_gaussian_mixture,
+    sample_gaussian_mixture,
+)
+from .progress import ProgressBar
+from .recorder import Recorder
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "ChannelMeanPrior",
+    "DownsampledPrior",
+    "ImagePoolPrior",
+    "Prior",
+    "ProgressBar",
+    "Recorder",
+    "SolidColorPrior",
+    "direct",
+    "estimated_noise",
+    "fit_gaussian_mixture",
+    "naive",
+    "sample",
+    "sample_gaussian_mixture",
+    "tacos",
+]

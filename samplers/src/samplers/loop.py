@@ -1,0 +1,140 @@
+"""The one sampling loop that every sampler of this package shares.
+
+A sampler walks a schedule of steps ``t = s_0 > s_1 > ... > s_n = 0``. At each step it asks the
+restorer for ``x0_hat = R(x_s, s)`` and applies its update rule to get ``x_{s'}``; the samplers
+differ only in that rule (Algorithms 1 and 2 of cold-diffusion.md, the estimated-noise sampler of
+A.6). Everything else lives here once: input checks, per-image steps, step skipping, callbacks,
+the progress bar, no autograd, eval mode, and stopping on NaN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+
+import torch
+from torch import Tensor, nn
+
+from ._validation import Step, check_images, check_schedule, check_start
+from .progress import ProgressBar
+
+Restorer = Callable[[Tensor, Step], Tensor]
+"""``R(x, s)``: an estimate of the clean image ``x0`` from ``x_s``."""
+
+Update = Callable[[Tensor, Tensor, Step, Step], Tensor]
+"""``update(x_s, x0_hat, s, s_next) -> x_{s_next}``: a sampler's rule."""
+
+Callback = Callable[[Step, Tensor, Tensor], None]
+"""``callback(s, x_s, x0_hat)``: called after each step with the step reached, the images there
+and the estimate that led there."""
+
+
+def sample(
+    update: Update,
+    R: Restorer,
+    x_t: Tensor,
+    t: Step,
+    *,
+    num_steps: int | None = None,
+    steps: Sequence[int] | Tensor | None = None,
+    callback: Callback | None = None,
+    progress: bool = False,
+    name: str = "sampling",
+) -> Tensor:
+    """Walk from ``x_t`` at step ``t`` down to step 0 with ``update``; return ``x_0``.
+
+    ``R`` and the update rule see the step ``s`` in the form ``t`` was given: an int for an int,
+    an int64 tensor of shape ``(B,)`` for a tensor. With a tensor, image ``i`` waits until the
+    walk reaches ``t[i]`` and then moves with it, so the batch gives what each image would alone.
+
+    Args:
+        update: the sampler's rule.
+        R: the restorer; an ``nn.Module`` is put in eval mode for the call and restored after.
+        x_t: the degraded images, ``(B, C, H, W)``.
+        t: their step.
+        num_steps: ``T``, to check ``t`` against, if known.
+        steps: a strictly decreasing sequence from ``t`` (or ``max(t)``) to 0 to visit; every
+            step by default. Fewer steps mean fewer calls of ``R``.
+        callback: called as ``callback(s, x_s, x0_hat)`` after each step.
+        progress: show a progress bar on standard error.
+        name: the sampler's name, for the progress bar and error messages.
+
+    Raises:
+        FloatingPointError: when NaN or infinite values appear, naming the step.
+    """
+    x_t = check_images(x_t)
+    t = check_start(t, x_t.shape[0], num_steps)
+    per_image = isinstance(t, Tensor)
+    start = int(t.max()) if per_image else t
+    schedule = check_schedule(steps, start)
+    current: Step = t.to(x_t.device) if per_image else t
+    x = x_t
+    with torch.no_grad(), _eval_mode(R), ProgressBar(
+        len(schedule) - 1, name, enabled=progress, unit="steps"
+    ) as bar:
+        for s_next in schedule[1:]:
+            if per_image:
+                moving = current > s_next
+                target = torch.where(moving, s_next, current)
+            else:
+                target = s_next
+            x0_hat = R(x, current)
+            _check_estimate(x0_hat, x, current, name)
+            new = update(x, x0_hat, current, target)
+            if per_image:
+                new = torch.where(moving.view(-1, *([1] * (x.dim() - 1))), new, x)
+            _check_finite(new, x0_hat, current, target, name)
+            x, current = new, target
+            if callback is not None:
+                callback(current, x, x0_hat)
+            bar.update()
+    return x
+
+
+def restore_once(R: Restorer, x_t: Tensor, t: Step, *, num_steps: int | None = None) -> Tensor:
+    """``R(x_t, t)`` without autograd and in eval mode, with the checks of :func:`sample`."""
+    x_t = check_images(x_t)
+    t = check_start(t, x_t.shape[0], num_steps)
+    with torch.no_grad(), _eval_mode(R):
+        x0_hat = R(x_t, t.to(x_t.device) if isinstance(t, Tensor) else t)
+    _check_estimate(x0_hat, x_t, t, "direct")
+    return x0_hat
+
+
+@contextmanager
+def _eval_mode(R: Restorer) -> Iterator[None]:
+    """Put every module of ``R`` in eval mode, then give each its own mode back."""
+    if not isinstance(R, nn.Module):
+        yield
+        return
+    modes = [(module, module.training) for module in R.modules()]
+    R.eval()
+    try:
+        yield
+    finally:
+        for module, training in modes:
+            module.training = training
+
+
+def _check_estimate(x0_hat: object, x: Tensor, s: Step, name: str) -> None:
+    if not isinstance(x0_hat, Tensor):
+        raise TypeError(f"{name}: R(x_s, s) must return a tensor, got {type(x0_hat).__name__}")
+    if x0_hat.shape != x.shape:
+        raise ValueError(
+            f"{name}: R(x_s, s) returned shape {tuple(x0_hat.shape)} for x_s of shape "
+            f"{tuple(x.shape)} at s = {_show(s)}; R must return an image like its input"
+        )
+
+
+def _check_finite(x: Tensor, x0_hat: Tensor, s: Step, s_next: Step, name: str) -> None:
+    if bool(torch.isfinite(x).all()):
+        return
+    culprit = "R(x_s, s) returned" if not bool(torch.isfinite(x0_hat).all()) else "the update made"
+    raise FloatingPointError(
+        f"{name}: NaN or infinite values in x_s at the step from s = {_show(s)} to "
+        f"{_show(s_next)}: {culprit} them; stopped rather than return NaN images"
+    )
+
+
+def _show(s: Step) -> str:
+    return str(s.tolist()) if isinstance(s, Tensor) else str(s)

@@ -1,0 +1,280 @@
+"""Priors over fully degraded images ``x_T``, for generation from scratch (5.2 and 5.3).
+
+Each prior is fitted on training images (``fit``), draws ``x_T`` for a sampler (``sample``), and
+saves to a file of plain tensors (``save``, ``load``; no pickled code).
+"""
+
+from __future__ import annotations
+
+import math
+from os import PathLike
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from ._validation import check_images
+
+
+class Prior:
+    """Base of the priors: a distribution over ``x_T`` images of shape ``(C, H, W)``."""
+
+    _fields: ClassVar[tuple[str, ...]] = ()
+    """Names of the tensors that make up the fitted prior."""
+
+    def fit(self, images: Tensor) -> Prior:
+        """Fit on training images ``(N, C, H, W)`` in [-1, 1]; returns ``self``."""
+        raise NotImplementedError
+
+    def sample(self, n: int, *, generator: torch.Generator | None = None) -> Tensor:
+        """Draw ``n`` images ``x_T`` of shape ``(n, C, H, W)``."""
+        raise NotImplementedError
+
+    def state_dict(self) -> dict[str, Tensor]:
+        """The fitted prior as plain tensors."""
+        self._check_fitted()
+        return {name: getattr(self, name) for name in self._fields}
+
+    def load_state_dict(self, state: dict[str, Tensor]) -> Prior:
+        missing = [name for name in self._fields if name not in state]
+        if missing:
+            raise KeyError(f"{type(self).__name__} state lacks {missing}")
+        for name in self._fields:
+            setattr(self, name, state[name])
+        return self
+
+    def save(self, path: str | PathLike[str]) -> None:
+        """Write the prior to ``path`` as a dict of tensors (loadable with ``weights_only``)."""
+        torch.save({"prior": type(self).__name__, **self.state_dict()}, path)
+
+    @classmethod
+    def load(cls, path: str | PathLike[str]) -> Prior:
+        """Read a prior written by :meth:`save`; ``Prior.load`` returns the saved kind."""
+        state = torch.load(path, weights_only=True, map_location="cpu")
+        kinds = {kind.__name__: kind for kind in _PRIORS}
+        kind = kinds.get(state.pop("prior", None))
+        if kind is None or not issubclass(kind, cls):
+            raise ValueError(f"{path} does not hold a {cls.__name__}")
+        return kind().load_state_dict(state)
+
+    def _check_fitted(self) -> None:
+        if any(getattr(self, name, None) is None for name in self._fields):
+            raise RuntimeError(f"{type(self).__name__} is not fitted: call fit(images) first")
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """``(C, H, W)`` of the images it draws."""
+        self._check_fitted()
+        return tuple(int(n) for n in self.shape)
+
+
+class ChannelMeanPrior(Prior):
+    r"""A Gaussian mixture over per-image channel means: ``x_T`` for blur generation (5.2).
+
+    Blurred to its end, an image becomes constant at its channel means; a ``k``-component
+    mixture fitted to those means (one by default, as the paper) draws new constant images.
+    ``noise_std`` adds Gaussian noise of that standard deviation to break the symmetry between
+    pixels (0.002 in the paper: "broken symmetry"; 0: "perfect symmetry").
+
+    Example:
+        >>> import torch
+        >>> from samplers import ChannelMeanPrior
+        >>> prior = ChannelMeanPrior().fit(torch.rand(100, 3, 16, 16) * 2 - 1)
+        >>> prior.sample(4, generator=torch.Generator().manual_seed(0)).shape
+        torch.Size([4, 3, 16, 16])
+    """
+
+    _fields = ("weights", "means", "covariances", "shape", "noise_std")
+
+    def __init__(self, components: int = 1, noise_std: float = 0.0) -> None:
+        if components < 1:
+            raise ValueError(f"components must be at least 1, got {components}")
+        if not math.isfinite(noise_std) or noise_std < 0:
+            raise ValueError(f"noise_std must be a finite number >= 0, got {noise_std}")
+        self.components = components
+        self.weights = self.means = self.covariances = self.shape = None
+        self.noise_std = torch.tensor(float(noise_std))
+
+    def fit(self, images: Tensor, *, generator: torch.Generator | None = None) -> ChannelMeanPrior:
+        """Fit the mixture to the channel means of ``images`` by expectation-maximisation."""
+        images = check_images(images, "images")
+        means = images.double().mean(dim=(-2, -1))
+        self.weights, self.means, self.covariances = fit_gaussian_mixture(
+            means, self.components, generator=generator
+        )
+        self.shape = torch.tensor(images.shape[1:])
+        return self
+
+    def sample(
+        self,
+        n: int,
+        *,
+        generator: torch.Generator | None = None,
+        noise_std: float | None = None,
+    ) -> Tensor:
+        """Constant images at channel means drawn from the mixture, plus ``noise_std`` noise."""
+        self._check_fitted()
+        channels, height, width = self.image_shape
+        levels = sample_gaussian_mixture(self.weights, self.means, self.covariances, n, generator)
+        x_T = levels.float()[:, :, None, None].expand(n, channels, height, width).clone()
+        std = float(self.noise_std) if noise_std is None else noise_std
+        if std > 0:
+            x_T += std * torch.randn(x_T.shape, generator=generator)
+        return x_T
+
+
+class DownsampledPrior(Prior):
+    r"""A Gaussian over fully downsampled images: ``x_T`` for super-resolution generation (5.3).
+
+    Images are averaged down to ``final_size x final_size`` per channel (what the
+    super-resolution schedule ends at, 2x2 in the paper), one Gaussian is fitted to those
+    ``C * final_size^2`` numbers, and draws are shown at full size by nearest-neighbour
+    upsampling, as the schedule shows its images.
+    """
+
+    _fields = ("mean", "covariance", "shape")
+
+    def __init__(self, final_size: int = 2) -> None:
+        if final_size < 1:
+            raise ValueError(f"final_size must be at least 1, got {final_size}")
+        self.final_size = final_size
+        self.mean = self.covariance = self.shape = None
+
+    def fit(self, images: Tensor) -> DownsampledPrior:
+        images = check_images(images, "images")
+        height, width = images.shape[-2:]
+        if height % self.final_size or width % self.final_size:
+            raise ValueError(
+                f"images of {height}x{width} cannot be averaged down to "
+                f"{self.final_size}x{self.final_size}"
+            )
+        low = F.adaptive_avg_pool2d(images.double(), self.final_size).flatten(1)
+        _, means, covariances = fit_gaussian_mixture(low, 1)
+        self.mean, self.covariance = means[0], covariances[0]
+        self.shape = torch.tensor(images.shape[1:])
+        return self
+
+    def sample(self, n: int, *, generator: torch.Generator | None = None) -> Tensor:
+        self._check_fitted()
+        channels, height, width = self.image_shape
+        final_size = math.isqrt(len(self.mean) // channels)
+        low = sample_gaussian_mixture(torch.ones(1, dtype=torch.float64), self.mean[None],
+                                      self.covariance[None], n, generator)
+        low = low.float().view(n, channels, final_size, final_size)
+        return F.interpolate(low, size=(height, width), mode="nearest")
+
+
+class SolidColorPrior(Prior):
+    """A random solid colour per image, uniform in [-1, 1] per channel: for fade generation (5.3).
+
+    ``fit`` only records the image shape (the paper draws colours uniformly).
+    """
+
+    _fields = ("shape",)
+
+    def __init__(self) -> None:
+        self.shape = None
+
+    def fit(self, images: Tensor) -> SolidColorPrior:
+        self.shape = torch.tensor(check_images(images, "images").shape[1:])
+        return self
+
+    def sample(self, n: int, *, generator: torch.Generator | None = None) -> Tensor:
+        self._check_fitted()
+        channels, height, width = self.image_shape
+        colours = torch.rand(n, channels, 1, 1, generator=generator) * 2 - 1
+        return colours.expand(n, channels, height, width).clone()
+
+
+class ImagePoolPrior(Prior):
+    """Images drawn from a second data set: ``x_T`` for mixing, or animorphosis (5.3)."""
+
+    _fields = ("images", "shape")
+
+    def __init__(self) -> None:
+        self.images = self.shape = None
+
+    def fit(self, images: Tensor) -> ImagePoolPrior:
+        self.images = check_images(images, "images").detach().clone()
+        self.shape = torch.tensor(images.shape[1:])
+        return self
+
+    def sample(self, n: int, *, generator: torch.Generator | None = None) -> Tensor:
+        self._check_fitted()
+        index = torch.randint(len(self.images), (n,), generator=generator)
+        return self.images[index]
+
+
+_PRIORS = (ChannelMeanPrior, DownsampledPrior, SolidColorPrior, ImagePoolPrior)
+
+
+def fit_gaussian_mixture(
+    data: Tensor,
+    components: int,
+    *,
+    iterations: int = 200,
+    tolerance: float = 1e-8,
+    regularization: float = 1e-6,
+    generator: torch.Generator | None = None,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Maximum-likelihood Gaussian mixture of ``data`` ``(N, D)`` by expectation-maximisation.
+
+    Starts from k-means++ centres; ``regularization`` is added to each covariance's diagonal.
+    Returns ``(weights (k,), means (k, D), covariances (k, D, D))`` in float64.
+    """
+    data = data.double()
+    n, dim = data.shape
+    if n < components:
+        raise ValueError(f"cannot fit {components} components to {n} points")
+    ridge = regularization * torch.eye(dim, dtype=torch.float64)
+    if components == 1:
+        centred = data - data.mean(0)
+        covariance = centred.T @ centred / n + ridge
+        return torch.ones(1, dtype=torch.float64), data.mean(0, keepdim=True), covariance[None]
+    means = _kmeans_plus_plus(data, components, generator)
+    covariances = ((data - data.mean(0)).T @ (data - data.mean(0)) / n + ridge).expand(
+        components, dim, dim).clone()
+    weights = torch.full((components,), 1 / components, dtype=torch.float64)
+    previous = -math.inf
+    for _ in range(iterations):
+        log_density = torch.distributions.MultivariateNormal(
+            means, covariance_matrix=covariances).log_prob(data[:, None, :]) + weights.log()
+        log_likelihood = torch.logsumexp(log_density, dim=1)
+        responsibilities = (log_density - log_likelihood[:, None]).exp()
+        counts = responsibilities.sum(0) + 1e-12
+        weights = counts / n
+        means = responsibilities.T @ data / counts[:, None]
+        centred = data[None] - means[:, None]
+        covariances = torch.einsum("kn,kni,knj->kij", responsibilities.T, centred, centred)
+        covariances = covariances / counts[:, None, None] + ridge
+        mean_log_likelihood = log_likelihood.mean().item()
+        if mean_log_likelihood - previous < tolerance:
+            break
+        previous = mean_log_likelihood
+    return weights, means, covariances
+
+
+def sample_gaussian_mixture(
+    weights: Tensor, means: Tensor, covariances: Tensor, n: int,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    """Draw ``n`` points from a Gaussian mixture: ``(n, D)`` float64."""
+    component = torch.multinomial(weights.double(), n, replacement=True, generator=generator)
+    scale = torch.linalg.cholesky(covariances.double())
+    noise = torch.randn(n, means.shape[1], dtype=torch.float64, generator=generator)
+    return means.double()[component] + (scale[component] @ noise[:, :, None])[:, :, 0]
+
+
+def _kmeans_plus_plus(data: Tensor, k: int, generator: torch.Generator | None) -> Tensor:
+    """k-means++ seeding: each next centre drawn with probability proportional to distance^2."""
+    first = torch.randint(len(data), (1,), generator=generator)
+    centres = data[first]
+    for _ in range(1, k):
+        distance2 = torch.cdist(data, centres).min(dim=1).values ** 2
+        if float(distance2.sum()) == 0:
+            following = torch.randint(len(data), (1,), generator=generator)
+        else:
+            following = torch.multinomial(distance2, 1, generator=generator)
+        centres = torch.cat([centres, data[following]])
+    return centres

@@ -1,0 +1,110 @@
+"""Priors over x_T for generation from scratch (sections 5.2 and 5.3)."""
+
+import pytest
+import torch
+
+from samplers import (
+    ChannelMeanPrior,
+    DownsampledPrior,
+    ImagePoolPrior,
+    Prior,
+    SolidColorPrior,
+    fit_gaussian_mixture,
+)
+
+
+def images(n=400, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    levels = torch.randn(n, 3, 1, 1, generator=generator) * torch.tensor([0.3, 0.1, 0.2]).view(
+        1, 3, 1, 1) + torch.tensor([0.2, -0.1, 0.0]).view(1, 3, 1, 1)
+    return (levels + 0.3 * torch.randn(n, 3, 8, 8, generator=generator)).clamp(-1, 1)
+
+
+def test_one_component_is_the_mean_and_covariance_of_channel_means():
+    data = images()
+    prior = ChannelMeanPrior().fit(data)
+    means = data.double().mean(dim=(-2, -1))
+    assert torch.allclose(prior.means[0], means.mean(0))
+    assert torch.allclose(prior.covariances[0], torch.cov(means.T, correction=0), atol=1e-5)
+
+
+def test_samples_are_constant_images_with_the_fitted_statistics():
+    prior = ChannelMeanPrior().fit(images())
+    x_T = prior.sample(20000, generator=torch.Generator().manual_seed(0))
+    assert x_T.shape == (20000, 3, 8, 8)
+    assert torch.equal(x_T, x_T[:, :, :1, :1].expand_as(x_T))
+    levels = x_T[:, :, 0, 0].double()
+    assert torch.allclose(levels.mean(0), prior.means[0], atol=0.01)
+    assert torch.allclose(torch.cov(levels.T), prior.covariances[0], atol=0.005)
+
+
+def test_noise_breaks_the_symmetry():
+    prior = ChannelMeanPrior(noise_std=0.002).fit(images())
+    x_T = prior.sample(64, generator=torch.Generator().manual_seed(0))
+    spread = x_T - x_T.mean(dim=(-2, -1), keepdim=True)
+    assert spread.std().item() == pytest.approx(0.002, rel=0.05)
+    assert torch.equal(prior.sample(4, generator=torch.Generator().manual_seed(1), noise_std=0.0),
+                       prior.sample(4, generator=torch.Generator().manual_seed(1),
+                                    noise_std=0.0)[:, :, :1, :1].expand(4, 3, 8, 8))
+
+
+def test_two_components_find_two_clusters():
+    generator = torch.Generator().manual_seed(0)
+    a = torch.randn(300, 2, generator=generator) * 0.1 + torch.tensor([1.0, 0.0])
+    b = torch.randn(100, 2, generator=generator) * 0.1 + torch.tensor([-1.0, 0.5])
+    weights, means, _ = fit_gaussian_mixture(torch.cat([a, b]), 2, generator=generator)
+    order = means[:, 0].argsort(descending=True)
+    assert torch.allclose(weights[order], torch.tensor([0.75, 0.25], dtype=torch.float64),
+                          atol=0.01)
+    assert torch.allclose(means[order], torch.tensor([[1.0, 0.0], [-1.0, 0.5]],
+                                                     dtype=torch.float64), atol=0.03)
+
+
+def test_downsampled_prior_draws_blocky_images_at_full_size():
+    data = images()
+    prior = DownsampledPrior(final_size=2).fit(data)
+    x_T = prior.sample(5000, generator=torch.Generator().manual_seed(0))
+    assert x_T.shape == (5000, 3, 8, 8)
+    blocks = x_T.reshape(5000, 3, 2, 4, 2, 4)
+    assert torch.equal(blocks, blocks[:, :, :, :1, :, :1].expand_as(blocks))
+    low = torch.nn.functional.avg_pool2d(data.double(), 4).flatten(1)
+    assert torch.allclose(x_T[:, :, ::4, ::4].flatten(1).double().mean(0), low.mean(0), atol=0.02)
+    with pytest.raises(ValueError, match="averaged down"):
+        DownsampledPrior(final_size=3).fit(data)
+
+
+def test_solid_colours_and_image_pool():
+    prior = SolidColorPrior().fit(images())
+    colours = prior.sample(500, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(colours, colours[:, :, :1, :1].expand_as(colours))
+    assert colours.min() >= -1 and colours.max() <= 1 and colours.std() > 0.5
+    pool = images(5)
+    drawn = ImagePoolPrior().fit(pool).sample(50, generator=torch.Generator().manual_seed(0))
+    assert all(bool((image == pool).flatten(1).all(1).any()) for image in drawn)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: ChannelMeanPrior(components=2, noise_std=0.002), lambda: DownsampledPrior(2),
+     SolidColorPrior, ImagePoolPrior],
+    ids=["channel-mean", "downsampled", "solid-colour", "image-pool"],
+)
+def test_save_and_load_round_trip(tmp_path, make):
+    prior = make().fit(images(50))
+    path = tmp_path / "prior.pt"
+    prior.save(path)
+    state = torch.load(path, weights_only=True)
+    assert all(isinstance(v, (torch.Tensor, str)) for v in state.values())
+    loaded = Prior.load(path)
+    assert type(loaded) is type(prior)
+    draw = lambda p: p.sample(6, generator=torch.Generator().manual_seed(3))  # noqa: E731
+    assert torch.equal(draw(loaded), draw(prior))
+    with pytest.raises(ValueError, match="does not hold"):
+        (ImagePoolPrior if not isinstance(prior, ImagePoolPrior) else SolidColorPrior).load(path)
+
+
+def test_unfitted_prior_says_so():
+    with pytest.raises(RuntimeError, match="not fitted"):
+        ChannelMeanPrior().sample(2)
+    with pytest.raises(ValueError, match="noise_std"):
+        ChannelMeanPrior(noise_std=-1.0)
