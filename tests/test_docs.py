@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["README.md", "docs/degrade.md", "docs/samplers.md"]
+PAGES = ["README.md", "docs/degrade.md", "docs/samplers.md", "docs/restore.md"]
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -1,7 +1,16 @@
 """restore: restoration networks ``R(x, t)`` and their training for any degradation ``D(x, t)``.
 
-The U-Net and its trainer arrive with issue 4; ``restore`` needs no more of ``degrade`` than a
-callable ``D``.
+``restore`` needs no more of a degradation than a callable ``D(x, t)`` that accepts a per-image
+step tensor; it does not import ``degrade``.
 """
 
+from . import data
+from .ema import EMA
+from .objectives import restore_x0
+from .trainer import TrainConfig, Trainer, load_model
+from .unet import PRESETS, UNet, UNetConfig
+
 __version__ = "0.1.0"
+
+__all__ = ["EMA", "PRESETS", "TrainConfig", "Trainer", "UNet", "UNetConfig", "data",
+           "load_model", "restore_x0"]

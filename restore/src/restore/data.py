@@ -1,0 +1,328 @@
+"""Image data sets for training restorers: every item is a ``(C, H, W)`` float tensor in [-1, 1].
+
+* :class:`MNIST`: ``mnist.npz`` or MNIST's own idx files, resized to 32x32 (bilinear) as in the
+  paper's code;
+* :class:`JpegArchive`: the colour sets packed as JPEG files in one ``.npz`` (CIFAR-10, CelebA,
+  AFHQ in ``../shared/data``, see its README);
+* :class:`ImageFolder`: a folder of images, or of class sub-folders of images;
+* :class:`TensorImages`: any in-memory tensor.
+
+:func:`load` opens the named sets; :func:`split_validation` carves a validation split from the
+training data (test sets are for final reports only); :class:`HorizontalFlips` flips images at
+random, reproducibly. Decoded images are cached as ``uint8`` arrays (in ``$COLDDIFF_CACHE``, or
+``~/.cache/colddiff``), so a second start is fast.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch.utils.data import Dataset, Subset
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+FILES = {
+    "mnist": "mnist.npz",
+    "cifar10": "cifar10_jpeg.npz",
+    "celeba": "celeba64_subset.npz",
+    "afhq": "afhq_cat64.npz",
+}
+SPLITS = ("train", "test")
+
+
+class ImageArray(Dataset):
+    """A data set over a ``uint8`` array ``(N, H, W, C)``: items are ``(C, H, W)`` in [-1, 1]."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray | None = None) -> None:
+        if images.dtype != np.uint8 or images.ndim != 4:
+            raise ValueError(f"expected uint8 images (N, H, W, C), got {images.dtype} "
+                             f"{images.shape}")
+        self.images = images
+        self.labels = labels
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int) -> Tensor:
+        image = torch.from_numpy(np.array(self.images[index]))  # the cache is read-only
+        return image.permute(2, 0, 1).float() / 127.5 - 1
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """``(C, H, W)`` of the items."""
+        _, height, width, channels = self.images.shape
+        return channels, height, width
+
+    def tensor(self) -> Tensor:
+        """All images as one ``(N, C, H, W)`` tensor in [-1, 1]."""
+        return torch.from_numpy(np.array(self.images)).permute(0, 3, 1, 2).float() / 127.5 - 1
+
+
+class MNIST(ImageArray):
+    """MNIST digits, 1 channel, resized from 28x28 to ``size`` (bilinear) as the paper's code does.
+
+    Args:
+        path: ``mnist.npz`` (keys ``x_train``, ``x_test``) or a folder with MNIST's idx files
+            (``train-images-idx3-ubyte`` and ``t10k-images-idx3-ubyte``, optionally ``.gz``).
+        split: ``"train"`` (60,000) or ``"test"`` (10,000).
+        size: side of the images; 28 keeps them as they are.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], split: str = "train", size: int = 32) -> None:
+        path = _existing(path, "MNIST")
+        _check_split(split)
+        images, labels = _read_mnist(path, split)
+        if size != 28:
+            images = _cached(("mnist-resized", _fingerprint(path), split, size),
+                             lambda: _resize_uint8(images, size))
+        super().__init__(images[..., None], labels)
+
+
+class JpegArchive(ImageArray):
+    """Images packed as JPEG files in one ``.npz``: ``<split>_jpeg`` holds the files' bytes end to
+    end and ``<split>_offsets`` the ``N + 1`` offsets (the format of ``../shared/data``).
+
+    Decoding takes seconds to minutes the first time; the decoded array is cached.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], split: str = "train") -> None:
+        path = _existing(path, Path(path).stem)
+        _check_split(split)
+        with np.load(path) as archive:
+            if f"{split}_jpeg" not in archive.files:
+                raise ValueError(f"{path} has no {split!r} split; it holds {archive.files}")
+            labels = archive[f"{split}_labels"] if f"{split}_labels" in archive.files else None
+
+            def decode() -> np.ndarray:
+                jpeg, offsets = archive[f"{split}_jpeg"], archive[f"{split}_offsets"]
+                return np.stack([_decode(jpeg[offsets[i]:offsets[i + 1]].tobytes())
+                                 for i in range(len(offsets) - 1)])
+
+            images = _cached(("jpeg", _fingerprint(path), split), decode)
+        super().__init__(images, labels)
+
+
+class ImageFolder(ImageArray):
+    """Every image in a folder, or in its class sub-folders (labels in sorted folder order).
+
+    Args:
+        root: the folder.
+        size: resize every image to ``size x size`` (bilinear); needed when sizes differ.
+        channels: 1 (grey) or 3 (RGB).
+    """
+
+    def __init__(self, root: str | os.PathLike[str], size: int | None = None,
+                 channels: int = 3) -> None:
+        root = _existing(root, "the image folder")
+        if channels not in (1, 3):
+            raise ValueError(f"channels must be 1 or 3, got {channels}")
+        files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise FileNotFoundError(f"no images ({', '.join(IMAGE_SUFFIXES)}) under {root}")
+        classes = sorted({p.parent.relative_to(root).as_posix() for p in files})
+        labels = np.array([classes.index(p.parent.relative_to(root).as_posix()) for p in files])
+        mode = "L" if channels == 1 else "RGB"
+
+        def read() -> np.ndarray:
+            from PIL import Image
+
+            arrays = []
+            for p in files:
+                with Image.open(p) as image:
+                    image = image.convert(mode)
+                    if size is not None:
+                        image = image.resize((size, size), Image.Resampling.BILINEAR)
+                    arrays.append(np.asarray(image).reshape(image.height, image.width, channels))
+            shapes = {a.shape for a in arrays}
+            if len(shapes) > 1:
+                raise ValueError(f"images under {root} have different sizes {sorted(shapes)[:3]}"
+                                 "...: pass size= to resize them")
+            return np.stack(arrays)
+
+        stamp = [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
+        images = _cached(("folder", stamp, size, channels), read)
+        super().__init__(images, labels if len(classes) > 1 else None)
+        self.classes = classes
+
+
+class TensorImages(Dataset):
+    """Images already in memory: ``(N, C, H, W)`` floats in [-1, 1], or ``uint8`` in 0..255."""
+
+    def __init__(self, images: Tensor) -> None:
+        if not isinstance(images, Tensor) or images.dim() != 4:
+            raise ValueError("images must be a tensor of shape (N, C, H, W)")
+        self.images = images.float() / 127.5 - 1 if images.dtype == torch.uint8 else images
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int) -> Tensor:
+        return self.images[index]
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return tuple(self.images.shape[1:])
+
+
+class HorizontalFlips(Dataset):
+    """Flip each image left-right with probability ``p``, reproducibly.
+
+    The flip of item ``i`` in epoch ``e`` depends only on ``(seed, e, i)``, so a resumed or
+    distributed run sees the same flips; the trainer calls :meth:`set_epoch`.
+    """
+
+    def __init__(self, dataset: Dataset, p: float = 0.5, seed: int = 0) -> None:
+        self.dataset, self.p, self.seed, self.epoch = dataset, p, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> Tensor:
+        image = self.dataset[index]
+        key = hashlib.blake2b(f"{self.seed}:{self.epoch}:{index}".encode(), digest_size=8)
+        if int.from_bytes(key.digest(), "little") / 2**64 < self.p:
+            image = image.flip(-1)
+        return image
+
+
+def load(name: str, split: str = "train", data_dir: str | os.PathLike[str] | None = None,
+         size: int | None = None) -> ImageArray:
+    """One of the named sets (``mnist``, ``cifar10``, ``celeba``, ``afhq``) from ``data_dir``.
+
+    ``data_dir`` defaults to ``$COLDDIFF_DATA``, then ``../shared/data`` from the working folder.
+    MNIST comes at 32x32 unless ``size`` says otherwise.
+    """
+    if name not in FILES:
+        raise ValueError(f"unknown data set {name!r}; the named sets are {sorted(FILES)}")
+    path = data_path(FILES[name], data_dir)
+    if name == "mnist":
+        return MNIST(path, split, size=size or 32)
+    return JpegArchive(path, split)
+
+
+def data_path(filename: str, data_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Where a named file is: in ``data_dir`` if given, else ``$COLDDIFF_DATA`` or
+    ``../shared/data``."""
+    if data_dir is not None:
+        candidates = [Path(data_dir)]
+    else:
+        candidates = [Path(d) for d in (os.environ.get("COLDDIFF_DATA"),) if d]
+        candidates.append(Path.cwd().parent / "shared" / "data")
+    for folder in candidates:
+        if (folder / filename).exists():
+            return folder / filename
+    tried = ", ".join(str(folder / filename) for folder in candidates)
+    raise FileNotFoundError(
+        f"{filename} not found (looked at {tried}). Put the file there, set COLDDIFF_DATA to its "
+        "folder or pass data_dir; for MNIST any folder with the idx files works with "
+        "restore.data.MNIST(folder)."
+    )
+
+
+def split_validation(dataset: Dataset, count: int, seed: int = 0) -> tuple[Subset, Subset]:
+    """Split off ``count`` images, chosen at random with ``seed``: ``(train, validation)``."""
+    if not 0 < count < len(dataset):
+        raise ValueError(f"count must be between 1 and {len(dataset) - 1}, got {count}")
+    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed)).tolist()
+    return Subset(dataset, sorted(order[count:])), Subset(dataset, sorted(order[:count]))
+
+
+def stack(dataset: Dataset, indices: Sequence[int]) -> Tensor:
+    """Items of a data set as one batch ``(len(indices), C, H, W)``."""
+    return torch.stack([dataset[i] for i in indices])
+
+
+def cache_dir() -> Path:
+    """Where decoded arrays are cached: ``$COLDDIFF_CACHE`` or ``~/.cache/colddiff``."""
+    return Path(os.environ.get("COLDDIFF_CACHE", Path.home() / ".cache" / "colddiff"))
+
+
+def _cached(key: object, make) -> np.ndarray:
+    """``make()``, cached on disk under a hash of ``key`` (written atomically)."""
+    digest = hashlib.sha256(repr(key).encode()).hexdigest()[:24]
+    path = cache_dir() / f"{digest}.npy"
+    if path.exists():
+        return np.load(path, mmap_mode="r")
+    array = make()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        with open(temporary, "wb") as file:
+            np.save(file, array)
+        os.replace(temporary, path)
+    except OSError:  # a read-only home still trains, only without the cache
+        pass
+    return array
+
+
+def _fingerprint(path: Path) -> tuple[str, int, int]:
+    stat = path.stat()
+    return str(path.resolve()), stat.st_size, stat.st_mtime_ns
+
+
+def _existing(path: str | os.PathLike[str], what: str) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{what}: {path} does not exist")
+    return path
+
+
+def _check_split(split: str) -> None:
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+
+
+def _read_mnist(path: Path, split: str) -> tuple[np.ndarray, np.ndarray | None]:
+    if path.is_file():
+        with np.load(path) as archive:
+            return archive[f"x_{split}"], archive[f"y_{split}"]
+    prefix = "train" if split == "train" else "t10k"
+    for name in (f"{prefix}-images-idx3-ubyte", f"{prefix}-images.idx3-ubyte"):
+        for suffix in ("", ".gz"):
+            if (path / (name + suffix)).exists():
+                images = _read_idx(path / (name + suffix))
+                label_file = path / (name.replace("images", "labels").replace("idx3", "idx1")
+                                     + suffix)
+                labels = _read_idx(label_file) if label_file.exists() else None
+                return images, labels
+    raise FileNotFoundError(f"no MNIST {split} images ({prefix}-images-idx3-ubyte[.gz]) in {path}")
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    """An IDX file (MNIST's format): magic, dimensions, then big-endian uint8 data."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as file:
+        data = file.read()
+    if data[:2] != b"\x00\x00" or data[2] != 0x08:
+        raise ValueError(f"{path} is not an unsigned-byte IDX file")
+    dims = data[3]
+    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(dims))
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def _resize_uint8(images: np.ndarray, size: int) -> np.ndarray:
+    resized = []
+    for start in range(0, len(images), 4096):
+        chunk = torch.tensor(images[start:start + 4096], dtype=torch.float32)
+        chunk = F.interpolate(chunk[:, None], size=(size, size), mode="bilinear",
+                              align_corners=False)[:, 0]
+        resized.append(chunk.round().clamp(0, 255).byte().numpy())
+    return np.concatenate(resized)
+
+
+def _decode(data: bytes) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(image.convert("RGB"))

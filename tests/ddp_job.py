@@ -1,0 +1,19 @@
+"""A few training steps of a tiny restorer, alone or under torchrun (test_distributed.py)."""
+
+import sys
+
+import torch
+from restore.data import TensorImages
+
+import degrade
+from restore import TrainConfig, Trainer, UNet
+
+if __name__ == "__main__":
+    torch.set_num_threads(1)
+    images = torch.rand(64, 1, 16, 16, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    torch.manual_seed(0)
+    model = UNet.preset("tiny", in_channels=1)
+    config = TrainConfig(steps=4, batch_size=8, accumulate=2, lr=1e-3, ema_start=0, ema_every=1,
+                         checkpoint_every=100, sample_every=0, progress=False, device="cpu")
+    D = degrade.GaussianBlurSchedule.constant(3, 5, 1.0)
+    Trainer(model, D, TensorImages(images), sys.argv[1], config).train()

@@ -1,0 +1,38 @@
+"""python -m restore.train: a run from the command line, its resume and its errors."""
+
+import subprocess
+import sys
+
+from PIL import Image
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "restore.train", *args], capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_train_resume_and_refuse(tmp_path):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for i in range(40):
+        Image.new("L", (16, 16), i * 6).save(folder / f"{i}.png")
+    common = ["--data-folder", str(folder), "--channels", "1", "--preset", "tiny", "--batch", "4",
+              "--T", "5", "--kernel-size", "3", "--sigma", "1", "--sample-every", "0",
+              "--device", "cpu", "--out", str(tmp_path / "run"), "--no-progress"]
+    first = run(*common, "--steps", "3")
+    assert first.returncode == 0, first.stderr
+    assert "tiny U-Net" in first.stderr
+    assert (tmp_path / "run" / "samples" / "step-0000003.png").exists()
+    again = run(*common, "--steps", "3")
+    assert again.returncode == 2 and "--resume" in again.stderr
+    resumed = run(*common, "--steps", "5", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert (tmp_path / "run" / "samples" / "step-0000005.png").exists()
+
+
+def test_bad_arguments(tmp_path):
+    missing = run("--data", "mnist", "--data-dir", str(tmp_path), "--out", str(tmp_path / "r"))
+    assert missing.returncode == 2 and "mnist.npz not found" in missing.stderr
+    neither = run("--out", str(tmp_path / "r"))
+    assert neither.returncode == 2 and "exactly one of --data and --data-folder" in neither.stderr
+    assert "--sigma-rule" in run("--help").stdout

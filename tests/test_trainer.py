@@ -1,0 +1,136 @@
+"""restore.Trainer: outputs, learning, exact resume, time budget and hooks."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+from restore.data import TensorImages
+
+import degrade
+from restore import TrainConfig, Trainer, UNet, load_model
+
+
+def blobs(n=96, size=16, seed=0):
+    """Smooth random images: easy to learn to deblur."""
+    generator = torch.Generator().manual_seed(seed)
+    low = torch.rand(n, 1, 4, 4, generator=generator) * 2 - 1
+    return torch.nn.functional.interpolate(low, size=(size, size), mode="bilinear")
+
+
+def trainer(out, steps, **settings):
+    torch.manual_seed(0)
+    options = dict(steps=steps, batch_size=8, accumulate=2, lr=3e-3, ema_start=2, ema_every=2,
+                   checkpoint_every=3, log_every=2, sample_every=4, progress=False, device="cpu")
+    options.update(settings)
+    D = degrade.GaussianBlurSchedule.constant(3, 5, 1.0)
+    return Trainer(UNet.preset("tiny", in_channels=1), D, TensorImages(blobs()), out,
+                   TrainConfig(**options), val_images=blobs(4, seed=1))
+
+
+def test_a_run_writes_checkpoint_log_and_grids(tmp_path):
+    ema = trainer(tmp_path, 6).train()
+    assert (tmp_path / "checkpoint.pt").exists()
+    assert not list(tmp_path.glob(".*.tmp")), "a temporary checkpoint was left behind"
+    records = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    steps = [r for r in records if "loss" in r]
+    assert [r["step"] for r in steps] == [2, 4, 6]
+    assert all(set(r) == {"step", "loss", "lr", "images_per_second"} for r in steps)
+    grids = sorted(p.name for p in (tmp_path / "samples").glob("*.png"))
+    assert grids == ["step-0000004.png", "step-0000006.png"]
+    assert any("val_l1" in r for r in records)
+    loaded = load_model(tmp_path / "checkpoint.pt")
+    for a, b in zip(loaded.state_dict().values(), ema.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_it_learns():
+    """On smooth images the L1 loss falls well below its start in 60 steps."""
+    run = trainer("/nonexistent-never-written", 60, checkpoint_every=1000, log_every=10,
+                  sample_every=0)
+    run._save = lambda path: None
+    run._log = lambda record: records.append(record)
+    records = []
+    run.train()
+    losses = [r["loss"] for r in records if "loss" in r]
+    assert losses[-1] < 0.5 * losses[0], losses
+
+
+def test_resume_continues_exactly(tmp_path):
+    straight = trainer(tmp_path / "straight", 7)
+    straight.train()
+    first = trainer(tmp_path / "stopped", 3)
+    first.train()
+    resumed = trainer(tmp_path / "stopped", 7)
+    resumed.train(resume=True)
+    assert resumed.step == straight.step == 7
+    for name in ("model", "ema", "optimizer", "generator", "torch_rng"):
+        a = torch.load(tmp_path / "straight" / "checkpoint.pt", weights_only=True)[name]
+        b = torch.load(tmp_path / "stopped" / "checkpoint.pt", weights_only=True)[name]
+        assert _equal(a, b), f"{name} differs after resuming"
+
+
+def _equal(a, b):
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
+    return torch.equal(a, b) if isinstance(a, torch.Tensor) else a == b
+
+
+def test_an_existing_run_is_not_overwritten(tmp_path):
+    trainer(tmp_path, 3).train()
+    with pytest.raises(FileExistsError, match="resume"):
+        trainer(tmp_path, 3).train()
+    with pytest.raises(ValueError, match="batch_size"):
+        trainer(tmp_path, 6, batch_size=4).train(resume=True)
+
+
+def test_time_budget_stops_early_with_a_checkpoint(tmp_path):
+    run = trainer(tmp_path, 10_000, max_seconds=0.5, sample_every=0)
+    run.train()
+    assert 0 < run.step < 10_000
+    assert torch.load(tmp_path / "checkpoint.pt", weights_only=True)["step"] == run.step
+
+
+def test_objective_hook_and_l2_loss(tmp_path):
+    calls = []
+
+    def predict_the_blur(R, D, x0, t):
+        calls.append(t.shape)
+        x_t = D(x0, t)
+        return R(x_t, t), x_t
+
+    run = trainer(tmp_path, 2, loss="l2", sample_every=0)
+    run.objective = predict_the_blur
+    run.train()
+    assert calls == [(8,)] * 4
+
+
+def test_bad_settings():
+    with pytest.raises(ValueError, match="loss"):
+        TrainConfig(loss="huber")
+    with pytest.raises(ValueError, match="batch_size"):
+        TrainConfig(batch_size=0)
+    with pytest.raises(TypeError, match="num_steps"):
+        Trainer(UNet.preset("tiny", in_channels=1), lambda x, t: x, TensorImages(blobs()), "/x")
+    with pytest.raises(ValueError, match="fewer than one batch"):
+        Trainer(UNet.preset("tiny", in_channels=1), lambda x, t: x, TensorImages(blobs(4)), "/x",
+                TrainConfig(device="cpu"), num_steps=5)
+
+
+def test_restore_needs_no_degrade():
+    code = (
+        "import sys; sys.modules['degrade'] = None\n"
+        "import torch, restore\n"
+        "from restore.data import TensorImages\n"
+        "D = lambda x, t: x * (1 - t.view(-1, 1, 1, 1) / 10)\n"
+        "config = restore.TrainConfig(steps=2, batch_size=4, progress=False, sample_every=0,"
+        " device='cpu')\n"
+        "import tempfile\n"
+        "run = restore.Trainer(restore.UNet.preset('tiny', in_channels=1), D,"
+        " TensorImages(torch.rand(8, 1, 16, 16)), tempfile.mkdtemp(), config, num_steps=10)\n"
+        "run.train()\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
