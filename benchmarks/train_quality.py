@@ -77,6 +77,7 @@ def main() -> None:
     test = data.load("mnist", "test", args.data_dir)
     train_set, val_set = data.split_validation(train, 1000)
     D = GaussianBlurSchedule.constant(11, 20, 7.0)
+    torch.manual_seed(0)
     model = network(args.model)
     max_seconds = args.minutes * 60 if args.minutes else None
     # The default ema_start (2000, the paper's code) keeps the average equal to the model over

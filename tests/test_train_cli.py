@@ -36,3 +36,21 @@ def test_bad_arguments(tmp_path):
     neither = run("--out", str(tmp_path / "r"))
     assert neither.returncode == 2 and "exactly one of --data and --data-folder" in neither.stderr
     assert "--sigma-rule" in run("--help").stdout
+
+
+def test_the_same_seed_gives_the_same_weights(tmp_path):
+    import torch
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for i in range(24):
+        Image.new("L", (16, 16), i * 9).save(folder / f"{i}.png")
+    common = ["--data-folder", str(folder), "--channels", "1", "--preset", "tiny", "--batch", "4",
+              "--T", "5", "--kernel-size", "3", "--sigma", "1", "--sample-every", "0",
+              "--device", "cpu", "--no-progress", "--steps", "2"]
+    for name in ("a", "b"):
+        result = run(*common, "--out", str(tmp_path / name))
+        assert result.returncode == 0, result.stderr
+    a = torch.load(tmp_path / "a" / "checkpoint.pt", weights_only=True)["model"]
+    b = torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=True)["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)

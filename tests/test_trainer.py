@@ -134,3 +134,12 @@ def test_restore_needs_no_degrade():
         "run.train()\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_bf16_autocast_trains(tmp_path):
+    """The mixed-precision path (bf16 autocast) runs where the device supports it; here the CPU."""
+    run = trainer(tmp_path, 2, precision="bf16", sample_every=0)
+    assert run.bf16
+    run.train()
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)["model"]
+    assert all(v.dtype == torch.float32 and torch.isfinite(v).all() for v in state.values())

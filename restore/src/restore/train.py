@@ -144,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             sample_every=args.sample_every, num_workers=args.workers, device=args.device,
             precision=args.precision, progress=not args.no_progress,
         )
+        torch.manual_seed(args.seed)  # the initial weights too are the seed's
         model = UNet.preset(args.preset, in_channels=shape[0])
         val_images = data.stack(val_set, range(min(8, len(val_set))))
         trainer = Trainer(model, D, train_set, args.out, config, val_images=val_images)

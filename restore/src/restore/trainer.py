@@ -13,6 +13,7 @@ import dataclasses
 import json
 import math
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -55,8 +56,9 @@ class TrainConfig:
         device: ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``...
         precision: ``"auto"`` (bf16 autocast where the GPU supports it), ``"bf16"`` or
             ``"fp32"``.
-        channels_last: store images and weights channels-last (``"auto"``: yes; measured
-            2.7 times faster for a training step of the small U-Net on a 2-core CPU).
+        channels_last: store images and weights channels-last (``"auto"``: yes; 1.09 times
+            faster for a training step of the small U-Net on a 2-core CPU, and the usual
+            choice on GPUs; see docs/performance.md).
         progress: show a progress bar.
         max_seconds: stop (with a checkpoint) after this much training time, even before
             ``steps``; None for no limit.
@@ -176,6 +178,8 @@ class Trainer:
                                   "choose another folder")
         if resume and checkpoint.exists():
             self._load(checkpoint)
+        elif resume and self.context.is_main:
+            print(f"no checkpoint in {self.out_dir}: starting a new run", file=sys.stderr)
         if self.context.is_main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
         network = self.model
@@ -202,7 +206,8 @@ class Trainer:
                 out_of_time = self._past(deadline)
                 if self.step % config.log_every == 0 or self.step == config.steps or out_of_time:
                     steps_in_window = window_images // (config.batch_size * config.accumulate)
-                    self._log({"step": self.step, "loss": window_loss / steps_in_window,
+                    mean_loss = self._mean_over_processes(window_loss / steps_in_window)
+                    self._log({"step": self.step, "loss": mean_loss,
                                "lr": self.optimizer.param_groups[0]["lr"],
                                "images_per_second": speed})
                     window_loss, window_images, window_start = 0.0, 0, time.perf_counter()
@@ -221,6 +226,14 @@ class Trainer:
         if self.step % max(config.sample_every, 1) or not config.sample_every:
             self._sample()
         return self.ema.model
+
+    def _mean_over_processes(self, value: float) -> float:
+        """The mean of a number over all processes (each sees its share of the batch)."""
+        if not dist.is_initialized():
+            return value
+        total = torch.tensor(value, dtype=torch.float64, device=self.context.device)
+        dist.all_reduce(total)
+        return total.item() / self.context.world_size
 
     def _past(self, deadline: float) -> bool:
         """Whether the time budget is spent; every process stops at the same step."""
