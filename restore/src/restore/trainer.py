@@ -161,6 +161,7 @@ class Trainer:
         self.ema = EMA(self.model, self.config.ema_decay, self.config.ema_start)
         self.generator = torch.Generator().manual_seed(self.config.seed)
         self.step = 0
+        self.grid_step: int | None = None
         self.val_images = val_images
         self.sample_D = sample_D or _fixed_draw(D, val_images) or D
         torch.manual_seed(self.config.seed + self.context.rank)
@@ -223,7 +224,7 @@ class Trainer:
             raise
         bar.close()
         self._save(checkpoint)
-        if self.step % max(config.sample_every, 1) or not config.sample_every:
+        if self.grid_step != self.step:
             self._sample()
         return self.ema.model
 
@@ -299,6 +300,7 @@ class Trainer:
         """A grid ``degraded | direct R | TACoS | original`` and the validation loss."""
         if not self.context.is_main or self.val_images is None:
             return
+        self.grid_step = self.step
         x0 = self.val_images.to(self.context.device)
         T, R = self.num_steps, self.ema.model
         with torch.no_grad():
