@@ -15,7 +15,9 @@ PACKAGES = {
     "samplers": {"torch>=2.2", "hypothesis>=6.80; extra == 'testing'"},
     "restore": {"colddiff-samplers@ {root}/samplers", "numpy>=1.24", "pillow>=10.1", "torch>=2.2",
                 "colddiff-degrade@ {root}/degrade; extra == 'cli'"},
-    "zoo": {"torch>=2.2"},
+    "zoo": {"colddiff-degrade@ {root}/degrade", "colddiff-restore@ {root}/restore",
+            "colddiff-samplers@ {root}/samplers", "numpy>=1.24", "pillow>=10.1",
+            "safetensors>=0.4", "torch>=2.2"},
 }
 
 
@@ -44,6 +46,18 @@ def test_wheel_metadata(wheels, name):
                 for r in metadata.get_all("Requires-Dist")}
     assert requires == {r.replace("{root}", ROOT.as_uri()) for r in PACKAGES[name]}
     assert top_level == {name}
+
+
+def test_zoo_wheel_ships_its_data_weights_and_command(wheels):
+    """zoo works offline from the wheel alone: registries, weights, samples, the console script."""
+    with zipfile.ZipFile(wheels["colddiff_zoo"]) as archive:
+        names = set(archive.namelist())
+        entry_points = archive.read(next(n for n in names if n.endswith("entry_points.txt")))
+    for required in ("zoo/data/schedules.json", "zoo/data/models.json", "zoo/data/features.json",
+                     "zoo/data/samples.npz", "zoo/weights/mnist-blur.safetensors",
+                     "zoo/weights/mnistnet.safetensors"):
+        assert required in names
+    assert b"colddiff = zoo.cli:main" in entry_points
 
 
 @pytest.mark.parametrize("name", ["samplers", "restore"])

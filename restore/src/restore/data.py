@@ -82,7 +82,7 @@ class MNIST(ImageArray):
         images, labels = _read_mnist(path, split)
         if size != 28:
             images = _cached(("mnist-resized", _fingerprint(path), split, size),
-                             lambda: _resize_uint8(images, size))
+                             lambda: resize_uint8(images, size))
         super().__init__(images[..., None], labels)
 
 
@@ -311,7 +311,9 @@ def _read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
-def _resize_uint8(images: np.ndarray, size: int) -> np.ndarray:
+def resize_uint8(images: np.ndarray, size: int) -> np.ndarray:
+    """Grey uint8 images ``(N, H, W)`` resized to ``size x size`` (bilinear, as the paper's code
+    resizes MNIST to 32x32), rounded back to uint8."""
     resized = []
     for start in range(0, len(images), 4096):
         chunk = torch.tensor(images[start:start + 4096], dtype=torch.float32)

@@ -31,21 +31,6 @@ def parser() -> argparse.ArgumentParser:
         "section 3.1). Writes checkpoint.pt, log.jsonl and samples/*.png to --out.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    source = p.add_argument_group("data")
-    source.add_argument("--data", choices=sorted(data.FILES),
-                        help="a named data set (see ../shared/data/README.md)")
-    source.add_argument("--data-folder", type=Path,
-                        help="instead of --data: a folder of images (or class sub-folders)")
-    source.add_argument("--data-dir", type=Path,
-                        help="folder of the named files (default: $COLDDIFF_DATA, ../shared/data)")
-    source.add_argument("--image-size", type=int,
-                        help="resize images to this size (MNIST: 32, as the paper's code)")
-    source.add_argument("--channels", type=int, default=3, choices=(1, 3),
-                        help="channels of --data-folder images")
-    source.add_argument("--val-count", type=int, default=1000,
-                        help="training images held out for validation")
-    source.add_argument("--hflip", action="store_true", help="random horizontal flips")
-
     degradation = p.add_argument_group("degradation")
     degradation.add_argument("--degradation", choices=("blur", "mask", "sr"), default="blur")
     degradation.add_argument("--T", type=int, help="number of steps (blur: 20, mask: 50; "
@@ -60,12 +45,35 @@ def parser() -> argparse.ArgumentParser:
     degradation.add_argument("--rate", type=float, default=0.01, help="blur: exponential rule")
     degradation.add_argument("--padding", choices=("circular", "reflect", "zeros"),
                              default="circular", help="blur: padding")
+    degradation.add_argument("--to-mean", action="store_true",
+                             help="blur: the last step goes to the channel mean (generation)")
     degradation.add_argument("--beta-start", type=float, default=1.0, help="mask: beta_1")
     degradation.add_argument("--beta-step", type=float, default=0.1,
                              help="mask: beta_{i+1} - beta_i")
     degradation.add_argument("--center", choices=("random", "middle"), default="random",
                              help="mask: centre of the mask")
     degradation.add_argument("--final-size", type=int, default=4, help="sr: final resolution")
+
+    add_training_arguments(p)
+    return p
+
+
+def add_training_arguments(p: argparse.ArgumentParser) -> None:
+    """The data, model, training and run options, shared with ``colddiff train``."""
+    source = p.add_argument_group("data")
+    source.add_argument("--data", choices=sorted(data.FILES),
+                        help="a named data set (see ../shared/data/README.md)")
+    source.add_argument("--data-folder", type=Path,
+                        help="instead of --data: a folder of images (or class sub-folders)")
+    source.add_argument("--data-dir", type=Path,
+                        help="folder of the named files (default: $COLDDIFF_DATA, ../shared/data)")
+    source.add_argument("--image-size", type=int,
+                        help="resize images to this size (MNIST: 32, as the paper's code)")
+    source.add_argument("--channels", type=int, default=3, choices=(1, 3),
+                        help="channels of --data-folder images")
+    source.add_argument("--val-count", type=int, default=1000,
+                        help="training images held out for validation")
+    source.add_argument("--hflip", action="store_true", help="random horizontal flips")
 
     model = p.add_argument_group("model and training")
     model.add_argument("--preset", choices=sorted(PRESETS), default="small", help="U-Net size")
@@ -89,7 +97,6 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--sample-every", type=int, default=1000,
                      help="steps between validation grids (0: at the end only)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    return p
 
 
 def build_degradation(args: argparse.Namespace, shape: tuple[int, int, int]):
@@ -101,13 +108,14 @@ def build_degradation(args: argparse.Namespace, shape: tuple[int, int, int]):
                          "colddiff-degrade: pip install ./degrade") from error
     if args.degradation == "blur":
         T = args.T or 20
+        options = {"padding": args.padding, "to_mean": args.to_mean}
         rules = {
             "constant": lambda: degrade.GaussianBlurSchedule.constant(
-                args.kernel_size, T, args.sigma, padding=args.padding),
+                args.kernel_size, T, args.sigma, **options),
             "linear": lambda: degrade.GaussianBlurSchedule.linear(
-                args.kernel_size, T, args.slope, args.offset, padding=args.padding),
+                args.kernel_size, T, args.slope, args.offset, **options),
             "exponential": lambda: degrade.GaussianBlurSchedule.exponential(
-                args.kernel_size, T, args.rate, padding=args.padding),
+                args.kernel_size, T, args.rate, **options),
         }
         return rules[args.sigma_rule]()
     if args.degradation == "mask":
@@ -122,7 +130,11 @@ def build_degradation(args: argparse.Namespace, shape: tuple[int, int, int]):
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    return run(parser().parse_args(argv), build_degradation)
+
+
+def run(args: argparse.Namespace, make_D) -> int:
+    """Train as ``args`` say, with the degradation ``make_D(args, (C, H, W))``; an exit code."""
     try:
         if (args.data is None) == (args.data_folder is None):
             raise ValueError("give exactly one of --data and --data-folder")
@@ -136,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         train_set, val_set = data.split_validation(dataset, val_count, seed=args.seed)
         if args.hflip:
             train_set = data.HorizontalFlips(train_set, seed=args.seed)
-        D = build_degradation(args, shape)
+        D = make_D(args, shape)
         config = TrainConfig(
             steps=args.steps, batch_size=args.batch, accumulate=args.accumulate, lr=args.lr,
             loss=args.loss, ema_start=args.ema_start, seed=args.seed,

@@ -1,6 +1,32 @@
-"""zoo: the paper's schedules by name and pretrained restorers, tying the other packages together.
+"""zoo: the paper's schedules by name, pretrained restorers, their evaluation and ``colddiff``.
 
-Named schedules and models arrive with issue 5.
+* :func:`schedule` / :func:`list_schedules`: ready ``degrade`` operators with the paper's settings
+  (data in ``data/schedules.json``);
+* :func:`load` / :func:`list_models`: pretrained restorers with their degradation and card,
+  from verified safetensors files inside the package;
+* :func:`evaluate`: the paper's tables (FID in a named feature space, SSIM, RMSE, PSNR);
+* :func:`sample_images`: the test images the package ships;
+* :mod:`zoo.metrics`, :mod:`zoo.features`: the metrics and the pluggable feature extractors.
 """
 
+from .evaluate import Evaluation, evaluate
+from .files import WeightsError
+from .pretrained import Pretrained, list_models, load
+from .samples import sample_images
+from .schedules import Schedule, get_schedule, list_schedules, schedule
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "Evaluation",
+    "Pretrained",
+    "Schedule",
+    "WeightsError",
+    "evaluate",
+    "get_schedule",
+    "list_models",
+    "list_schedules",
+    "load",
+    "sample_images",
+    "schedule",
+]

@@ -1,0 +1,120 @@
+"""The colddiff command, as a user runs it."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from zoo.cli import save_images
+
+import zoo
+
+GENERATORS = [e["name"] for e in zoo.list_models() if e.get("prior")]
+
+
+def colddiff(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "zoo.cli", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("digits")
+    save_images(zoo.sample_images("mnist", 2, size=28), folder, ["seven", "two"])
+    return [folder / "seven.png", folder / "two.png"]
+
+
+def test_console_script_is_installed():
+    scripts = Path(sys.executable).parent
+    assert (scripts / "colddiff").exists() or (scripts / "colddiff.exe").exists()
+
+
+@pytest.mark.parametrize("command", ["list", "degrade", "restore", "generate", "train",
+                                     "evaluate", "demo"])
+def test_help_explains_each_command(command):
+    result = colddiff(command, "--help")
+    assert result.returncode == 0
+    assert "usage: colddiff " + command in result.stdout
+
+
+def test_list_names_schedules_and_models():
+    result = colddiff("list")
+    assert result.returncode == 0
+    for name in ("cifar10-snow", "celeba-animorph", "mnist-blur"):
+        assert name in result.stdout
+    verbose = colddiff("list", "--schedules", "-v").stdout
+    assert "differences:" in verbose and "Variant \"text\" gives T = 40" in verbose
+
+
+def test_degrade_then_restore_a_digit(digits, tmp_path):
+    result = colddiff("degrade", "mnist-blur", *digits, "--t", "5", "20",
+                      "--out", tmp_path / "d.png", "--save-dir", tmp_path / "blurred")
+    assert result.returncode == 0, result.stderr
+    assert Image.open(tmp_path / "d.png").size[0] > 3 * 64
+    blurred = tmp_path / "blurred" / "seven-t5.png"
+    assert Image.open(blurred).size == (32, 32)
+    result = colddiff("restore", "mnist-blur", blurred, "--t", "5", "--sampler", "all",
+                      "--out", tmp_path / "r.png", "--save-dir", tmp_path / "restored",
+                      "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "restored").iterdir()) == [
+        "seven-t5-direct.png", "seven-t5-naive.png", "seven-t5-tacos.png"]
+
+
+def test_restore_with_degrade_shows_the_original(digits, tmp_path):
+    result = colddiff("restore", "mnist-blur", digits[0], "--degrade", "--t", "10",
+                      "--out", tmp_path / "r.png", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    width = Image.open(tmp_path / "r.png").size[0]
+    assert 3 * 64 < width < 4 * 64  # degraded, TACoS, original
+
+
+@pytest.mark.parametrize("args, message", [
+    (["restore", "mnist-blurr", "x.png"], "did you mean mnist-blur"),
+    (["restore", "mnist-blur", "missing.png"], "missing.png: no such file"),
+    (["restore", "mnist-blur", "{digit}", "--t", "99"], "between 0 and T = 20"),
+    (["degrade", "no-such", "{digit}"], "no schedule named"),
+    (["degrade", "mnist-blur", "{digit}", "--variant", "code"], "no variant"),
+    (["generate", "mnist-blur"], "no prior"),
+    (["evaluate", "mnist-blur", "--n", "1"], "at least 2"),
+])
+def test_bad_input_exits_2_with_one_line(digits, args, message):
+    result = colddiff(*[str(digits[0]) if a == "{digit}" else a for a in args])
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("name", GENERATORS)
+def test_generate_writes_a_grid(name, tmp_path):
+    result = colddiff("generate", name, "--n", "4", "--out", tmp_path / "g.png",
+                      "--save-dir", tmp_path / "each", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert len(list((tmp_path / "each").iterdir())) == 4
+
+
+def test_evaluate_prints_and_saves_the_table(tmp_path):
+    result = colddiff("evaluate", "mnist-blur", "--n", "12", "--batch-size", "12",
+                      "--out", tmp_path / "e.json", tmp_path / "e.md", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert "| Sampled (TACoS) |" in result.stdout
+    saved = json.loads((tmp_path / "e.json").read_text())
+    assert set(saved["rows"]) == {"Degraded", "Sampled (TACoS)", "Direct"}
+
+
+def test_train_a_named_schedule_and_resume(tmp_path):
+    args = ["train", "mnist-sr", "--steps", "2", "--batch", "4", "--accumulate", "1",
+            "--preset", "tiny", "--val-count", "8", "--checkpoint-every", "1",
+            "--sample-every", "0", "--no-progress", "--out", tmp_path / "run"]
+    result = colddiff(*args)
+    assert result.returncode == 0, result.stderr
+    assert "schedule mnist-sr" in result.stderr
+    assert (tmp_path / "run" / "checkpoint.pt").exists()
+    again = colddiff(*[a if a != "2" else "3" for a in args], "--resume")
+    assert again.returncode == 0, again.stderr
+    steps = [json.loads(line)["step"] for line in
+             (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert max(steps) == 3

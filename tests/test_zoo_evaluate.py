@@ -1,0 +1,73 @@
+"""Feature extractors and zoo.evaluate: the paper's table rows, measured."""
+
+import json
+
+import pytest
+import torch
+
+import zoo
+from zoo import features, metrics
+
+
+@pytest.mark.parametrize("name", sorted(features._registry()))
+def test_shipped_classifier_recognises_the_shipped_test_images(name):
+    entry = features._registry()[name]
+    net = features.load_feature_net(name)
+    x = zoo.sample_images(entry["dataset"], 64)
+    labels = torch.as_tensor(__import__("numpy").load(
+        zoo.pretrained.package_path("data/samples.npz"))[f"{entry['dataset']}_labels"]).long()
+    with torch.no_grad():
+        accuracy = (net(x).argmax(1) == labels).double().mean().item()
+    assert accuracy >= entry["test_accuracy"] - 0.1
+    assert features.extract(net.features, x).shape == (64, entry["feature_dim"])
+
+
+def test_feature_net_checks_its_input_and_resizes():
+    net = features.FeatureNet(channels=1)
+    assert net.features(torch.zeros(2, 1, 28, 28)).shape == (2, 128)
+    with pytest.raises(ValueError, match=r"\(B, 1, H, W\)"):
+        net.features(torch.zeros(2, 3, 32, 32))
+
+
+def test_unknown_extractor():
+    with pytest.raises(KeyError, match="shipped"):
+        features.load_feature_net("inception")
+
+
+def test_evaluate_restoration_rows():
+    result = zoo.evaluate("mnist-blur", n=24, batch_size=10)
+    assert list(result.rows) == ["Degraded", "Sampled (TACoS)", "Direct"]
+    assert result.fid_name == "FID-mnistnet"
+    for row in result.rows.values():
+        assert set(row) == {"FID-mnistnet", "SSIM", "RMSE", "PSNR"}
+    rows = result.rows
+    assert rows["Direct"]["SSIM"] > rows["Degraded"]["SSIM"]
+    assert rows["Direct"]["RMSE"] < rows["Degraded"]["RMSE"]
+    # the direct row is R(D(x0, T), T) on the first n test images, measured independently
+    model = zoo.load("mnist-blur")
+    x0 = zoo.sample_images("mnist", 24)
+    direct = model.restore(model.D(x0, model.T), sampler="direct")
+    assert rows["Direct"]["RMSE"] == pytest.approx(metrics.rmse(direct, x0), rel=1e-5)
+    assert rows["Direct"]["SSIM"] == pytest.approx(metrics.ssim(direct, x0), rel=1e-5)
+    table = result.table()
+    assert "| Sampled (TACoS) |" in table and "FID-mnistnet" in table
+
+
+def test_evaluate_takes_any_feature_extractor_and_saves(tmp_path):
+    def mean_features(x):
+        return torch.stack([x.mean(dim=(1, 2, 3)), x.std(dim=(1, 2, 3))], dim=1)
+
+    result = zoo.evaluate("mnist-blur", n=12, batch_size=12, features=mean_features,
+                          fid_name="FID-mean")
+    assert "FID-mean" in result.rows["Direct"]
+    result.save(tmp_path / "r.json")
+    result.save(tmp_path / "r.md")
+    assert json.loads((tmp_path / "r.json").read_text())["rows"] == result.rows
+    assert "| Direct |" in (tmp_path / "r.md").read_text()
+
+
+def test_evaluate_checks_n():
+    with pytest.raises(ValueError, match="at least 2"):
+        zoo.evaluate("mnist-blur", n=1)
+    with pytest.raises(ValueError, match="more than the 10000 images"):
+        zoo.evaluate("mnist-blur", n=10_001)

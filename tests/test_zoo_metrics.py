@@ -1,0 +1,91 @@
+"""The metrics of the paper's tables, checked against scikit-image and closed forms."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import linalg
+from skimage.metrics import structural_similarity
+
+from zoo import metrics
+
+
+def images(seed, shape):
+    return torch.rand(*shape, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+
+
+def skimage_ssim(x, y):
+    x, y = ((x.double() + 1) / 2).numpy(), ((y.double() + 1) / 2).numpy()
+    return np.mean([
+        structural_similarity(a, b, channel_axis=0, data_range=1, gaussian_weights=True,
+                              sigma=1.5, use_sample_covariance=False)
+        for a, b in zip(x, y, strict=True)
+    ])
+
+
+@settings(max_examples=25)
+@given(seed=st.integers(0, 2**16), channels=st.sampled_from([1, 3]),
+       size=st.integers(11, 24), noise=st.floats(0, 1))
+def test_ssim_matches_scikit_image(seed, channels, size, noise):
+    x = images(seed, (2, channels, size, size))
+    y = (x + noise * images(seed + 1, x.shape)).clamp(-1, 1)
+    assert metrics.ssim(x, y) == pytest.approx(skimage_ssim(x, y), abs=1e-9)
+
+
+def test_ssim_of_identical_images_is_one():
+    x = images(0, (2, 3, 16, 16))
+    assert metrics.ssim(x, x) == pytest.approx(1.0)
+
+
+@given(seed=st.integers(0, 2**16))
+def test_rmse_and_psnr_are_global_over_pixels_in_unit_range(seed):
+    x, y = images(seed, (3, 1, 8, 8)), images(seed + 1, (3, 1, 8, 8))
+    a, b = (x.numpy() + 1) / 2, (y.numpy() + 1) / 2
+    expected = math.sqrt(np.mean((a.astype(np.float64) - b) ** 2))
+    assert metrics.rmse(x, y) == pytest.approx(expected, rel=1e-6)
+    assert metrics.psnr(x, y) == pytest.approx(-20 * math.log10(expected), rel=1e-6)
+
+
+def test_metric_inputs_are_checked():
+    with pytest.raises(ValueError, match="same shape"):
+        metrics.rmse(torch.zeros(1, 1, 8, 8), torch.zeros(1, 1, 8, 9))
+    with pytest.raises(ValueError, match=r"\(B, C, H, W\)"):
+        metrics.ssim(torch.zeros(8, 8), torch.zeros(8, 8))
+    with pytest.raises(ValueError, match="smaller than the SSIM window"):
+        metrics.ssim(torch.zeros(1, 1, 8, 8), torch.zeros(1, 1, 8, 8))
+    assert metrics.psnr(torch.zeros(1, 1, 4, 4), torch.zeros(1, 1, 4, 4)) == math.inf
+
+
+def test_frechet_distance_closed_form_for_diagonal_gaussians():
+    mu1, mu2 = torch.tensor([0.0, 1.0, 2.0]), torch.tensor([1.0, 1.0, 0.0])
+    var1, var2 = torch.tensor([1.0, 4.0, 9.0]), torch.tensor([4.0, 1.0, 1.0])
+    expected = float(((mu1 - mu2) ** 2).sum() + ((var1.sqrt() - var2.sqrt()) ** 2).sum())
+    got = metrics.frechet_distance(mu1, torch.diag(var1), mu2, torch.diag(var2))
+    assert got == pytest.approx(expected, rel=1e-12)  # 5 + 1 + 1 + 4 = 11
+    assert expected == 11
+
+
+@settings(max_examples=20)
+@given(seed=st.integers(0, 2**16), dim=st.integers(1, 12))
+def test_frechet_distance_matches_scipy_sqrtm(seed, dim):
+    g = torch.Generator().manual_seed(seed)
+    a, b = torch.randn(dim, dim, generator=g).double(), torch.randn(dim, dim, generator=g).double()
+    s1, s2 = a @ a.T + 0.1 * torch.eye(dim), b @ b.T + 0.1 * torch.eye(dim)
+    mu1, mu2 = torch.randn(dim, generator=g).double(), torch.randn(dim, generator=g).double()
+    root = linalg.sqrtm(s1.numpy() @ s2.numpy()).real
+    expected = float(((mu1 - mu2) ** 2).sum() + np.trace(s1.numpy() + s2.numpy() - 2 * root))
+    got = metrics.frechet_distance(mu1, s1, mu2, s2)
+    assert got == pytest.approx(expected, rel=1e-6, abs=1e-8)
+    assert metrics.frechet_distance(mu2, s2, mu1, s1) == pytest.approx(got, rel=1e-8, abs=1e-8)
+
+
+def test_frechet_distance_of_the_same_features_is_zero():
+    features = torch.randn(500, 16, generator=torch.Generator().manual_seed(0))
+    assert metrics.frechet_distance_of(features, features) == pytest.approx(0, abs=1e-8)
+    shifted = metrics.frechet_distance_of(features, features + 1)
+    assert shifted == pytest.approx(16, rel=1e-9)
+    with pytest.raises(ValueError, match="N >= 2"):
+        metrics.gaussian_statistics(torch.zeros(1, 4))

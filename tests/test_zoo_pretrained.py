@@ -1,0 +1,127 @@
+"""zoo.load: verified safetensors, the restorer with its D, cards; the shipped files."""
+
+import shutil
+
+import pytest
+import torch
+from zoo.files import WeightsError, sha256
+
+import zoo
+from zoo import pretrained
+
+MODELS = [entry["name"] for entry in zoo.list_models()]
+GENERATORS = [e["name"] for e in zoo.list_models() if e.get("prior")]
+RESTORERS = [e["name"] for e in zoo.list_models() if not e.get("prior")]
+
+
+def test_the_zoo_ships_models():
+    assert "mnist-blur" in MODELS
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_shipped_files_match_the_registry(name):
+    entry = pretrained.get_entry(name)
+    path = pretrained.package_path(entry["file"])
+    assert sha256(path) == entry["sha256"]
+    assert path.stat().st_size < 5_000_000, "weights must stay a few MB"
+    if entry.get("prior"):
+        assert sha256(pretrained.package_path(entry["prior"]["file"])) == entry["prior"]["sha256"]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_load_gives_an_eval_float32_restorer_with_its_schedule(name):
+    model = zoo.load(name)
+    entry = pretrained.get_entry(name)
+    assert not model.R.training
+    assert all(p.dtype == torch.float32 for p in model.R.parameters())
+    assert model.R.num_parameters() == entry["architecture"]["parameters"]
+    assert model.T == zoo.get_schedule(entry["schedule"]).T
+    assert model.value_range == (-1, 1)
+    card = model.card
+    for field in ("task", "data", "split", "schedule", "architecture", "training", "wall time",
+                  "Reproduce", entry["training"]["command"]):
+        assert field in card
+
+
+@pytest.mark.parametrize("name", RESTORERS)
+def test_restorer_improves_on_the_degraded_images(name):
+    model = zoo.load(name)
+    x0 = zoo.sample_images(model.schedule.dataset, 16)
+    params = model.D.sample_params(x0, generator=torch.Generator().manual_seed(0))
+    x_T = model.D(x0, model.T, **params)
+    D = model.D.bind(**params) if params else model.D
+    restored = model.restore(x_T, sampler="direct")
+    assert restored.shape == x0.shape
+    before, after = (x_T - x0).pow(2).mean(), (restored - x0).pow(2).mean()
+    assert after < 0.8 * before
+    tacos = model.restore(x_T, sampler="tacos", D=D)
+    assert torch.isfinite(tacos).all()
+
+
+def test_restore_needs_the_parameters_of_random_degradations():
+    names = [n for n in RESTORERS if zoo.load(n).D.param_names]
+    if not names:
+        pytest.skip("no shipped model has a random degradation")
+    model = zoo.load(names[0])
+    with pytest.raises(ValueError, match="bind"):
+        model.restore(torch.zeros(1, model.channels, model.image_size, model.image_size))
+
+
+@pytest.mark.parametrize("name", GENERATORS)
+def test_generation_is_seeded_and_in_range(name):
+    model = zoo.load(name)
+    a = model.generate(3, seed=1)
+    assert torch.equal(a, model.generate(3, seed=1))
+    assert not torch.equal(a, model.generate(3, seed=2))
+    assert a.shape == (3, model.channels, model.image_size, model.image_size)
+    perfect = model.prior.sample(2, noise_std=0.0)
+    assert (perfect == perfect[:, :, :1, :1]).all()
+
+
+def test_restorers_cannot_generate():
+    with pytest.raises(ValueError, match="no prior"):
+        zoo.load("mnist-blur").generate(1)
+
+
+def test_images_of_the_wrong_shape_are_refused():
+    model = zoo.load("mnist-blur")
+    with pytest.raises(ValueError, match=r"\(B, 1, 32, 32\)"):
+        model.restore(torch.zeros(1, 3, 32, 32))
+
+
+def test_altered_or_missing_weights_are_refused(tmp_path):
+    entry = pretrained.get_entry("mnist-blur")
+    copy = tmp_path / "copy.safetensors"
+    shutil.copy(pretrained.package_path(entry["file"]), copy)
+    zoo.load("mnist-blur", weights=copy, sha256=entry["sha256"])  # an exact copy loads
+    data = bytearray(copy.read_bytes())
+    data[-10] ^= 0xFF
+    copy.write_bytes(bytes(data))
+    with pytest.raises(WeightsError, match="altered"):
+        zoo.load("mnist-blur", weights=copy, sha256=entry["sha256"])
+    with pytest.raises(WeightsError, match="does not exist"):
+        zoo.load("mnist-blur", weights=tmp_path / "missing.safetensors")
+    (tmp_path / "junk.safetensors").write_bytes(b"not a safetensors file")
+    with pytest.raises(WeightsError, match="not a readable safetensors"):
+        zoo.load("mnist-blur", weights=tmp_path / "junk.safetensors")
+
+
+def test_a_file_of_another_architecture_is_refused(tmp_path):
+    from zoo.files import save_weights
+
+    path = tmp_path / "other.safetensors"
+    save_weights({"weight": torch.zeros(3)}, path)
+    with pytest.raises(ValueError, match="does not hold mnist-blur's U-Net weights"):
+        zoo.load("mnist-blur", weights=path)
+
+
+def test_a_registry_file_that_changed_is_refused(tmp_path, monkeypatch):
+    entry = dict(pretrained.get_entry("mnist-blur"), sha256="0" * 64)
+    monkeypatch.setattr(pretrained, "get_entry", lambda name: entry)
+    with pytest.raises(WeightsError, match="refusing to load"):
+        zoo.load("mnist-blur")
+
+
+def test_unknown_models_get_suggestions():
+    with pytest.raises(KeyError, match="did you mean mnist-blur"):
+        zoo.load("mnist-blurr")

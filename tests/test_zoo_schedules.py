@@ -1,0 +1,111 @@
+"""zoo.schedule: every named schedule builds the paper's operator; the records are data."""
+
+import math
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+import zoo
+from degrade import testing
+
+NAMES = [s.name for s in zoo.list_schedules()]
+ISSUE_NAMES = {
+    "mnist-blur", "cifar10-blur", "celeba-blur", "celeba-blur-gen", "afhq-blur-gen",
+    "mnist-inpaint", "cifar10-inpaint", "celeba-inpaint", "celeba-inpaint-gen", "mnist-sr",
+    "cifar10-sr", "celeba-sr", "cifar10-snow", "celeba-snow", "cifar10-color", "celeba-color",
+    "celeba-animorph", "mnist-blur-gen",
+}
+
+
+def small_image(schedule, batch=2, seed=0):
+    """Images the schedule accepts; 32 px where the operator allows it, to keep tests quick."""
+    size = schedule.image_size if schedule.operator == "SuperResolutionSchedule" else 32
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(batch, schedule.channels, size, size, generator=g) * 2 - 1
+
+
+def test_every_schedule_of_the_issue_is_named():
+    assert set(NAMES) >= ISSUE_NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_schedule_builds_with_its_recorded_T(name):
+    record = zoo.get_schedule(name)
+    D = zoo.schedule(name)
+    assert D.num_steps == record.T
+    assert type(D).__name__ == record.operator
+    assert record.description and record.source and record.differences
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_schedule_round_trips_through_json(name):
+    record = zoo.get_schedule(name)
+    assert zoo.Schedule.from_json(record.to_json()) == record
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n != "celeba-animorph"])
+def test_schedule_passes_the_degrade_checks(name):
+    record = zoo.get_schedule(name)
+    D = zoo.schedule(name)
+    shape = small_image(record).shape
+    testing.check_identity(D, shape, max_examples=3)
+    testing.check_output_like_input(D, shape, max_examples=3)
+
+
+def test_animorph_mixes_with_the_given_pool():
+    pool = torch.rand(4, 3, 32, 32) * 2 - 1
+    D = zoo.schedule("celeba-animorph", pool=pool)
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    params = D.sample_params(x, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(D(x, 0, **params), x)
+    end = D(x, D.T, **params)
+    assert torch.allclose(end, params["z"], atol=1e-3)
+
+
+def test_paper_values():
+    assert zoo.schedule("mnist-blur").sigmas.eq(7).all()
+    assert zoo.schedule("mnist-blur", "text").T == 40
+    cifar = zoo.schedule("cifar10-blur").sigmas
+    assert cifar[0].item() == pytest.approx(0.36) and cifar[-1].item() == pytest.approx(0.85)
+    assert zoo.schedule("cifar10-blur", "code").sigmas[0].item() == pytest.approx(0.35)
+    gen = zoo.schedule("celeba-blur-gen")
+    assert gen.kernel_size == 27 and gen.padding == "circular" and gen.to_mean
+    assert gen.sigmas[0].item() == pytest.approx(math.exp(0.01))
+    assert zoo.schedule("celeba-blur-gen", "code").sigmas[0].item() == pytest.approx(1.0)
+    assert zoo.schedule("celeba-blur").padding == "reflect"
+    betas = zoo.schedule("mnist-inpaint").betas
+    assert betas[0].item() == 1 and betas[1].item() == pytest.approx(1.1)
+    assert zoo.schedule("mnist-inpaint").center == "random"
+    assert zoo.schedule("celeba-inpaint").center == "middle"
+    assert zoo.schedule("mnist-sr").T == 3 and zoo.schedule("celeba-sr").T == 6
+    assert zoo.schedule("celeba-sr", "64px").T == 5
+    assert zoo.schedule("celeba-snow").threshold == (1.15, 0.55)
+    assert zoo.schedule("cifar10-color").T == 50 and zoo.schedule("celeba-color").T == 20
+
+
+def test_generation_blur_ends_at_the_channel_mean():
+    D = zoo.schedule("mnist-blur-gen")
+    x = torch.rand(3, 1, 32, 32) * 2 - 1
+    end = D(x, D.T)
+    assert torch.allclose(end, x.mean(dim=(-2, -1), keepdim=True).expand_as(x), atol=1e-6)
+
+
+def test_bad_names_are_refused_clearly():
+    with pytest.raises(KeyError, match="did you mean mnist-blur"):
+        zoo.schedule("mnist-blurr")
+    with pytest.raises(ValueError, match=r"no variant 'code'.*variants: text"):
+        zoo.schedule("mnist-blur", "code")
+
+
+@given(name=st.sampled_from([n for n in NAMES if n != "celeba-animorph"]),
+       fraction=st.floats(0, 1), seed=st.integers(0, 2**16))
+def test_property_any_step_keeps_shape_and_is_finite(name, fraction, seed):
+    record = zoo.get_schedule(name)
+    D = zoo.schedule(name)
+    x = small_image(record, seed=seed)
+    t = round(fraction * D.T)
+    params = D.sample_params(x, generator=torch.Generator().manual_seed(seed))
+    out = D(x, t, **params)
+    assert out.shape == x.shape and torch.isfinite(out).all()

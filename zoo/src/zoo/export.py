@@ -1,0 +1,126 @@
+"""``python -m zoo.export``: turn a training run into a zoo model (maintainers' tool).
+
+Writes the run's EMA weights as float16 safetensors into the package's ``weights/``, fits the
+prior of a generation model, and writes the registry entry (the model card's facts) into
+``data/models.json``: the schedule, U-Net configuration, steps, batch, wall time from the run's
+log, the hardware and the command that reproduces it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+from .files import save_weights
+from .schedules import get_schedule
+
+DATASET_LABELS = {"mnist": "MNIST", "cifar10": "CIFAR-10 (JPEG copy)",
+                  "celeba": "CelebA (64x64 subset)", "afhq": "AFHQ cats (64x64)"}
+
+
+def wall_seconds(log_path: Path, images_per_step: int) -> float:
+    """Training time from a run's log: logged intervals over their logged throughput."""
+    seconds, last_step = 0.0, 0
+    for line in log_path.read_text().splitlines():
+        record = json.loads(line)
+        if "images_per_second" in record:
+            seconds += (record["step"] - last_step) * images_per_step / record["images_per_second"]
+            last_step = record["step"]
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m zoo.export", description=__doc__.splitlines()[0])
+    p.add_argument("run", type=Path, help="the training run's folder (checkpoint.pt, log.jsonl)")
+    p.add_argument("--name", required=True, help="the model's name in the zoo")
+    p.add_argument("--schedule", help="its schedule (default: --name)")
+    p.add_argument("--command", required=True, help="the command that reproduces the run")
+    p.add_argument("--hardware", required=True, help="where it was trained")
+    p.add_argument("--summary", default="", help="one line on the model")
+    p.add_argument("--notes", default="", help="caveats for the card")
+    p.add_argument("--prior-noise-std", type=float, default=0.002,
+                   help="generation models: the noise that breaks the symmetry of x_T")
+    p.add_argument("--val-count", type=int, default=1000,
+                   help="training images the run held out for validation")
+    p.add_argument("--data-dir", help="folder of the data files, to fit a prior")
+    p.add_argument("--out", type=Path, default=Path(__file__).parent,
+                   help="the zoo package folder")
+    args = p.parse_args(argv)
+
+    schedule = get_schedule(args.schedule or args.name)
+    state = torch.load(args.run / "checkpoint.pt", map_location="cpu", weights_only=True)
+    config, train = state["model_config"], state["config"]
+    from restore import UNet, UNetConfig
+
+    model = UNet(UNetConfig(**{k: tuple(v) if isinstance(v, list) else v
+                               for k, v in config.items()}))
+    model.load_state_dict(state["ema"])
+    file = f"weights/{args.name}.safetensors"
+    digest = save_weights(model.state_dict(), args.out / file)
+    images_per_step = train["batch_size"] * train["accumulate"]
+    seconds = wall_seconds(args.run / "log.jsonl", images_per_step)
+    presets = {"channels": config["channels"], "channel_mults": tuple(config["channel_mults"])}
+    from restore.unet import PRESETS
+
+    preset = next((name for name, p in PRESETS.items()
+                   if p.channels == presets["channels"]
+                   and tuple(p.channel_mults) == presets["channel_mults"]), "custom")
+    entry = {
+        "name": args.name,
+        "schedule": schedule.name,
+        "summary": args.summary,
+        "file": file,
+        "sha256": digest,
+        "architecture": {"kind": "UNet", "preset": preset, "config": config,
+                         "parameters": model.num_parameters()},
+        "data": {"dataset": schedule.dataset, "dataset_label": DATASET_LABELS[schedule.dataset],
+                 "split": f"training split less {args.val_count} images held out "
+                          f"for validation (seed {train['seed']})",
+                 "image_size": schedule.image_size, "channels": schedule.channels,
+                 "range": [-1, 1]},
+        "training": {
+            "steps": state["step"],
+            "batch": f"{train['batch_size']} x {train['accumulate']} accumulated",
+            "optimiser": f"Adam, lr {train['lr']:g}",
+            "loss": train["loss"],
+            "ema": f"EMA {train['ema_decay']} every {train['ema_every']} steps from step "
+                   f"{train['ema_start']}",
+            "wall_time": f"{seconds / 60:.0f} min",
+            "hardware": args.hardware,
+            "command": args.command,
+        },
+        "prior": None,
+        "metrics": None,
+        "notes": args.notes,
+    }
+    if schedule.task == "generation":
+        from restore import data
+        from samplers import ChannelMeanPrior
+
+        images = data.load(schedule.dataset, "train", args.data_dir,
+                           size=schedule.image_size).tensor()
+        prior = ChannelMeanPrior(noise_std=args.prior_noise_std).fit(images)
+        prior_file = f"weights/{args.name}-prior.safetensors"
+        entry["prior"] = {"kind": "ChannelMeanPrior (1 component)", "file": prior_file,
+                          "sha256": save_weights(prior.state_dict(), args.out / prior_file,
+                                                 half=False),
+                          "fitted_on": f"the {len(images):,} training images",
+                          "noise_std": args.prior_noise_std}
+    registry_path = args.out / "data/models.json"
+    entries = json.loads(registry_path.read_text()) if registry_path.exists() else []
+    old = next((e for e in entries if e["name"] == args.name), None)
+    if old is not None and old.get("metrics") and old["sha256"] == digest:
+        entry["metrics"] = old["metrics"]
+    entries = [e for e in entries if e["name"] != args.name] + [entry]
+    registry_path.write_text(json.dumps(entries, indent=2) + "\n")
+    print(f"{args.name}: step {state['step']}, {model.num_parameters():,} parameters, "
+          f"{(args.out / file).stat().st_size / 1e6:.2f} MB, sha256 {digest[:16]}...")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Image quality metrics of the paper's tables: RMSE, SSIM, PSNR and the Frechet distance.
+
+Images are ``(B, C, H, W)`` tensors in [-1, 1]; every metric first maps them to [0, 1], the
+range the paper's numbers are computed in.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def _unit(x: Tensor, name: str) -> Tensor:
+    if not isinstance(x, Tensor) or x.dim() != 4:
+        shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(f"{name} must be a (B, C, H, W) tensor, got {shape}")
+    return ((x.double() + 1) / 2).clamp(0, 1)
+
+
+def _pair(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+    x, y = _unit(x, "x"), _unit(y, "y")
+    if x.shape != y.shape:
+        raise ValueError(f"x and y must have the same shape, got {tuple(x.shape)} and "
+                         f"{tuple(y.shape)}")
+    return x, y
+
+
+def rmse(x: Tensor, y: Tensor) -> float:
+    """One root-mean-square error over all pixels of all images, in [0, 1] units."""
+    x, y = _pair(x, y)
+    return float((x - y).pow(2).mean().sqrt())
+
+
+def psnr(x: Tensor, y: Tensor) -> float:
+    """Peak signal-to-noise ratio in dB of the global RMSE, ``-20 log10(RMSE)`` (peak 1)."""
+    error = rmse(x, y)
+    return math.inf if error == 0 else -20 * math.log10(error)
+
+
+def _gaussian_window(size: int, sigma: float) -> Tensor:
+    offsets = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
+    window = torch.exp(-(offsets**2) / (2 * sigma**2))
+    return window / window.sum()
+
+
+def ssim(x: Tensor, y: Tensor, *, window_size: int = 11, sigma: float = 1.5) -> float:
+    r"""Mean structural similarity (Wang et al., 2004) of ``x`` and ``y``, in [0, 1] units.
+
+    Gaussian-weighted local statistics (an ``window_size``-pixel window of standard deviation
+    ``sigma``), ``K1 = 0.01``, ``K2 = 0.03``, data range 1, population (not sample) covariances;
+    the SSIM map is averaged over the pixels whose window lies inside the image, then over
+    channels and images. This is ``skimage.metrics.structural_similarity`` with
+    ``gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1``.
+    """
+    x, y = _pair(x, y)
+    if min(x.shape[-2:]) < window_size:
+        raise ValueError(f"images of {tuple(x.shape[-2:])} are smaller than the SSIM window "
+                         f"({window_size})")
+    channels = x.shape[1]
+    window = _gaussian_window(window_size, sigma)
+    rows = window.view(1, 1, -1, 1).expand(channels, 1, -1, 1)
+    cols = window.view(1, 1, 1, -1).expand(channels, 1, 1, -1)
+
+    def local_mean(z: Tensor) -> Tensor:
+        return F.conv2d(F.conv2d(z, rows, groups=channels), cols, groups=channels)
+
+    mu_x, mu_y = local_mean(x), local_mean(y)
+    var_x = local_mean(x * x) - mu_x**2
+    var_y = local_mean(y * y) - mu_y**2
+    cov = local_mean(x * y) - mu_x * mu_y
+    c1, c2 = 0.01**2, 0.03**2
+    ssim_map = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / (
+        (mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2)
+    )
+    return float(ssim_map.mean())
+
+
+def gaussian_statistics(features: Tensor) -> tuple[Tensor, Tensor]:
+    """Mean and covariance (``N - 1`` normalised) of features ``(N, d)``, in float64."""
+    if features.dim() != 2 or features.shape[0] < 2:
+        raise ValueError(f"features must be (N, d) with N >= 2, got {tuple(features.shape)}")
+    features = features.double()
+    return features.mean(0), torch.cov(features.T).reshape(features.shape[1], -1)
+
+
+def frechet_distance(mu1: Tensor, sigma1: Tensor, mu2: Tensor, sigma2: Tensor) -> float:
+    r"""Frechet distance between ``N(mu1, sigma1)`` and ``N(mu2, sigma2)`` (Heusel et al., 2017).
+
+    ``|mu1 - mu2|^2 + tr(sigma1 + sigma2 - 2 (sigma1^{1/2} sigma2 sigma1^{1/2})^{1/2})``; the trace
+    of the matrix square root comes from the eigenvalues of the symmetric matrix
+    ``sigma1^{1/2} sigma2 sigma1^{1/2}`` (negative round-off clipped to 0), which is stable where
+    a general ``sqrtm`` is not.
+    """
+    mu1, mu2, sigma1, sigma2 = (v.double() for v in (mu1, mu2, sigma1, sigma2))
+    values, vectors = torch.linalg.eigh((sigma1 + sigma1.T) / 2)
+    root1 = (vectors * values.clamp(min=0).sqrt()) @ vectors.T
+    middle = root1 @ sigma2 @ root1
+    trace_root = torch.linalg.eigvalsh((middle + middle.T) / 2).clamp(min=0).sqrt().sum()
+    distance = (mu1 - mu2).pow(2).sum() + sigma1.trace() + sigma2.trace() - 2 * trace_root
+    return float(distance)
+
+
+def frechet_distance_of(features1: Tensor, features2: Tensor) -> float:
+    """Frechet distance between Gaussians fitted to two sets of features ``(N, d)``."""
+    return frechet_distance(*gaussian_statistics(features1), *gaussian_statistics(features2))
