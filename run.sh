@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up the development environment (.venv) if needed, then run a job:
-#   bash run.sh demo   write docs/img/forward-processes.png, the forward process of every operator
+#   bash run.sh demo   the main job: restore and generate with the zoo models (docs/img/*.png)
 #   bash run.sh test   run the whole test suite (what CI runs)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -30,6 +30,6 @@ if [[ ! -f "$stamp" ]] || [[ -n "$(find . -name pyproject.toml -newer "$stamp" -
 fi
 
 case "$job" in
-  demo) exec "$venv/bin/python" scripts/forward_processes.py "$@" ;;
+  demo) exec "$venv/bin/colddiff" demo "$@" ;;
   test) exec "$venv/bin/python" -m pytest "$@" ;;
 esac

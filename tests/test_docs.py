@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["README.md", "docs/degrade.md", "docs/samplers.md", "docs/restore.md"]
+PAGES = ["README.md", "docs/degrade.md", "docs/samplers.md", "docs/restore.md", "zoo/README.md",
+         "docs/blur-diffusion.md"]
 
 
 @pytest.mark.parametrize("page", PAGES)

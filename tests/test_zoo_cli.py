@@ -31,7 +31,7 @@ def test_console_script_is_installed():
     assert (scripts / "colddiff").exists() or (scripts / "colddiff.exe").exists()
 
 
-@pytest.mark.parametrize("command", ["list", "degrade", "restore", "generate", "train",
+@pytest.mark.parametrize("command", ["list", "samples", "degrade", "restore", "generate", "train",
                                      "evaluate", "demo"])
 def test_help_explains_each_command(command):
     result = colddiff(command, "--help")

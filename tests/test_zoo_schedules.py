@@ -109,3 +109,11 @@ def test_property_any_step_keeps_shape_and_is_finite(name, fraction, seed):
     params = D.sample_params(x, generator=torch.Generator().manual_seed(seed))
     out = D(x, t, **params)
     assert out.shape == x.shape and torch.isfinite(out).all()
+
+
+def test_inpainting_generation_ends_at_the_solid_colour():
+    D = zoo.schedule("celeba-inpaint-gen")
+    x = torch.rand(2, 3, 128, 128) * 2 - 1
+    params = D.sample_params(x, generator=torch.Generator().manual_seed(0))
+    colour = params["color"].view(2, 3, 1, 1).expand_as(x)
+    assert torch.allclose(D(x, D.T, **params), colour, atol=1e-6)

@@ -8,6 +8,7 @@ included, can run are in :mod:`degrade.testing`.
 
 from .base import BoundDegradation, Degradation, DegradationFn, ResampledDegradation
 from .blur import GaussianBlurSchedule, gaussian_kernel1d
+from .blur_diffusion import BlurDiffusion, blur_schedule
 from .desaturation import DesaturationSchedule
 from .interpolation import InterpolationSchedule
 from .mask import GaussianFadeSchedule, GaussianMaskSchedule
@@ -19,6 +20,7 @@ from .super_resolution import SuperResolutionSchedule
 __version__ = "0.1.0"
 
 __all__ = [
+    "BlurDiffusion",
     "BoundDegradation",
     "Degradation",
     "DegradationFn",
@@ -32,5 +34,6 @@ __all__ = [
     "ResampledDegradation",
     "SnowSchedule",
     "SuperResolutionSchedule",
+    "blur_schedule",
     "gaussian_kernel1d",
 ]

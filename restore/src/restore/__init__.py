@@ -6,11 +6,11 @@ step tensor; it does not import ``degrade``.
 
 from . import data
 from .ema import EMA
-from .objectives import restore_x0
+from .objectives import predict_noise, restore_x0
 from .trainer import TrainConfig, Trainer, load_model
 from .unet import PRESETS, UNet, UNetConfig
 
 __version__ = "0.1.0"
 
 __all__ = ["EMA", "PRESETS", "TrainConfig", "Trainer", "UNet", "UNetConfig", "data",
-           "load_model", "restore_x0"]
+           "load_model", "predict_noise", "restore_x0"]

@@ -122,6 +122,9 @@ class Trainer:
         val_images: images ``(N, C, H, W)`` for the grids (and a validation loss); optional.
         sample_D: a ``D(x, t)`` with fixed random parameters for the grids' TACoS. By default
             ``D`` itself, or, for a ``degrade`` operator's ``resampled()``, one fixed draw.
+        preview: ``preview(R, val_images) -> [(title, images), ...]``, the columns of the
+            grids, for models that are not restorers (a noise predictor's samples, say); by
+            default ``degraded | direct R | TACoS | original``.
     """
 
     def __init__(
@@ -136,6 +139,7 @@ class Trainer:
         objective: Objective = restore_x0,
         val_images: Tensor | None = None,
         sample_D: Callable[[Tensor, Tensor], Tensor] | None = None,
+        preview: Callable[[nn.Module, Tensor], list[tuple[str, Tensor]]] | None = None,
     ) -> None:
         self.config = config or TrainConfig()
         self.num_steps = num_steps or getattr(D, "num_steps", None)
@@ -164,6 +168,7 @@ class Trainer:
         self.grid_step: int | None = None
         self.val_images = val_images
         self.sample_D = sample_D or _fixed_draw(D, val_images) or D
+        self.preview = preview
         torch.manual_seed(self.config.seed + self.context.rank)
 
     def train(self, resume: bool = False) -> nn.Module:
@@ -297,21 +302,25 @@ class Trainer:
             epoch, offset = epoch + 1, 0
 
     def _sample(self) -> None:
-        """A grid ``degraded | direct R | TACoS | original`` and the validation loss."""
+        """A grid (``degraded | direct R | TACoS | original`` by default) and the validation
+        loss, the objective's mean absolute error at steps spread over 1..T."""
         if not self.context.is_main or self.val_images is None:
             return
         self.grid_step = self.step
         x0 = self.val_images.to(self.context.device)
         T, R = self.num_steps, self.ema.model
         with torch.no_grad():
-            x_T = self.sample_D(x0, torch.full((len(x0),), T, device=x0.device))
-            direct = samplers.direct(R, x_T, T)
-            tacos = samplers.tacos(R, self.sample_D, x_T, T)
+            if self.preview is not None:
+                columns = self.preview(R, x0)
+            else:
+                x_T = self.sample_D(x0, torch.full((len(x0),), T, device=x0.device))
+                columns = [("degraded", x_T), ("direct R", samplers.direct(R, x_T, T)),
+                           ("TACoS", samplers.tacos(R, self.sample_D, x_T, T)), ("original", x0)]
             t = torch.linspace(1, T, len(x0), device=x0.device).round().long()
-            val_loss = (R(self.sample_D(x0, t), t) - x0).abs().mean().item()
+            prediction, target = self.objective(R, self.sample_D, x0, t)
+            val_loss = (prediction - target).abs().mean().item()
         path = self.out_dir / "samples" / f"step-{self.step:07d}.png"
-        save_grid([("degraded", x_T), ("direct R", direct), ("TACoS", tacos), ("original", x0)],
-                  path)
+        save_grid(columns, path)
         self._log({"step": self.step, "val_l1": val_loss, "grid": str(path)})
 
     def _log(self, record: dict) -> None:

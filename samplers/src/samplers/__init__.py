@@ -4,6 +4,8 @@
 * :func:`naive`: Algorithm 1, the standard diffusion update;
 * :func:`direct`: the one-shot reconstruction ``R(x_t, t)``;
 * :func:`estimated_noise`: hot diffusion with the noise re-estimated at each step (A.6, DDIM);
+* :func:`reverse_diffusion`, :func:`rotated_ddim`: blur diffusion (blur-diffusion.md), stochastic
+  and deterministic, for a noise predictor;
 * priors over ``x_T`` for generation from scratch (:class:`ChannelMeanPrior`, ...);
 * :mod:`samplers.testing`: hypothesis checks for any sampler with the same signature.
 
@@ -24,6 +26,7 @@ from .priors import (
 )
 from .progress import ProgressBar
 from .recorder import Recorder
+from .rotated import RotatedDiffusion, reverse_diffusion, rotated_ddim
 
 __version__ = "0.1.0"
 
@@ -34,11 +37,14 @@ __all__ = [
     "Prior",
     "ProgressBar",
     "Recorder",
+    "RotatedDiffusion",
     "SolidColorPrior",
     "direct",
     "estimated_noise",
     "fit_gaussian_mixture",
     "naive",
+    "reverse_diffusion",
+    "rotated_ddim",
     "sample",
     "sample_gaussian_mixture",
     "tacos",

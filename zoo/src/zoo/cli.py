@@ -217,6 +217,16 @@ def _record_metrics(name: str, metrics: dict) -> None:
     print(f"recorded in {path}")
 
 
+def cmd_samples(args: argparse.Namespace) -> int:
+    from .samples import sample_images
+
+    size = 28 if args.dataset == "mnist" else None
+    images = sample_images(args.dataset, args.n, size=size)
+    save_images(images, args.out_dir, [f"{args.dataset}-{i:02d}" for i in range(args.n)])
+    print(f"wrote {args.n} {args.dataset} test images to {args.out_dir}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """The main job: restore shipped test images with every restoration model, generate."""
     from .samples import sample_images
@@ -337,6 +347,15 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--record", action="store_true",
                    help="write the figures into the model's card (maintainers)")
     c.set_defaults(run=cmd_evaluate)
+
+    c = commands.add_parser("samples", help="write the shipped test images as PNG files",
+                            formatter_class=FORMATTER,
+                            description="Write the first --n shipped test images of a data set "
+                            "(MNIST at 28x28 as published, CIFAR-10 at 32x32) as PNG files.")
+    c.add_argument("dataset", choices=("mnist", "cifar10"))
+    c.add_argument("--n", type=int, default=8, help="how many (at most 64)")
+    c.add_argument("--out-dir", type=Path, default=Path("samples"), help="the folder")
+    c.set_defaults(run=cmd_samples)
 
     c = commands.add_parser("demo", help="the main job: restoration figures and a generation grid",
                             formatter_class=FORMATTER,

@@ -1,0 +1,146 @@
+"""Samplers for diffusion in a rotated basis: blur diffusion (blur-diffusion.md, section 3).
+
+The process ``x_i = U Abar_i^{1/2} U^T x0 + U (I - Abar_i)^{1/2} U^T eps`` is described by any
+object with the methods of :class:`RotatedDiffusion` (``degrade.BlurDiffusion`` has them); the
+model is a noise predictor ``eps_model(x_i, i) -> eps_hat``, trained on eq. (18). With ``U = I``
+and ``Abar_i = abar_i I`` both samplers are those of standard diffusion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import torch
+from torch import Tensor
+
+from ._validation import Step
+from .loop import Callback, sample
+
+EpsModel = Callable[[Tensor, Step], Tensor]
+"""``eps_model(x_i, i)``: the noise that made ``x_i``, estimated."""
+
+
+class RotatedDiffusion(Protocol):
+    """What the samplers need of a diffusion in a rotated basis ``U``."""
+
+    num_steps: int
+
+    def rotate(self, x: Tensor) -> Tensor:
+        """``U^T x``."""
+        ...
+
+    def unrotate(self, y: Tensor) -> Tensor:
+        """``U y``."""
+        ...
+
+    def signal(self, t: Step, shape: tuple[int, ...]) -> Tensor:
+        """The diagonal of ``Abar_t``, broadcastable to the rotated images."""
+        ...
+
+    def step_signal(self, t: Step, shape: tuple[int, ...]) -> Tensor:
+        """The diagonal of ``A_t``, the step from ``t - 1`` to ``t``."""
+        ...
+
+
+def _diagonal(values: Tensor, like: Tensor) -> Tensor:
+    dtype = like.real.dtype if like.is_complex() else like.dtype
+    return values.to(like.device, dtype)
+
+
+def _check(D: object, name: str) -> None:
+    missing = [m for m in ("rotate", "unrotate", "signal", "step_signal")
+               if not callable(getattr(D, m, None))]
+    if missing:
+        raise TypeError(f"{name} needs a diffusion in a rotated basis (degrade.BlurDiffusion); "
+                        f"{type(D).__name__} lacks {', '.join(missing)}")
+
+
+def reverse_diffusion(
+    eps_model: EpsModel,
+    D: RotatedDiffusion,
+    x_t: Tensor,
+    t: Step,
+    *,
+    generator: torch.Generator | None = None,
+    callback: Callback | None = None,
+    progress: bool = False,
+) -> Tensor:
+    r"""The reverse diffusion sampler of eq. (19)/(20) of blur-diffusion.md, one step at a time.
+
+    In the rotated coordinates ``xbar = U^T x``, from step ``i`` to ``i - 1``:
+
+        xbar_{i-1} = xbar_i + (I - A_i^{1/2}) xbar_i + B_i sbar_i + B_i^{1/2} zbar,
+
+    the unsharp mask ``H`` of eq. (10), the score step and fresh noise, with ``B_i = I - A_i``
+    and the score ``sbar_i = -(I - Abar_i)^{-1/2} U^T eps_model(x_i, i)`` (the exponent -1/2,
+    which eq. (16) misprints as -1). ``A_i`` and ``B_i`` are those of the forward step into
+    ``i``, the paper's ``B_{i+1}`` in its own indexing (Song et al.'s reverse diffusion predictor
+    for the variance-preserving SDE when ``U = I``). No noise is added on the last step.
+
+    Args:
+        eps_model: the noise predictor.
+        D: the process (``degrade.BlurDiffusion``).
+        x_t: images at step ``t`` (``N`` to generate: white noise, as ``Abar_N`` is near 0).
+        t: an int or a ``(B,)`` tensor of steps.
+        generator: the source of the noise ``z``, for reproducible samples.
+        callback, progress: as for :func:`samplers.tacos`.
+    """
+    _check(D, "reverse_diffusion")
+
+    def update(x_s: Tensor, eps_hat: Tensor, s: Step, s_next: Step) -> Tensor:
+        x_bar, eps_bar = D.rotate(x_s), D.rotate(eps_hat)
+        a = _diagonal(D.step_signal(s, x_s.shape), x_bar)
+        a_bar = _diagonal(D.signal(s, x_s.shape), x_bar)
+        b = 1 - a
+        score = -eps_bar / (1 - a_bar).sqrt()
+        x_bar = (2 - a.sqrt()) * x_bar + b * score
+        last = torch.as_tensor(s_next).reshape(-1) == 0
+        if not bool(last.all()):
+            z = torch.randn(x_s.shape, generator=generator, dtype=x_s.dtype,
+                            device=generator.device if generator is not None else x_s.device)
+            z_bar = D.rotate(z.to(x_s.device)) * b.sqrt()
+            x_bar = x_bar + torch.where(last.to(x_s.device).view(-1, 1, 1, 1), 0, z_bar)
+        return D.unrotate(x_bar)
+
+    return sample(update, eps_model, x_t, t, num_steps=getattr(D, "num_steps", None),
+                  callback=callback, progress=progress, name="reverse_diffusion")
+
+
+def rotated_ddim(
+    eps_model: EpsModel,
+    D: RotatedDiffusion,
+    x_t: Tensor,
+    t: Step,
+    *,
+    steps: Sequence[int] | Tensor | None = None,
+    callback: Callback | None = None,
+    progress: bool = False,
+) -> Tensor:
+    r"""A deterministic sampler in the style of DDIM (eta = 0) for a rotated diffusion.
+
+    From step ``i`` to any earlier ``s`` (so it can skip steps), in rotated coordinates:
+
+        xbar_s = (Abar_s / Abar_i)^{1/2} (xbar_i - (I - Abar_i)^{1/2} epsbar)
+                 + (I - Abar_s)^{1/2} epsbar,      epsbar = U^T eps_model(x_i, i):
+
+    the clean image implied by ``epsbar``, taken forward to ``s`` with the same noise. With
+    ``U = I`` and ``Abar_i = abar_i I`` it is DDIM with eta = 0 (Song et al., 2021).
+
+    Args:
+        eps_model, D, x_t, t: as for :func:`reverse_diffusion`.
+        steps: a strictly decreasing sequence from ``t`` to 0, for example
+            ``range(1000, -1, -20)`` for 50 steps.
+        callback, progress: as for :func:`samplers.tacos`.
+    """
+    _check(D, "rotated_ddim")
+
+    def update(x_s: Tensor, eps_hat: Tensor, s: Step, s_next: Step) -> Tensor:
+        x_bar, eps_bar = D.rotate(x_s), D.rotate(eps_hat)
+        a_s = _diagonal(D.signal(s, x_s.shape), x_bar)
+        a_next = _diagonal(D.signal(s_next, x_s.shape), x_bar)
+        x0_bar = (x_bar - (1 - a_s).sqrt() * eps_bar) / a_s.sqrt()
+        return D.unrotate(a_next.sqrt() * x0_bar + (1 - a_next).sqrt() * eps_bar)
+
+    return sample(update, eps_model, x_t, t, num_steps=getattr(D, "num_steps", None),
+                  steps=steps, callback=callback, progress=progress, name="rotated_ddim")

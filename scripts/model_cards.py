@@ -1,0 +1,46 @@
+"""Write docs/models.md: the card of every model in the zoo, from its registry entry.
+
+    python scripts/model_cards.py
+
+tests/test_zoo_docs.py checks that the page matches the registry.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from zoo.features import _registry as feature_registry
+from zoo.pretrained import render_card
+
+import zoo
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def page() -> str:
+    lines = [
+        "# Model cards",
+        "",
+        "Every model of the zoo, as `zoo.load(name).card` prints it. The weights are float16",
+        "safetensors inside the `zoo` package, checked against the sha256 of the registry",
+        "(`zoo/src/zoo/data/models.json`) before they load. Made by",
+        "`python scripts/model_cards.py`; the figures come from",
+        "`colddiff evaluate NAME --record` (see [results](results.md)).",
+        "",
+    ]
+    for entry in zoo.list_models():
+        lines += [render_card(entry), ""]
+    lines += ["## Feature extractors for the Frechet distances", "",
+              "| name | data | test accuracy | features | trained by |", "|---|---|---|---|---|"]
+    for name, entry in feature_registry().items():
+        lines.append(f"| `{name}` | {entry['dataset']} | {entry['test_accuracy']:.4f} | "
+                     f"{entry['feature_dim']} | `{entry['command']}` ({entry['wall_seconds']} s, "
+                     "2-core CPU) |")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs/models.md"
+    out.write_text(page())
+    print(f"wrote {out}")

@@ -1,0 +1,205 @@
+"""Blur diffusion (blur-diffusion.md): the operator, its samplers and the noise objective."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from degrade.blur_diffusion import gaussian_taps
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import samplers
+from degrade import BlurDiffusion, blur_schedule, testing
+
+
+def extend(x, radius, dim, boundary):
+    """Pad one axis by half-sample symmetric reflection or periodically."""
+    n = x.shape[dim]
+    if boundary == "reflect":
+        return torch.cat([x.narrow(dim, 0, radius).flip(dim), x,
+                          x.narrow(dim, n - radius, radius).flip(dim)], dim)
+    return torch.cat([x.narrow(dim, n - radius, radius), x, x.narrow(dim, 0, radius)], dim)
+
+
+def blur_directly(x, sigma, boundary):
+    """Each channel convolved with the sampled Gaussian, rows then columns: no basis at all."""
+    b, c, h, w = x.shape
+    for dim, size in ((-2, h), (-1, w)):
+        taps = gaussian_taps(sigma, size).to(x.dtype)
+        radius = (len(taps) - 1) // 2
+        padded = extend(x, radius, dim, boundary).reshape(b * c, 1, *extend(
+            x, radius, dim, boundary).shape[-2:])
+        kernel = taps.view(1, 1, -1, 1) if dim == -2 else taps.view(1, 1, 1, -1)
+        x = F.conv2d(padded, kernel).reshape(b, c, h, w)
+    return x
+
+
+@pytest.mark.parametrize("boundary", ["reflect", "circular"])
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("sigma", [0.4, 1.3])
+def test_blur_through_the_basis_is_the_direct_blur_of_each_channel(boundary, channels, sigma):
+    D = BlurDiffusion.paper(10, sigma=sigma, boundary=boundary)
+    x = torch.randn(2, channels, 12, 16, generator=torch.Generator().manual_seed(0)).double()
+    once = blur_directly(x, sigma, boundary)
+    assert torch.allclose(D.blur_power(x, 1), once, atol=1e-12)
+    assert torch.allclose(D.blur_power(x, 2), blur_directly(once, sigma, boundary), atol=1e-12)
+    assert torch.allclose(D.blur_power(D.blur_power(x, 0.3), 0.7), once, atol=1e-12)
+    # the channels do not mix: blurring one channel alone gives the same
+    assert torch.allclose(D.blur_power(x[:, :1], 1), once[:, :1], atol=1e-12)
+
+
+@pytest.mark.parametrize("boundary", ["reflect", "circular"])
+def test_the_basis_is_orthonormal(boundary):
+    D = BlurDiffusion.paper(10, boundary=boundary)
+    x = torch.randn(3, 3, 8, 10).double()
+    y = D.rotate(x)
+    assert torch.allclose(D.unrotate(y), x, atol=1e-12)
+    assert torch.allclose(y.abs().pow(2).sum(dim=(-2, -1)), x.pow(2).sum(dim=(-2, -1)))
+
+
+def test_without_blur_it_is_standard_diffusion():
+    D = BlurDiffusion.paper(1000, blur="none")
+    x0, eps = torch.rand(4, 3, 16, 16) * 2 - 1, torch.randn(4, 3, 16, 16)
+    t = torch.tensor([1, 10, 500, 1000])
+    abar = torch.cumprod(1 - torch.linspace(1e-4, 0.02, 1000, dtype=torch.float64), 0)[t - 1]
+    expected = abar.sqrt().view(-1, 1, 1, 1) * x0 + (1 - abar).sqrt().view(-1, 1, 1, 1) * eps
+    assert torch.allclose(D(x0, t, eps=eps), expected.float(), atol=1e-5)
+
+
+def test_without_blur_it_matches_diffusers_add_noise():
+    diffusers = pytest.importorskip("diffusers")
+    scheduler = diffusers.DDPMScheduler(num_train_timesteps=1000, beta_schedule="linear",
+                                        beta_start=1e-4, beta_end=0.02)
+    D = BlurDiffusion.paper(1000, blur="none")
+    x0, eps = torch.rand(4, 3, 16, 16) * 2 - 1, torch.randn(4, 3, 16, 16)
+    t = torch.tensor([1, 10, 500, 1000])
+    # diffusers counts steps from 0: its timestep t - 1 is our step t
+    assert torch.allclose(D(x0, t, eps=eps), scheduler.add_noise(x0, eps, t - 1), atol=1e-5)
+
+
+@pytest.mark.parametrize("boundary", ["reflect", "circular"])
+def test_marginal_matches_the_markov_chain(boundary):
+    """Eq. (9): x_i = sqrt(1 - beta_i) W^{f(i)} x_{i-1} + C_i^{1/2} z_i; the mean and the
+    variance of the chain in the rotated basis are those of eq. (8)."""
+    D = BlurDiffusion.paper(50, blur="linear", final_blur=2.0, sigma=1.0, boundary=boundary)
+    x0 = torch.randn(1, 1, 8, 8).double()
+    mean, variance = x0, torch.zeros(1, 1, 8, 8, dtype=torch.float64)
+    for i in range(1, 51):
+        mean = (1 - D.betas[i - 1]).sqrt() * D.blur_power(mean, D.blur[i].item())
+        a = D.step_signal(i, x0.shape)
+        variance = a * variance + (1 - a)
+        assert torch.allclose(D(x0, i, eps=torch.zeros_like(x0)), mean, atol=1e-10)
+        assert torch.allclose(1 - D.signal(i, x0.shape), variance, atol=1e-12)
+
+
+def test_blur_schedules():
+    for kind in ("linear", "log", "quartic"):
+        f = blur_schedule(kind, 1000, 0.14)
+        assert f[0] == 0 and f[-1] == pytest.approx(0.14) and len(f) == 1001
+        assert bool((f[1:] >= f[:-1]).all())
+    assert blur_schedule("log", 100, 1)[10] > blur_schedule("linear", 100, 1)[10] \
+        > blur_schedule("quartic", 100, 1)[10]
+    assert blur_schedule("none", 10, 5).eq(0).all()
+    with pytest.raises(ValueError, match="unknown blur schedule"):
+        blur_schedule("cubic", 10, 1)
+    with pytest.raises(ValueError, match=r"f\(0\) = 0"):
+        BlurDiffusion([0.1, 0.1], [0.5, 1, 1])
+    with pytest.raises(ValueError, match=r"f\(0\) \.\. f\(N\)"):
+        BlurDiffusion([0.1, 0.1], [0, 1])
+    with pytest.raises(ValueError, match="boundary"):
+        BlurDiffusion.paper(10, boundary="zeros")
+
+
+@pytest.mark.parametrize("boundary", ["reflect", "circular"])
+def test_passes_the_degradation_checks(boundary):
+    D = BlurDiffusion.paper(20, blur="quartic", final_blur=0.5, boundary=boundary)
+    testing.check_degradation(D, shape=(2, 3, 8, 8), linear=False, max_examples=5)
+
+
+def perfect_eps_model(D, x0):
+    """The noise that explains x_i exactly, for data that is the single image x0."""
+    def eps_model(x, i):
+        a_bar = D.signal(i, x.shape).to(x.dtype)
+        residual = D.rotate(x) - a_bar.sqrt() * D.rotate(x0.expand_as(x))
+        return D.unrotate(residual / (1 - a_bar).sqrt())
+    return eps_model
+
+
+@settings(max_examples=15)
+@given(seed=st.integers(0, 2**16), t=st.integers(1, 100), stride=st.integers(1, 30),
+       boundary=st.sampled_from(["reflect", "circular"]))
+def test_property_deterministic_sampler_inverts_with_the_true_noise(seed, t, stride, boundary):
+    D = BlurDiffusion.paper(100, blur="quartic", final_blur=0.3, boundary=boundary)
+    g = torch.Generator().manual_seed(seed)
+    x0 = (torch.rand(2, 3, 8, 8, generator=g) * 2 - 1).double()
+    x_t = D(x0, t, eps=torch.randn(x0.shape, generator=g).double())
+    steps = sorted({*range(t, 0, -stride), 0}, reverse=True)
+    out = samplers.rotated_ddim(perfect_eps_model(D, x0), D, x_t, t, steps=steps)
+    assert torch.allclose(out, x0, atol=1e-6)
+
+
+def test_deterministic_sampler_without_blur_is_diffusers_ddim():
+    diffusers = pytest.importorskip("diffusers")
+    scheduler = diffusers.DDIMScheduler(num_train_timesteps=1000, beta_schedule="linear",
+                                        beta_start=1e-4, beta_end=0.02, clip_sample=False,
+                                        set_alpha_to_one=True, steps_offset=1)
+    scheduler.set_timesteps(50)
+    D = BlurDiffusion.paper(1000, blur="none")
+    weights = torch.randn(3, 3, generator=torch.Generator().manual_seed(1)) * 0.3
+
+    x0 = torch.rand(1, 3, 8, 8, generator=torch.Generator().manual_seed(3)) * 2 - 1
+    true_eps = perfect_eps_model(D, x0)
+
+    def eps_model(x, i):  # an imperfect noise predictor that keeps the walk in range
+        return true_eps(x, i) + 0.1 * torch.tanh(torch.einsum("bchw,dc->bdhw", x, weights))
+
+    x = torch.randn(2, 3, 8, 8, generator=torch.Generator().manual_seed(2))
+    ours_steps = [int(s) + 1 for s in scheduler.timesteps] + [0]
+    ours = samplers.rotated_ddim(eps_model, D, x, ours_steps[0], steps=ours_steps)
+    theirs = x
+    for timestep in scheduler.timesteps:
+        theirs = scheduler.step(eps_model(theirs, int(timestep) + 1), timestep, theirs).prev_sample
+    assert ours.abs().max() < 10
+    assert torch.allclose(ours, theirs, atol=1e-4)
+
+
+def test_reverse_diffusion_finds_the_single_image_and_is_seeded():
+    D = BlurDiffusion.paper(200, blur="quartic", final_blur=0.5, sigma=0.8)
+    x0 = torch.rand(1, 1, 8, 8).double() * 2 - 1
+    x_T = torch.randn(3, 1, 8, 8, generator=torch.Generator().manual_seed(0)).double()
+    model = perfect_eps_model(D, x0)
+    out = samplers.reverse_diffusion(model, D, x_T, 200,
+                                     generator=torch.Generator().manual_seed(1))
+    assert (out - x0).abs().max() < 0.05
+    again = samplers.reverse_diffusion(model, D, x_T, 200,
+                                       generator=torch.Generator().manual_seed(1))
+    assert torch.equal(out, again)
+    other = samplers.reverse_diffusion(model, D, x_T, 200,
+                                       generator=torch.Generator().manual_seed(2))
+    assert not torch.equal(out, other)
+
+
+def test_samplers_refuse_a_process_without_a_basis():
+    with pytest.raises(TypeError, match="lacks rotate"):
+        samplers.rotated_ddim(lambda x, s: x, lambda x, s: x, torch.zeros(1, 1, 4, 4), 1)
+
+
+def test_noise_objective_trains_through_the_trainer(tmp_path):
+    from restore import TrainConfig, Trainer, UNet, predict_noise
+
+    D = BlurDiffusion.paper(50, final_blur=0.5)
+    images = torch.rand(16, 1, 8, 8) * 2 - 1
+    eps_model = UNet.preset("tiny", in_channels=1)
+    torch.manual_seed(0)
+    prediction, target = predict_noise(eps_model, D, images[:4], torch.tensor([1, 10, 30, 50]))
+    assert prediction.shape == target.shape == (4, 1, 8, 8)
+
+    def preview(R, x0):
+        x_T = torch.randn(x0.shape, generator=torch.Generator().manual_seed(0))
+        return [("samples", samplers.rotated_ddim(R, D, x_T, 50, steps=range(50, -1, -10)))]
+
+    config = TrainConfig(steps=2, batch_size=4, accumulate=1, loss="l2", sample_every=2,
+                         checkpoint_every=2, log_every=1, progress=False, device="cpu")
+    trainer = Trainer(UNet.preset("tiny", in_channels=1), D, images, tmp_path, config,
+                      objective=predict_noise, val_images=images[:2], preview=preview)
+    trainer.train()
+    assert list((tmp_path / "samples").iterdir())
