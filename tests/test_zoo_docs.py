@@ -57,3 +57,10 @@ def test_pictures_the_pages_show_exist(page):
     text = (ROOT / page).read_text()
     for target in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text):
         assert (ROOT / page).parent.joinpath(target).exists(), f"{page} shows missing {target}"
+
+
+def test_results_page_is_up_to_date():
+    import results_page
+
+    assert (ROOT / "docs/results.md").read_text() == results_page.page(), (
+        "docs/results.md is stale: run python scripts/results_page.py")

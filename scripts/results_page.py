@@ -1,0 +1,111 @@
+"""Write docs/results.md: the zoo's measured tables next to the paper's numbers.
+
+The measured rows come from the registry (``colddiff evaluate NAME --record``); the paper's are
+transcribed below from cold-diffusion.md, Tables 1-3 and 5 and A.7. Run from the repository root:
+
+    python scripts/results_page.py
+
+tests/test_zoo_docs.py checks that the page matches the registry.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import zoo
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# (table, {row: (FID, SSIM, RMSE)}) of cold-diffusion.md for each zoo model
+PAPER = {
+    "mnist-blur": ("Table 1, MNIST", {"Degraded": (438.59, 0.287, 0.287),
+                                      "Sampled (TACoS)": (4.69, 0.718, 0.154),
+                                      "Direct": (5.10, 0.757, 0.142)}),
+    "cifar10-blur": ("Table 1, CIFAR-10", {"Degraded": (298.60, 0.315, 0.136),
+                                           "Sampled (TACoS)": (80.08, 0.773, 0.075),
+                                           "Direct": (83.69, 0.775, 0.071)}),
+    "mnist-inpaint": ("Table 2, MNIST", {"Degraded": (108.48, 0.490, 0.262),
+                                         "Sampled (TACoS)": (1.61, 0.941, 0.068),
+                                         "Direct": (2.24, 0.948, 0.060)}),
+    "mnist-sr": ("Table 3, MNIST", {"Degraded": (368.56, 0.178, 0.231),
+                                    "Sampled (TACoS)": (4.33, 0.820, 0.115),
+                                    "Direct": (4.05, 0.823, 0.114)}),
+}
+PAPER_GENERATION = (
+    "| the paper (Table 5, A.7; Inception FID; CelebA / AFHQ 128 px, 300 steps) | CelebA | AFHQ |\n"
+    "|---|---|---|\n"
+    "| TACoS, perfect symmetry | 97.00 | 93.05 |\n"
+    "| TACoS, broken symmetry (0.002) | 49.45 | 54.68 |\n"
+    "| Direct, broken symmetry | 257.69 | 214.24 |\n"
+    "| Algorithm 1 | 'completely fails' (A.7, Figure 18) | |"
+)
+
+
+def model_section(entry: dict) -> list[str]:
+    metrics, name = entry.get("metrics"), entry["name"]
+    lines = [f"## `{name}`", "", f"{entry['training']['steps']:,} training steps "
+             f"({entry['training']['wall_time']} on {entry['training']['hardware']}); "
+             f"{entry['data']['dataset_label']}.", ""]
+    if not metrics:
+        return [*lines, "Not evaluated yet.", ""]
+    lines += [f"Measured: {metrics['setting']}.", ""]
+    rows, fid = metrics["rows"], metrics["fid_name"]
+    if name in PAPER:
+        table, paper = PAPER[name]
+        lines += [f"| | {fid} | SSIM | RMSE | PSNR | paper FID | paper SSIM | paper RMSE |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for row, values in rows.items():
+            p = paper.get(row, ("", "", ""))
+            lines.append(f"| {row} | {values[fid]:.2f} | {values['SSIM']:.3f} | "
+                         f"{values['RMSE']:.3f} | {values['PSNR']:.2f} | {p[0]} | {p[1]} | "
+                         f"{p[2]} |")
+        lines += ["", f"The paper's columns are its {table} (Inception FID, 700,000 steps on "
+                  "GPUs for blur and super-resolution, 60,000 for inpainting).", ""]
+    else:
+        lines += [f"| | {fid} |", "|---|---|"]
+        lines += [f"| {row} | {values[fid]:.2f} |" for row, values in rows.items()]
+        lines += ["", "For comparison, not on the same data or features:", "",
+                  PAPER_GENERATION, ""]
+    return lines
+
+
+def page() -> str:
+    lines = [
+        "# Results: the zoo's models next to the paper's tables",
+        "",
+        "Made by `python scripts/results_page.py` from the figures that",
+        "`colddiff evaluate NAME --n 1000 --record` measured and recorded in each model card.",
+        "",
+        "Read these tables with three differences from the paper in mind:",
+        "",
+        "- **Training budget.** The paper trains 700,000 steps on GPUs (60,000 for inpainting);",
+        "  these models had a few thousand steps on a 2-core CPU (see each card). They are",
+        "  far from converged, and the gap to the paper's columns is mostly that.",
+        "- **FID is not Inception FID.** Inception weights cannot be downloaded here. Our",
+        "  Frechet distances use the features of small classifiers trained in this project",
+        "  (`mnistnet`, `cifarnet`; see [the model cards](models.md)), named `FID-mnistnet`",
+        "  and `FID-cifarnet`. Their scale is not the paper's: compare rows within a table, not",
+        "  with the paper's FID column. With Inception weights of your own, pass any",
+        "  extractor: `zoo.evaluate(name, features=fn, fid_name=\"FID\")`, where `fn` maps",
+        "  images in [-1, 1] to `(B, 2048)` pool features (for example pytorch-fid's",
+        "  `InceptionV3([3])` on `(x + 1) / 2`, 1-channel images repeated to 3 channels).",
+        "- **Data.** CIFAR-10 is the JPEG copy in `../shared/data` (about 30 dB from the",
+        "  original pixels); MNIST is exact, resized to 32x32 as the paper's code does. Each",
+        "  table uses the first n test images; FID compares n restored (or generated) images",
+        "  with those n originals.",
+        "",
+        "SSIM: 11-pixel Gaussian window, sigma 1.5, data range 1 (checked against",
+        "scikit-image); RMSE: one root-mean-square over all pixels in [0, 1]; PSNR:",
+        "`-20 log10(RMSE)`.",
+        "",
+    ]
+    for entry in zoo.list_models():
+        lines += model_section(entry)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs/results.md"
+    out.write_text(page())
+    print(f"wrote {out}")

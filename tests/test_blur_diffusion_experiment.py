@@ -1,0 +1,31 @@
+"""The blur diffusion experiment script runs end to end (tiny settings; the real run is long)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "blur_diffusion_experiment.py"
+
+
+def run(*args):
+    result = subprocess.run([sys.executable, str(SCRIPT), *map(str, args)], capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_train_evaluate_and_draw(tmp_path):
+    tiny = ["--N", "20", "--batch", "8", "--preset", "tiny", "--sample-every", "2",
+            "--no-progress", "--device", "cpu", "--out", tmp_path]
+    for variant in ("blur", "standard"):
+        run("train", "--variant", variant, "--steps", "3", *tiny)
+    out = run("evaluate", "--n", "16", *tiny).stdout
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert set(results) == {"blur", "standard"}
+    for variant in results.values():
+        assert variant["steps_trained"] == 3
+        assert {"stochastic", "deterministic-100", "deterministic-50"} <= set(variant)
+    assert "FID-mnistnet" in out
+    run("figure", *tiny)
+    assert (tmp_path / "trajectories.png").exists()
