@@ -105,7 +105,11 @@ def test_objective_hook_and_l2_loss(tmp_path):
     run = trainer(tmp_path, 2, loss="l2", sample_every=0)
     run.objective = predict_the_blur
     run.train()
-    assert calls == [(8,)] * 4
+    # two steps of two micro-batches of 8, then the validation loss of the last grid (4 images)
+    assert calls == [(8,)] * 4 + [(4,)]
+    val = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()
+           if "val_l1" in line]
+    assert len(val) == 1 and val[0]["val_l1"] > 0
 
 
 def test_bad_settings():
