@@ -1,5 +1,6 @@
 """The quickstart runs as written; the generated pages match what generates them."""
 
+import os
 import re
 import shlex
 import subprocess
@@ -17,9 +18,13 @@ def test_quickstart_commands_run_as_written(tmp_path):
     lines = [line for block in re.findall(r"```console\n(.*?)```", text, flags=re.DOTALL)
              for line in block.splitlines() if line.strip()]
     assert lines and all(line.startswith("colddiff ") for line in lines)
+    # the commands run in a fresh folder: point them at the data that ../shared/data holds
+    env = {**os.environ}
+    env.setdefault("COLDDIFF_DATA", str(ROOT.parent / "shared" / "data"))
     for line in lines:
         result = subprocess.run([sys.executable, "-m", "zoo.cli", *shlex.split(line)[1:]],
-                                cwd=tmp_path, capture_output=True, text=True, timeout=600)
+                                cwd=tmp_path, capture_output=True, text=True, timeout=600,
+                                env=env)
         assert result.returncode == 0, f"{line}\n{result.stderr}"
     for written in ("blurred.png", "restored.png", "generated.png", "mnist-blur.md"):
         assert (tmp_path / written).stat().st_size > 0
