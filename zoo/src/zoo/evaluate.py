@@ -107,9 +107,8 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
     reference_features = extract(features, x0)
     generator = torch.Generator().manual_seed(seed)
     batches = range(0, n, batch_size)
-    bar = samplers.ProgressBar(len(batches) * (3 if model.prior is not None else 2),
-                               f"evaluate {model.name}", enabled=progress)
     if model.prior is None:
+        bar = samplers.ProgressBar(len(batches) * 2, f"evaluate {model.name}", enabled=progress)
         outputs: dict[str, list[Tensor]] = {"Degraded": [], "Sampled (TACoS)": [], "Direct": []}
         for start in batches:
             x = x0[start:start + batch_size]
