@@ -7,12 +7,14 @@ Three subcommands, each resumable:
     python scripts/blur_diffusion_experiment.py evaluate --out runs/bd --n 1000
     python scripts/blur_diffusion_experiment.py figure --out runs/bd
 
-``blur`` is the paper's best setting (sigma 0.4, quartic f with f(N) = 0.14, linear betas 1e-4 to
-0.02, N = 1000); ``standard`` is the same with f = 0. Both train a U-Net noise predictor on MNIST
-at 32x32 with eq. (18) (L2). ``evaluate`` writes ``results.json``: FID-mnistnet (the zoo's MNIST
-classifier features, not Inception) of n samples against n test images, for 1000-step
-stochastic sampling (eq. 19) and the deterministic sampler at 50 and 100 steps. ``figure``
-draws the coarse-to-fine trajectories (the paper's Figure 1).
+``blur`` is the zoo's schedule ``mnist-blur-diffusion``, the paper's best setting (sigma 0.4,
+quartic f with f(N) = 0.14, linear betas 1e-4 to 0.02, N = 1000); ``standard`` is
+``mnist-diffusion``, the same with f = 0. Both train a U-Net noise predictor on MNIST at 32x32
+with eq. (18) (L2). ``evaluate`` runs :func:`zoo.evaluate` on each run's EMA weights rounded to
+float16 (as the zoo ships them) and writes ``results.json`` and ``<variant>/evaluation.json``:
+FID-mnistnet (the zoo's MNIST classifier features, not Inception) of n samples against n test
+images, for 1000-step stochastic sampling (eq. 19) and the deterministic sampler in 100 and 50
+steps. ``figure`` draws the coarse-to-fine trajectories (the paper's Figure 1).
 """
 
 from __future__ import annotations
@@ -24,18 +26,19 @@ from pathlib import Path
 
 import torch
 from restore.figures import save_grid
-from zoo.features import extract, load_feature_net
-from zoo.metrics import frechet_distance_of
+from zoo.export import wall_seconds
 
 import samplers
+import zoo
 from degrade import BlurDiffusion
 from restore import TrainConfig, Trainer, UNet, data, load_model, predict_noise
 
-VARIANTS = {"blur": "quartic", "standard": "none"}
+VARIANTS = {"blur": "mnist-blur-diffusion", "standard": "mnist-diffusion"}
+LABELS = {"blur": "blur", "standard": "std"}
 
 
 def process(variant: str, num_steps: int) -> BlurDiffusion:
-    return BlurDiffusion.paper(num_steps, blur=VARIANTS[variant])
+    return zoo.schedule(VARIANTS[variant], num_steps=num_steps)
 
 
 def train(args: argparse.Namespace) -> None:
@@ -45,9 +48,8 @@ def train(args: argparse.Namespace) -> None:
 
     def preview(R, x0):
         x_N = torch.randn(x0.shape, generator=torch.Generator().manual_seed(0)).to(x0.device)
-        stride = max(1, args.N // 20)
-        return [("samples", samplers.rotated_ddim(R, D, x_N, args.N,
-                                                  steps=range(args.N, -1, -stride)))]
+        return [("samples", samplers.rotated_ddim(R, D, x_N, args.N, clip=True,
+                                                  steps=samplers.spaced_steps(args.N, 20)))]
 
     config = TrainConfig(steps=args.steps, batch_size=args.batch, accumulate=1, lr=args.lr,
                          loss="l2", ema_decay=0.9999 if args.steps > 50_000 else 0.999,
@@ -55,44 +57,35 @@ def train(args: argparse.Namespace) -> None:
                          log_every=50, sample_every=args.sample_every, device=args.device,
                          progress=not args.no_progress)
     torch.manual_seed(args.seed)
-    model = UNet.preset(args.preset, in_channels=1)
+    widths = {"channels": args.channels} if args.channels else {}
+    model = UNet.preset(args.preset, in_channels=1, **widths)
     val_images = data.stack(val_set, range(8))
     Trainer(model, D, train_set, args.out / args.variant, config, objective=predict_noise,
             val_images=val_images, preview=preview).train(resume=args.resume)
 
 
-def generate(R, D: BlurDiffusion, n: int, how: str, seed: int, batch: int) -> torch.Tensor:
-    out = []
-    for start in range(0, n, batch):
-        g = torch.Generator().manual_seed(seed + start)
-        x_N = torch.randn(min(batch, n - start), 1, 32, 32, generator=g)
-        if how == "stochastic":
-            out.append(samplers.reverse_diffusion(R, D, x_N, D.T, generator=g))
-        else:
-            count = int(how.split("-")[1])
-            steps = torch.linspace(D.T, 0, count + 1).round().long().unique_consecutive()
-            out.append(samplers.rotated_ddim(R, D, x_N, D.T, steps=steps))
-    return torch.cat(out).clamp(-1, 1)
-
-
 def evaluate(args: argparse.Namespace) -> None:
-    features = load_feature_net("mnistnet")
-    test = data.load("mnist", "test", args.data_dir, size=32).tensor()[:args.n]
-    reference = extract(features, test)
     results = {}
-    for variant in VARIANTS:
+    for variant, schedule in VARIANTS.items():
         path = args.out / variant / "checkpoint.pt"
         if not path.exists():
             print(f"{variant}: no checkpoint in {path.parent}; train it first", file=sys.stderr)
             continue
-        R, D = load_model(path), process(variant, args.N)
-        step = torch.load(path, map_location="cpu", weights_only=True)["step"]
-        results[variant] = {"steps_trained": step}
-        for how in ("stochastic", "deterministic-100", "deterministic-50"):
-            images = generate(R, D, args.n, how, args.seed, args.batch)
-            fid = frechet_distance_of(extract(features, images), reference)
-            results[variant][how] = fid
-            print(f"{variant} ({step} steps), {how}: FID-mnistnet {fid:.2f}", flush=True)
+        model = zoo.from_checkpoint(path, schedule, name=variant, half=True, num_steps=args.N)
+        evaluation = zoo.evaluate(model, n=args.n, seed=args.seed, batch_size=args.batch,
+                                  data_dir=args.data_dir, progress=not args.no_progress)
+        evaluation.save(args.out / variant / "evaluation.json")
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        step, config = state["step"], state["config"]
+        batch = config["batch_size"] * config["accumulate"]
+        seconds = wall_seconds(path.parent / "log.jsonl", batch)
+        results[variant] = {"schedule": schedule, "steps_trained": step, "batch": batch,
+                            "parameters": model.R.num_parameters(),
+                            "training_minutes": round(seconds / 60, 1),
+                            "setting": evaluation.setting, "fid_name": evaluation.fid_name,
+                            "rows": {row: values[evaluation.fid_name]
+                                     for row, values in evaluation.rows.items()}}
+        print(f"{variant} ({step} steps), {evaluation.setting}\n{evaluation.table()}", flush=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
 
 
@@ -108,8 +101,9 @@ def figure(args: argparse.Namespace) -> None:
             if int(s) in shown:
                 states[int(s)] = x_s.clone()
 
-        samplers.rotated_ddim(R, D, x_N, args.N, steps=range(args.N, -1, -10), callback=keep)
-        columns += [(f"{variant[:5]} {s}", states[s].clamp(-1, 1)) for s in sorted(
+        samplers.rotated_ddim(R, D, x_N, args.N, steps=range(args.N, -1, -10), clip=True,
+                              callback=keep)
+        columns += [(f"{LABELS[variant]} {s}", states[s].clamp(-1, 1)) for s in sorted(
             states, reverse=True)]
     save_grid(columns, args.out / "trajectories.png")
     print(f"wrote {args.out / 'trajectories.png'}")
@@ -125,6 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--preset", default="small")
+    p.add_argument("--channels", type=int, help="base width of the U-Net (default: the preset's)")
     p.add_argument("--n", type=int, default=1000, help="samples for FID")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--sample-every", type=int, default=2000)

@@ -1,7 +1,11 @@
 """Write docs/results.md: the zoo's measured tables next to the paper's numbers.
 
-The measured rows come from the registry (``colddiff evaluate NAME --record``); the paper's are
-transcribed below from cold-diffusion.md, Tables 1-3 and 5 and A.7. Run from the repository root:
+The measured rows come from the registry (``colddiff evaluate NAME --record``) and, for blur
+diffusion, from ``docs/data/blur-diffusion-mnist.json`` (the ``results.json`` of
+``scripts/blur_diffusion_experiment.py evaluate``, with ``notes`` and ``figure_caption`` added
+by hand, and the rows of evaluations with other ``--seed`` values under ``repeats``,
+``{seed: {variant: rows}}``); the paper's are transcribed below from cold-diffusion.md, Tables
+1-3 and 5 and A.7, and blur-diffusion.md, Table 1. Run from the repository root:
 
     python scripts/results_page.py
 
@@ -10,6 +14,7 @@ tests/test_zoo_docs.py checks that the page matches the registry.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -41,6 +46,53 @@ PAPER_GENERATION = (
     "| Algorithm 1 | 'completely fails' (A.7, Figure 18) | |"
 )
 
+# blur-diffusion.md, Table 1: FID-10K on LSUN 64x64 (bedroom, church) by (f(N), f type)
+PAPER_BLUR_DIFFUSION = {"standard": ("0 (no blur)", "N/A", "9.24", "6.04"),
+                        "log": ("0.6", "log", "73.23", ""),
+                        "blur": ("0.14", "quartic", "7.86", "5.89")}
+BLUR_DIFFUSION_DATA = ROOT / "docs/data/blur-diffusion-mnist.json"
+
+
+def blur_diffusion_section() -> list[str]:
+    """Blur diffusion against standard diffusion, trained here at equal budget."""
+    if not BLUR_DIFFUSION_DATA.exists():
+        return []
+    results = json.loads(BLUR_DIFFUSION_DATA.read_text())
+    variants = {k: v for k, v in results.items() if k in PAPER_BLUR_DIFFUSION}
+    first = next(iter(variants.values()))
+    rows = list(first["rows"])
+    lines = ["## Blur diffusion against standard diffusion (blur-diffusion.md, Table 1)", "",
+             "Made by `scripts/blur_diffusion_experiment.py` (train, evaluate, figure; the "
+             "commands are in [blur-diffusion.md](blur-diffusion.md#the-experiment)). Both "
+             "models are the same U-Net "
+             f"({first['parameters']:,} parameters) trained with eq. (18) for "
+             f"{first['steps_trained']:,} steps of batch {first['batch']} on MNIST at 32x32, "
+             f"on a 2-core CPU. Measured: {first['setting']}; {first['fid_name']}, lower is "
+             "better.", "",
+             "| model | f(N) | f type | " + " | ".join(rows) + " | training | paper FID-10K "
+             "bedroom | paper FID-10K church |",
+             "|---" * (len(rows) + 6) + "|"]
+    for key in ("standard", "log", "blur"):
+        f_final, f_type, bedroom, church = PAPER_BLUR_DIFFUSION[key]
+        if key in variants:
+            v = variants[key]
+            cells = [f"{v['rows'][row]:.2f}" for row in rows]
+            name, minutes = f"`{v['schedule']}`", f"{v['training_minutes']:.0f} min"
+        else:
+            cells, name, minutes = ["not trained here"] * len(rows), "(paper only)", ""
+        lines.append(f"| {name} | {f_final} | {f_type} | " + " | ".join(cells) +
+                     f" | {minutes} | {bedroom} | {church} |")
+        for seed, repeat in results.get("repeats", {}).items():
+            if key in repeat:
+                cells = [f"{repeat[key][row]:.2f}" for row in rows]
+                lines.append(f"| {name}, sampling seed {seed} | {f_final} | {f_type} | " +
+                             " | ".join(cells) + " | same weights | | |")
+    lines += ["", "The paper's columns: LSUN 64x64, Inception FID of 10,000 samples, 1000-step "
+              "sampling, 450,000-600,000 training steps on a V100.", "",
+              "![coarse-to-fine](img/blur-diffusion-trajectories.png)", "",
+              results.get("figure_caption", ""), "", results.get("notes", ""), ""]
+    return lines
+
 
 def model_section(entry: dict) -> list[str]:
     metrics, name = entry.get("metrics"), entry["name"]
@@ -65,8 +117,11 @@ def model_section(entry: dict) -> list[str]:
     else:
         lines += [f"| | {fid} |", "|---|---|"]
         lines += [f"| {row} | {values[fid]:.2f} |" for row, values in rows.items()]
-        lines += ["", "For comparison, not on the same data or features:", "",
-                  PAPER_GENERATION, ""]
+        if zoo.get_schedule(entry["schedule"]).task == "diffusion":
+            lines += ["", "The paper's Table 1 is beside the experiment below.", ""]
+        else:
+            lines += ["", "For comparison, not on the same data or features:", "",
+                      PAPER_GENERATION, ""]
     return lines
 
 
@@ -102,6 +157,7 @@ def page() -> str:
     ]
     for entry in zoo.list_models():
         lines += model_section(entry)
+    lines += blur_diffusion_section()
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -1,5 +1,7 @@
 """Blur diffusion (blur-diffusion.md): the operator, its samplers and the noise objective."""
 
+import itertools
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -203,3 +205,60 @@ def test_noise_objective_trains_through_the_trainer(tmp_path):
                       objective=predict_noise, val_images=images[:2], preview=preview)
     trainer.train()
     assert list((tmp_path / "samples").iterdir())
+
+
+@settings(max_examples=30)
+@given(t=st.integers(0, 2000), count=st.integers(1, 300))
+def test_property_spaced_steps_walk_from_t_to_0(t, count):
+    steps = samplers.spaced_steps(t, count)
+    assert steps[0] == t and steps[-1] == 0
+    assert all(a > b for a, b in itertools.pairwise(steps))
+    assert len(steps) == min(count, t) + 1 if t else steps == [0]
+
+
+def test_spaced_steps_examples_and_bad_input():
+    assert samplers.spaced_steps(1000, 50)[:3] == [1000, 980, 960]
+    assert len(samplers.spaced_steps(1000, 50)) == 51
+    assert samplers.spaced_steps(10, 4) == [10, 8, 5, 2, 0]
+    for t, count in ((-1, 5), (10, 0), (2.5, 3), (10, True)):
+        with pytest.raises(ValueError):
+            samplers.spaced_steps(t, count)
+
+
+@settings(max_examples=10)
+@given(seed=st.integers(0, 2**16), t=st.integers(1, 100),
+       boundary=st.sampled_from(["reflect", "circular"]))
+def test_property_clipping_changes_nothing_for_a_perfect_model(seed, t, boundary):
+    """With the true noise the predicted x0 is the data, already in [-1, 1]: clip is a no-op."""
+    D = BlurDiffusion.paper(100, blur="quartic", final_blur=0.3, boundary=boundary)
+    g = torch.Generator().manual_seed(seed)
+    x0 = (torch.rand(1, 2, 8, 8, generator=g) * 1.8 - 0.9).double()
+    x_t = torch.randn(2, 2, 8, 8, generator=g).double()
+    model = perfect_eps_model(D, x0)
+    steps = samplers.spaced_steps(t, 7)
+    assert torch.allclose(samplers.rotated_ddim(model, D, x_t, t, steps=steps, clip=True),
+                          samplers.rotated_ddim(model, D, x_t, t, steps=steps), atol=1e-6)
+    noisy = [samplers.reverse_diffusion(model, D, x_t, t, clip=clip,
+                                        generator=torch.Generator().manual_seed(seed))
+             for clip in (True, False)]
+    assert torch.allclose(*noisy, atol=1e-6)
+
+
+@pytest.mark.parametrize("boundary", ["reflect", "circular"])
+def test_clipping_keeps_a_bad_model_in_range(boundary):
+    """Late in blur diffusion the finest frequencies have Abar near 0: an eps-model that is
+    off there blows the deterministic walk up unless the predicted x0 is clamped."""
+    D = BlurDiffusion.paper(1000, blur="quartic", final_blur=0.14, boundary=boundary)
+    x_N = torch.randn(2, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+
+    def wrong(x, i):  # the noise, mis-scaled: a model that has not converged
+        return 0.8 * x
+
+    steps = samplers.spaced_steps(1000, 50)
+    loose = samplers.rotated_ddim(wrong, D, x_N, 1000, steps=steps)
+    clipped = samplers.rotated_ddim(wrong, D, x_N, 1000, steps=steps, clip=True)
+    assert loose.abs().max() > 10
+    assert clipped.abs().max() <= 1 + 1e-5
+    stochastic = samplers.reverse_diffusion(wrong, D, x_N, 1000, clip=True,
+                                            generator=torch.Generator().manual_seed(0))
+    assert torch.isfinite(stochastic).all() and stochastic.abs().max() < 5

@@ -24,8 +24,12 @@ def test_train_evaluate_and_draw(tmp_path):
     results = json.loads((tmp_path / "results.json").read_text())
     assert set(results) == {"blur", "standard"}
     for variant in results.values():
-        assert variant["steps_trained"] == 3
-        assert {"stochastic", "deterministic-100", "deterministic-50"} <= set(variant)
+        assert variant["steps_trained"] == 3 and variant["fid_name"] == "FID-mnistnet"
+        assert {"Stochastic, 20 steps (eq. 19)", "Deterministic, 20 steps"} <= set(
+            variant["rows"])
+        assert all(value >= 0 for value in variant["rows"].values())
+    assert json.loads((tmp_path / "blur" / "evaluation.json").read_text())["fid_name"] == (
+        "FID-mnistnet")
     assert "FID-mnistnet" in out
     run("figure", *tiny)
     assert (tmp_path / "trajectories.png").exists()

@@ -11,7 +11,8 @@ from zoo.cli import save_images
 
 import zoo
 
-GENERATORS = [e["name"] for e in zoo.list_models() if e.get("prior")]
+GENERATORS = [e["name"] for e in zoo.list_models()
+              if e.get("prior") or zoo.get_schedule(e["schedule"]).task == "diffusion"]
 
 
 def colddiff(*args, cwd=None):

@@ -26,7 +26,8 @@ def test_quickstart_commands_run_as_written(tmp_path):
                                 cwd=tmp_path, capture_output=True, text=True, timeout=600,
                                 env=env)
         assert result.returncode == 0, f"{line}\n{result.stderr}"
-    for written in ("blurred.png", "restored.png", "generated.png", "mnist-blur.md"):
+    for written in ("blurred.png", "restored.png", "generated.png", "diffused.png",
+                    "mnist-blur.md"):
         assert (tmp_path / written).stat().st_size > 0
 
 

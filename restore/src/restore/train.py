@@ -20,7 +20,8 @@ from pathlib import Path
 import torch
 
 from . import data
-from .trainer import TrainConfig, Trainer
+from .objectives import Objective, predict_noise, restore_x0
+from .trainer import Preview, TrainConfig, Trainer
 from .unet import PRESETS, UNet
 
 
@@ -81,7 +82,8 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
     model.add_argument("--batch", type=int, default=32, help="images per micro-batch")
     model.add_argument("--accumulate", type=int, default=2, help="micro-batches per step")
     model.add_argument("--lr", type=float, default=2e-5, help="Adam's learning rate")
-    model.add_argument("--loss", choices=("l1", "l2"), default="l1")
+    model.add_argument("--loss", choices=("l1", "l2"),
+                       help="l1 for restorers (the paper), l2 for noise predictors (eq. 18)")
     model.add_argument("--ema-start", type=int, default=2000,
                        help="steps before the moving average starts")
     model.add_argument("--seed", type=int, default=0)
@@ -133,8 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     return run(parser().parse_args(argv), build_degradation)
 
 
-def run(args: argparse.Namespace, make_D) -> int:
-    """Train as ``args`` say, with the degradation ``make_D(args, (C, H, W))``; an exit code."""
+def run(args: argparse.Namespace, make_D, objective: Objective | None = None,
+        preview: Preview | None = None) -> int:
+    """Train as ``args`` say, with the degradation ``make_D(args, (C, H, W))``; an exit code.
+
+    ``objective`` and ``preview`` go to the :class:`Trainer` (a restorer of ``x0`` by
+    default; :func:`restore.predict_noise` for a noise predictor).
+    """
     try:
         if (args.data is None) == (args.data_folder is None):
             raise ValueError("give exactly one of --data and --data-folder")
@@ -151,7 +158,8 @@ def run(args: argparse.Namespace, make_D) -> int:
         D = make_D(args, shape)
         config = TrainConfig(
             steps=args.steps, batch_size=args.batch, accumulate=args.accumulate, lr=args.lr,
-            loss=args.loss, ema_start=args.ema_start, seed=args.seed,
+            loss=args.loss or ("l2" if objective is predict_noise else "l1"),
+            ema_start=args.ema_start, seed=args.seed,
             checkpoint_every=args.checkpoint_every, log_every=args.log_every,
             sample_every=args.sample_every, num_workers=args.workers, device=args.device,
             precision=args.precision, progress=not args.no_progress,
@@ -159,7 +167,8 @@ def run(args: argparse.Namespace, make_D) -> int:
         torch.manual_seed(args.seed)  # the initial weights too are the seed's
         model = UNet.preset(args.preset, in_channels=shape[0])
         val_images = data.stack(val_set, range(min(8, len(val_set))))
-        trainer = Trainer(model, D, train_set, args.out, config, val_images=val_images)
+        trainer = Trainer(model, D, train_set, args.out, config, val_images=val_images,
+                          objective=objective or restore_x0, preview=preview)
         if trainer.context.is_main:
             print(f"training a {args.preset} U-Net ({model.num_parameters():,} parameters) on "
                   f"{len(train_set):,} images of {shape}, T = {trainer.num_steps}, on "

@@ -34,6 +34,9 @@ from .objectives import Objective, restore_x0
 CHECKPOINT = "checkpoint.pt"
 LOG = "log.jsonl"
 
+Preview = Callable[[nn.Module, Tensor], list[tuple[str, Tensor]]]
+"""``preview(R, val_images) -> [(title, images), ...]``: extra columns of the sample grids."""
+
 
 @dataclasses.dataclass
 class TrainConfig:
@@ -139,7 +142,7 @@ class Trainer:
         objective: Objective = restore_x0,
         val_images: Tensor | None = None,
         sample_D: Callable[[Tensor, Tensor], Tensor] | None = None,
-        preview: Callable[[nn.Module, Tensor], list[tuple[str, Tensor]]] | None = None,
+        preview: Preview | None = None,
     ) -> None:
         self.config = config or TrainConfig()
         self.num_steps = num_steps or getattr(D, "num_steps", None)

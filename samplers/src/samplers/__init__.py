@@ -14,7 +14,7 @@ This package depends on torch alone: it never imports ``degrade``.
 
 from .cold import direct, naive, tacos
 from .hot import estimated_noise
-from .loop import sample
+from .loop import sample, spaced_steps
 from .priors import (
     ChannelMeanPrior,
     DownsampledPrior,
@@ -47,5 +47,6 @@ __all__ = [
     "rotated_ddim",
     "sample",
     "sample_gaussian_mixture",
+    "spaced_steps",
     "tacos",
 ]

@@ -29,6 +29,21 @@ Callback = Callable[[Step, Tensor, Tensor], None]
 and the estimate that led there."""
 
 
+def spaced_steps(t: int, count: int) -> list[int]:
+    """``count`` evenly spaced jumps from ``t`` down to 0: the ``steps`` of a skipping sampler.
+
+    The steps ``round(t (1 - k / count))``, ``k = 0..count``, without repeats (so fewer than
+    ``count`` jumps when ``count > t``), for example ``spaced_steps(1000, 50)`` for DDIM's 50
+    steps (``[1000, 980, ..., 20, 0]``).
+    """
+    if isinstance(t, bool) or not isinstance(t, int) or t < 0:
+        raise ValueError(f"t must be a non-negative int, got {t!r}")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"count must be a positive int, got {count!r}")
+    steps = torch.linspace(t, 0, count + 1, dtype=torch.float64).round().long()
+    return steps.unique_consecutive().tolist()
+
+
 def sample(
     update: Update,
     R: Restorer,

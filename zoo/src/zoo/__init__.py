@@ -2,8 +2,9 @@
 
 * :func:`schedule` / :func:`list_schedules`: ready ``degrade`` operators with the paper's settings
   (data in ``data/schedules.json``);
-* :func:`load` / :func:`list_models`: pretrained restorers with their degradation and card,
-  from verified safetensors files inside the package;
+* :func:`load` / :func:`list_models`: pretrained restorers (and blur diffusion noise
+  predictors) with their degradation and card, from verified safetensors files inside the
+  package; :func:`from_checkpoint`: the same for a training run of your own;
 * :func:`evaluate`: the paper's tables (FID in a named feature space, SSIM, RMSE, PSNR);
 * :func:`sample_images`: the test images the package ships;
 * :mod:`zoo.metrics`, :mod:`zoo.features`: the metrics and the pluggable feature extractors.
@@ -11,7 +12,7 @@
 
 from .evaluate import Evaluation, evaluate
 from .files import WeightsError
-from .pretrained import Pretrained, list_models, load
+from .pretrained import Pretrained, from_checkpoint, list_models, load
 from .samples import sample_images
 from .schedules import Schedule, get_schedule, list_schedules, schedule
 
@@ -23,6 +24,7 @@ __all__ = [
     "Schedule",
     "WeightsError",
     "evaluate",
+    "from_checkpoint",
     "get_schedule",
     "list_models",
     "list_schedules",

@@ -15,6 +15,8 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+import samplers
+
 from . import __version__
 from .pretrained import Pretrained, get_entry, list_models, load
 from .schedules import get_schedule, list_schedules
@@ -162,11 +164,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise ValueError(f"--n must be at least 1, got {args.n}")
     if args.noise_std is not None and args.noise_std < 0:
         raise ValueError(f"--noise-std must be >= 0, got {args.noise_std}")
-    images = model.generate(args.n, noise_std=args.noise_std, seed=args.seed,
-                            sampler=args.sampler, progress=not args.no_progress)
+    sampler = args.sampler or ("ddim" if model.is_diffusion else "tacos")
+    images = model.generate(args.n, noise_std=args.noise_std, seed=args.seed, sampler=sampler,
+                            steps=args.steps, progress=not args.no_progress)
     from restore.figures import save_grid as draw
 
-    draw([(f"{model.name}, {args.sampler}", tile(images, args.per_row))], args.out, scale=2)
+    draw([(f"{model.name}, {sampler}", tile(images, args.per_row))], args.out, scale=2)
     print(f"wrote {args.out}")
     if args.save_dir:
         save_images(images, args.save_dir, [f"sample-{i:04d}" for i in range(args.n)])
@@ -181,7 +184,19 @@ def cmd_train(args: argparse.Namespace) -> int:
         args.data = schedule.dataset
     args.image_size = args.image_size or schedule.image_size
     print(f"schedule {schedule.name}: {schedule.description}", file=sys.stderr)
-    return train.run(args, lambda a, shape: _trainable(schedule.build(args.variant)))
+    D = schedule.build(args.variant)
+    if schedule.task != "diffusion":
+        return train.run(args, lambda a, shape: _trainable(D))
+    from restore import predict_noise
+
+    def preview(R, x0: Tensor) -> list[tuple[str, Tensor]]:
+        """Samples of the deterministic sampler in 50 steps from fixed noise."""
+        x_N = torch.randn(x0.shape, generator=torch.Generator().manual_seed(0)).to(x0.device)
+        steps = samplers.spaced_steps(D.num_steps, 50)
+        return [("samples (50 steps)", samplers.rotated_ddim(R, D, x_N, D.num_steps,
+                                                              steps=steps, clip=True))]
+
+    return train.run(args, lambda a, shape: D, objective=predict_noise, preview=preview)
 
 
 def _trainable(D):
@@ -233,12 +248,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     for entry in list_models():
         model = load(entry["name"])
-        if model.prior is not None:
+        if model.prior is not None or model.is_diffusion:
             images = model.generate(args.n * 8, seed=args.seed, progress=not args.no_progress)
             path = args.out / f"generate-{model.name}.png"
             from restore.figures import save_grid as draw
 
-            draw([(f"{model.name}: TACoS from the prior", tile(images, 8))], path, scale=2)
+            how = ("deterministic sampler, 100 steps from N(0, I)" if model.is_diffusion
+                   else "TACoS from the prior")
+            draw([(f"{model.name}: {how}", tile(images, 8))], path, scale=2)
             print(f"wrote {path}")
             continue
         x0 = sample_images(model.schedule.dataset, args.n)
@@ -312,12 +329,17 @@ def parser() -> argparse.ArgumentParser:
     c = commands.add_parser("generate", help="generate images from nothing",
                             formatter_class=FORMATTER,
                             description="Draw x_T from a generation model's fitted prior and "
-                            "restore it (section 5.2).")
+                            "restore it (section 5.2), or denoise N(0, I) with a diffusion "
+                            "model (blur-diffusion.md).")
     model_arguments(c)
     c.add_argument("--n", type=int, default=64, help="how many images")
     c.add_argument("--noise-std", type=float,
                    help="noise on x_T that breaks the symmetry (default: the model's; 0: none)")
-    c.add_argument("--sampler", choices=("tacos", "naive", "direct"), default="tacos")
+    c.add_argument("--sampler", choices=("tacos", "naive", "direct", "ddim", "stochastic"),
+                   help="cold models: tacos (default), naive or direct; diffusion models: ddim "
+                   "(default) or stochastic")
+    c.add_argument("--steps", type=int,
+                   help="diffusion models with --sampler ddim: how many steps (default 100)")
     c.add_argument("--per-row", type=int, default=8, help="images per row of the grid")
     outputs(c, "generated.png", "generated")
     c.set_defaults(run=cmd_generate)
@@ -325,7 +347,9 @@ def parser() -> argparse.ArgumentParser:
     c = commands.add_parser("train", help="train a restorer for a named schedule",
                             formatter_class=FORMATTER,
                             description="Train R(x, t) for a named schedule on its data set "
-                            "(or --data / --data-folder). Resumable with --resume.")
+                            "(or --data / --data-folder); for a diffusion schedule, a noise "
+                            "predictor (eq. 18 of blur-diffusion.md, L2 loss). Resumable with "
+                            "--resume.")
     c.add_argument("schedule", help="a named schedule (colddiff list --schedules)")
     c.add_argument("--variant", help="another set of the schedule's values")
     from restore.train import add_training_arguments

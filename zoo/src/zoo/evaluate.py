@@ -8,6 +8,11 @@ the data set's shipped classifier (``FID-mnistnet``, ...), SSIM, RMSE and PSNR.
 Generation models (Table 5, A.7): ``n`` images are generated from the fitted prior with perfect
 symmetry (``noise_std = 0``) and broken symmetry (the model's ``noise_std``), by TACoS, by
 Algorithm 1 and directly, and compared with ``n`` images of the split by the Frechet distance.
+
+Diffusion models (blur-diffusion.md, Table 1): ``n`` images are generated from ``N(0, I)`` by
+the stochastic sampler of eq. (19) over all ``N`` steps and by the deterministic sampler in 100
+and 50 steps, each clamping its predicted clean image to [-1, 1], and by the deterministic
+sampler in 100 steps without clamping; they are compared in the same way.
 """
 
 from __future__ import annotations
@@ -107,7 +112,13 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
     reference_features = extract(features, x0)
     generator = torch.Generator().manual_seed(seed)
     batches = range(0, n, batch_size)
-    if model.prior is None:
+    if model.is_diffusion:
+        counts = sorted({min(100, model.T), min(50, model.T)}, reverse=True)
+        conditions = {f"Stochastic, {model.T} steps (eq. 19)": ("stochastic", (None, True))}
+        for count in counts:
+            conditions[f"Deterministic, {count} steps"] = ("ddim", (count, True))
+        conditions[f"Deterministic, {counts[0]} steps, no clipping"] = ("ddim", (counts[0], False))
+    elif model.prior is None:
         bar = samplers.ProgressBar(len(batches) * 2, f"evaluate {model.name}", enabled=progress)
         outputs: dict[str, list[Tensor]] = {"Degraded": [], "Sampled (TACoS)": [], "Direct": []}
         for start in batches:
@@ -122,8 +133,10 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
             bar.update()
         rows = {row: _quality(torch.cat(out), x0, reference_features, features, fid_name)
                 for row, out in outputs.items()}
-        setting = (f"{n} {dataset} {split} images from t = T = {model.T}, "
-                   f"degradation seed {seed}")
+        bar.close()
+        return Evaluation(model=model.name, fid_name=fid_name, rows=rows,
+                          setting=f"{n} {dataset} {split} images from t = T = {model.T}, "
+                          f"degradation seed {seed}")
     else:
         std = model.entry["prior"]["noise_std"]
         conditions = {
@@ -132,18 +145,32 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
             f"Algorithm 1, broken symmetry ({std:g})": ("naive", std),
             f"Direct, broken symmetry ({std:g})": ("direct", std),
         }
-        bar = samplers.ProgressBar(len(batches) * len(conditions), f"evaluate {model.name}",
-                                   enabled=progress)
-        rows = {}
-        for row, (sampler, noise_std) in conditions.items():
-            generated = []
-            for start in batches:
-                count = min(batch_size, n - start)
-                generated.append(model.generate(count, noise_std=noise_std,
-                                                seed=seed * 1_000_003 + start, sampler=sampler))
-                bar.update()
-            rows[row] = {fid_name: metrics.frechet_distance_of(
-                extract(features, torch.cat(generated)), reference_features)}
-        setting = f"{n} generated images against {n} {dataset} {split} images, seed {seed}"
-    bar.close()
+    rows = _generated_rows(model, conditions, n, seed, batch_size, features, reference_features,
+                           fid_name, progress)
+    setting = f"{n} generated images against {n} {dataset} {split} images, seed {seed}"
     return Evaluation(model=model.name, setting=setting, fid_name=fid_name, rows=rows)
+
+
+def _generated_rows(model: Pretrained, conditions: dict[str, tuple[str, Any]], n: int, seed: int,
+                    batch_size: int, features: FeatureFn, reference_features: Tensor,
+                    fid_name: str, progress: bool) -> dict[str, dict[str, float]]:
+    """The Frechet distance of ``n`` images generated under each condition: ``(sampler, x)``,
+    ``x`` the symmetry-breaking noise of a cold model or ``(steps, clip)`` of a diffusion
+    model."""
+    batches = range(0, n, batch_size)
+    bar = samplers.ProgressBar(len(batches) * len(conditions), f"evaluate {model.name}",
+                               enabled=progress)
+    rows = {}
+    for row, (sampler, setting) in conditions.items():
+        option = (dict(zip(("steps", "clip"), setting, strict=True)) if model.is_diffusion
+                  else {"noise_std": setting})
+        generated = []
+        for start in batches:
+            count = min(batch_size, n - start)
+            generated.append(model.generate(count, seed=seed * 1_000_003 + start,
+                                            sampler=sampler, **option))
+            bar.update()
+        rows[row] = {fid_name: metrics.frechet_distance_of(
+            extract(features, torch.cat(generated)), reference_features)}
+    bar.close()
+    return rows

@@ -9,6 +9,7 @@ log, the hardware and the command that reproduces it.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -31,6 +32,22 @@ def wall_seconds(log_path: Path, images_per_step: int) -> float:
             seconds += (record["step"] - last_step) * images_per_step / record["images_per_second"]
             last_step = record["step"]
     return seconds
+
+
+def preset_name(config: dict) -> str:
+    """The U-Net preset a configuration is (``small``), or differs from only in its width
+    (``small, channels 16``), or ``custom``."""
+    from restore.unet import PRESETS
+
+    def shape(c: dict) -> tuple:
+        return (tuple(c["channel_mults"]), c["blocks_per_level"], tuple(c["attention_levels"]))
+
+    for name, preset in PRESETS.items():
+        if shape(dataclasses.asdict(preset)) == shape(config):
+            if preset.channels == config["channels"]:
+                return name
+            return f"{name}, channels {config['channels']}"
+    return "custom"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,12 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     digest = save_weights(model.state_dict(), args.out / file)
     images_per_step = train["batch_size"] * train["accumulate"]
     seconds = wall_seconds(args.run / "log.jsonl", images_per_step)
-    presets = {"channels": config["channels"], "channel_mults": tuple(config["channel_mults"])}
-    from restore.unet import PRESETS
-
-    preset = next((name for name, p in PRESETS.items()
-                   if p.channels == presets["channels"]
-                   and tuple(p.channel_mults) == presets["channel_mults"]), "custom")
+    preset = preset_name(config)
     entry = {
         "name": args.name,
         "schedule": schedule.name,

@@ -1,7 +1,10 @@
-"""Pretrained restorers: ``zoo.load(name)`` from the registry ``data/models.json``.
+"""Pretrained models: ``zoo.load(name)`` from the registry ``data/models.json``.
 
 Each entry names a schedule, a safetensors weight file and its sha256, the U-Net configuration,
-the data convention, the training run and its measured metrics (the model card).
+the data convention, the training run and its measured metrics (the model card). Cold diffusion
+models are restorers ``R(x_t, t)``; diffusion models (schedules of task ``"diffusion"``, the
+blur diffusion of blur-diffusion.md) are noise predictors ``eps(x_i, i)`` that generate from
+``N(0, I)``.
 """
 
 from __future__ import annotations
@@ -24,7 +27,11 @@ from .files import load_verified
 from .schedules import Schedule, get_schedule
 
 SAMPLERS = {"tacos": samplers.tacos, "naive": samplers.naive}
-"""The iterative samplers by name (``direct`` is one call of ``R``)."""
+"""The iterative samplers of restorers by name (``direct`` is one call of ``R``)."""
+
+DIFFUSION_SAMPLERS = ("ddim", "stochastic")
+"""The samplers of diffusion models: :func:`samplers.rotated_ddim` (deterministic, skips steps)
+and :func:`samplers.reverse_diffusion` (eq. 19, every step)."""
 
 
 def package_path(relative: str) -> Path:
@@ -55,8 +62,12 @@ def get_entry(name: str) -> dict[str, Any]:
 
 @dataclasses.dataclass
 class Pretrained:
-    """A loaded model: the restorer ``R`` (EMA weights, eval mode), its degradation ``D`` and
-    the data convention (``image_size``, ``channels``, values in ``value_range``)."""
+    """A loaded model: the network ``R`` (EMA weights, eval mode), its degradation ``D`` and
+    the data convention (``image_size``, ``channels``, values in ``value_range``).
+
+    ``R`` is a restorer ``R(x_t, t) ~ x0``, or for a diffusion model (:attr:`is_diffusion`) a
+    noise predictor ``eps(x_i, i)``.
+    """
 
     name: str
     R: UNet
@@ -71,6 +82,11 @@ class Pretrained:
     @property
     def T(self) -> int:
         return self.D.num_steps
+
+    @property
+    def is_diffusion(self) -> bool:
+        """Whether ``R`` predicts noise (blur diffusion) rather than the clean image."""
+        return self.schedule.task == "diffusion"
 
     @property
     def card(self) -> str:
@@ -93,6 +109,9 @@ class Pretrained:
         (``R(x_t, t)``). Degradations with random parameters (mask centres) need the ``D`` that
         made ``x_t``, bound to them: ``model.D.bind(**params)``.
         """
+        if self.is_diffusion:
+            raise ValueError(f"{self.name} is a diffusion model (a noise predictor): it "
+                             "generates from N(0, I) with model.generate(n) and restores nothing")
         self.check_images(x_t)
         t = self.T if t is None else t
         if sampler == "direct":
@@ -106,20 +125,58 @@ class Pretrained:
         return SAMPLERS[sampler](self.R, D, x_t, t, progress=progress)
 
     def generate(self, n: int, *, noise_std: float | None = None, seed: int = 0,
-                 sampler: str = "tacos", progress: bool = False) -> Tensor:
-        """``n`` new images from the fitted prior over ``x_T`` (generation models only).
+                 sampler: str | None = None, steps: int | None = None, clip: bool = True,
+                 progress: bool = False) -> Tensor:
+        """``n`` new images (generation and diffusion models only).
 
-        ``noise_std``: noise added to ``x_T`` to break the symmetry between pixels (the
-        model's recorded value by default; 0 for "perfect symmetry").
+        A cold generation model draws ``x_T`` from its fitted prior and restores it with
+        ``sampler`` (``"tacos"`` by default, ``"naive"`` or ``"direct"``); ``noise_std`` is the
+        noise added to ``x_T`` to break the symmetry between pixels (the model's recorded value
+        by default; 0 for "perfect symmetry").
+
+        A diffusion model draws ``x_N ~ N(0, I)`` and denoises it with ``sampler`` ``"ddim"``
+        (the default, deterministic, in ``steps`` evenly spaced jumps, 100 or ``N`` by default) or
+        ``"stochastic"`` (eq. 19, all ``N`` steps); ``clip`` clamps each step's predicted clean
+        image to [-1, 1] (see :func:`samplers.rotated_ddim`; without it the finest details of
+        blur diffusion can blow up).
         """
+        if n < 1:
+            raise ValueError(f"n must be at least 1, got {n}")
+        generator = torch.Generator().manual_seed(seed)
+        if self.is_diffusion:
+            return self._diffuse(n, generator, sampler or "ddim", steps, noise_std, clip,
+                                 progress)
         if self.prior is None:
             raise ValueError(f"{self.name} is a restoration model: it has no prior to generate "
                              "from (the generation models have task 'generation')")
-        generator = torch.Generator().manual_seed(seed)
+        if steps is not None:
+            raise ValueError("steps is for diffusion models; a cold sampler visits every step")
         std = self.entry["prior"]["noise_std"] if noise_std is None else noise_std
         x_T = self.prior.sample(n, generator=generator, noise_std=std)
-        return self.restore(x_T, self.T, sampler=sampler, progress=progress)
+        return self.restore(x_T, self.T, sampler=sampler or "tacos", progress=progress)
 
+    def _diffuse(self, n: int, generator: torch.Generator, sampler: str, steps: int | None,
+                 noise_std: float | None, clip: bool, progress: bool) -> Tensor:
+        if sampler not in DIFFUSION_SAMPLERS:
+            raise ValueError(f"{self.name} is a diffusion model: sampler must be "
+                             f"{' or '.join(DIFFUSION_SAMPLERS)}, got {sampler!r}")
+        if noise_std is not None:
+            raise ValueError(f"{self.name} starts from N(0, I): noise_std does not apply")
+        shape = (n, self.channels, self.image_size, self.image_size)
+        x_N = torch.randn(shape, generator=generator)
+        if sampler == "stochastic":
+            if steps not in (None, self.T):
+                raise ValueError(f"the stochastic sampler takes all {self.T} steps, got "
+                                 f"steps={steps}")
+            return samplers.reverse_diffusion(self.R, self.D, x_N, self.T, generator=generator,
+                                              clip=clip, progress=progress).clamp(-1, 1)
+        if steps is None:
+            steps = min(100, self.T)
+        if not 1 <= steps <= self.T:
+            raise ValueError(f"steps must be between 1 and {self.T}, got {steps}")
+        return samplers.rotated_ddim(self.R, self.D, x_N, self.T,
+                                     steps=samplers.spaced_steps(self.T, steps), clip=clip,
+                                     progress=progress).clamp(-1, 1)
 
 def load(name: str, *, weights: str | os.PathLike[str] | None = None,
          sha256: str | None = None) -> Pretrained:
@@ -160,6 +217,28 @@ def load(name: str, *, weights: str | os.PathLike[str] | None = None,
                       value_range=tuple(data["range"]), prior=prior, entry=entry)
 
 
+def from_checkpoint(path: str | os.PathLike[str], schedule: str, *, name: str | None = None,
+                    half: bool = False, **overrides: Any) -> Pretrained:
+    """A model of your own training run (its ``checkpoint.pt``, EMA weights) for a named
+    schedule, to sample or :func:`zoo.evaluate` before (or without) exporting it to the zoo.
+
+    ``half=True`` rounds the weights through float16, as the zoo stores them, so that the
+    numbers measured are those of the exported model. ``overrides`` change the schedule's
+    arguments (for example ``num_steps``), as in :func:`zoo.schedule`. Cold generation models
+    loaded this way have no prior: :meth:`Pretrained.generate` needs the zoo's export.
+    """
+    from restore import load_model
+
+    record = get_schedule(schedule)
+    R = load_model(path)
+    if half:
+        R.load_state_dict({k: v.half().float() for k, v in R.state_dict().items()})
+    entry = {"name": name or Path(path).parent.name, "schedule": record.name, "prior": None}
+    return Pretrained(name=entry["name"], R=R.eval(), D=record.build(**overrides),
+                      schedule=record, image_size=record.image_size, channels=record.channels,
+                      value_range=(-1.0, 1.0), prior=None, entry=entry)
+
+
 def render_card(entry: dict[str, Any]) -> str:
     """A model card in Markdown from a registry entry."""
     schedule = get_schedule(entry["schedule"])
@@ -188,6 +267,11 @@ def render_card(entry: dict[str, Any]) -> str:
         prior = entry["prior"]
         lines.append(f"| prior | {prior['kind']} fitted on {prior['fitted_on']}, "
                      f"noise_std {prior['noise_std']} |")
+    if schedule.task == "diffusion":
+        lines += ["| objective | noise prediction `eps(x_i, i)`, eq. (18) of blur-diffusion.md |",
+                  "| sampling | `model.generate(n)`: the deterministic sampler in 100 steps from "
+                  "N(0, I); `sampler=\"stochastic\"`: eq. (19), every step; each step's "
+                  "predicted x0 clamped to [-1, 1] |"]
     lines += ["", "Reproduce:", "", "```", training["command"], "```", ""]
     metrics = entry.get("metrics")
     if metrics:
