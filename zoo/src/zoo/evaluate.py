@@ -110,15 +110,9 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
                          "split")
     x0 = images.tensor()[:n]
     reference_features = extract(features, x0)
-    generator = torch.Generator().manual_seed(seed)
-    batches = range(0, n, batch_size)
-    if model.is_diffusion:
-        counts = sorted({min(100, model.T), min(50, model.T)}, reverse=True)
-        conditions = {f"Stochastic, {model.T} steps (eq. 19)": ("stochastic", (None, True))}
-        for count in counts:
-            conditions[f"Deterministic, {count} steps"] = ("ddim", (count, True))
-        conditions[f"Deterministic, {counts[0]} steps, no clipping"] = ("ddim", (counts[0], False))
-    elif model.prior is None:
+    if model.prior is None and not model.is_diffusion:
+        generator = torch.Generator().manual_seed(seed)
+        batches = range(0, n, batch_size)
         bar = samplers.ProgressBar(len(batches) * 2, f"evaluate {model.name}", enabled=progress)
         outputs: dict[str, list[Tensor]] = {"Degraded": [], "Sampled (TACoS)": [], "Direct": []}
         for start in batches:
@@ -137,13 +131,22 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
         return Evaluation(model=model.name, fid_name=fid_name, rows=rows,
                           setting=f"{n} {dataset} {split} images from t = T = {model.T}, "
                           f"degradation seed {seed}")
+    if model.is_diffusion:
+        many, few = min(100, model.T), min(50, model.T)
+        conditions = {
+            f"Stochastic, {model.T} steps (eq. 19)": {"sampler": "stochastic"},
+            f"Deterministic, {many} steps": {"sampler": "ddim", "steps": many},
+            f"Deterministic, {few} steps": {"sampler": "ddim", "steps": few},
+            f"Deterministic, {many} steps, no clipping": {"sampler": "ddim", "steps": many,
+                                                          "clip": False},
+        }
     else:
         std = model.entry["prior"]["noise_std"]
         conditions = {
-            "TACoS, perfect symmetry": ("tacos", 0.0),
-            f"TACoS, broken symmetry ({std:g})": ("tacos", std),
-            f"Algorithm 1, broken symmetry ({std:g})": ("naive", std),
-            f"Direct, broken symmetry ({std:g})": ("direct", std),
+            "TACoS, perfect symmetry": {"sampler": "tacos", "noise_std": 0.0},
+            f"TACoS, broken symmetry ({std:g})": {"sampler": "tacos", "noise_std": std},
+            f"Algorithm 1, broken symmetry ({std:g})": {"sampler": "naive", "noise_std": std},
+            f"Direct, broken symmetry ({std:g})": {"sampler": "direct", "noise_std": std},
         }
     rows = _generated_rows(model, conditions, n, seed, batch_size, features, reference_features,
                            fid_name, progress)
@@ -151,24 +154,20 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
     return Evaluation(model=model.name, setting=setting, fid_name=fid_name, rows=rows)
 
 
-def _generated_rows(model: Pretrained, conditions: dict[str, tuple[str, Any]], n: int, seed: int,
+def _generated_rows(model: Pretrained, conditions: dict[str, dict[str, Any]], n: int, seed: int,
                     batch_size: int, features: FeatureFn, reference_features: Tensor,
                     fid_name: str, progress: bool) -> dict[str, dict[str, float]]:
-    """The Frechet distance of ``n`` images generated under each condition: ``(sampler, x)``,
-    ``x`` the symmetry-breaking noise of a cold model or ``(steps, clip)`` of a diffusion
-    model."""
+    """The Frechet distance of ``n`` images generated under each condition: the keyword
+    arguments of :meth:`Pretrained.generate` (sampler, noise_std, steps, clip)."""
     batches = range(0, n, batch_size)
     bar = samplers.ProgressBar(len(batches) * len(conditions), f"evaluate {model.name}",
                                enabled=progress)
     rows = {}
-    for row, (sampler, setting) in conditions.items():
-        option = (dict(zip(("steps", "clip"), setting, strict=True)) if model.is_diffusion
-                  else {"noise_std": setting})
+    for row, options in conditions.items():
         generated = []
         for start in batches:
             count = min(batch_size, n - start)
-            generated.append(model.generate(count, seed=seed * 1_000_003 + start,
-                                            sampler=sampler, **option))
+            generated.append(model.generate(count, seed=seed * 1_000_003 + start, **options))
             bar.update()
         rows[row] = {fid_name: metrics.frechet_distance_of(
             extract(features, torch.cat(generated)), reference_features)}

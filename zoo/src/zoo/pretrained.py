@@ -178,6 +178,7 @@ class Pretrained:
                                      steps=samplers.spaced_steps(self.T, steps), clip=clip,
                                      progress=progress).clamp(-1, 1)
 
+
 def load(name: str, *, weights: str | os.PathLike[str] | None = None,
          sha256: str | None = None) -> Pretrained:
     """Load a pretrained model by name, offline, from the files inside the package.
