@@ -20,18 +20,20 @@ steps. ``figure`` draws the coarse-to-fine trajectories (the paper's Figure 1).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
 
+import restore.run
 import torch
 from restore.figures import save_grid
-from zoo.export import wall_seconds
+from zoo.maintain.export import wall_seconds
 
 import samplers
 import zoo
 from degrade import BlurDiffusion
-from restore import TrainConfig, Trainer, UNet, data, load_model, predict_noise
+from restore import NetworkConfig, RunConfig, TrainConfig, checkpoint, load_model
 
 VARIANTS = {"blur": "mnist-blur-diffusion", "standard": "mnist-diffusion"}
 LABELS = {"blur": "blur", "standard": "std"}
@@ -41,27 +43,22 @@ def process(variant: str, num_steps: int) -> BlurDiffusion:
     return zoo.schedule(VARIANTS[variant], num_steps=num_steps)
 
 
+def run_config(args: argparse.Namespace) -> RunConfig:
+    """The training run of one variant, as data (its config.json)."""
+    schedule = zoo.get_schedule(VARIANTS[args.variant])
+    config = schedule.run_config(**({} if args.N == schedule.T else {"num_steps": args.N}))
+    data = dataclasses.replace(config.data, data_dir=str(args.data_dir) if args.data_dir else None)
+    train = TrainConfig(steps=args.steps, batch_size=args.batch, accumulate=1, lr=args.lr,
+                        loss="l2", ema_decay=0.9999 if args.steps > 50_000 else 0.999,
+                        ema_every=1, ema_start=0, seed=args.seed, checkpoint_every=250,
+                        log_every=50, sample_every=args.sample_every, device=args.device,
+                        progress=not args.no_progress)
+    return dataclasses.replace(config, out=str(args.out / args.variant), data=data,
+                               network=NetworkConfig(args.preset, args.channels), train=train)
+
+
 def train(args: argparse.Namespace) -> None:
-    D = process(args.variant, args.N)
-    images = data.load("mnist", "train", args.data_dir, size=32)
-    train_set, val_set = data.split_validation(images, 1000, seed=args.seed)
-
-    def preview(R, x0):
-        x_N = torch.randn(x0.shape, generator=torch.Generator().manual_seed(0)).to(x0.device)
-        return [("samples", samplers.rotated_ddim(R, D, x_N, args.N, clip=True,
-                                                  steps=samplers.spaced_steps(args.N, 20)))]
-
-    config = TrainConfig(steps=args.steps, batch_size=args.batch, accumulate=1, lr=args.lr,
-                         loss="l2", ema_decay=0.9999 if args.steps > 50_000 else 0.999,
-                         ema_every=1, ema_start=0, seed=args.seed, checkpoint_every=250,
-                         log_every=50, sample_every=args.sample_every, device=args.device,
-                         progress=not args.no_progress)
-    torch.manual_seed(args.seed)
-    widths = {"channels": args.channels} if args.channels else {}
-    model = UNet.preset(args.preset, in_channels=1, **widths)
-    val_images = data.stack(val_set, range(8))
-    Trainer(model, D, train_set, args.out / args.variant, config, objective=predict_noise,
-            val_images=val_images, preview=preview).train(resume=args.resume)
+    restore.run.train(run_config(args), resume=args.resume)
 
 
 def evaluate(args: argparse.Namespace) -> None:
@@ -75,7 +72,7 @@ def evaluate(args: argparse.Namespace) -> None:
         evaluation = zoo.evaluate(model, n=args.n, seed=args.seed, batch_size=args.batch,
                                   data_dir=args.data_dir, progress=not args.no_progress)
         evaluation.save(args.out / variant / "evaluation.json")
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = checkpoint.read(path)
         step, config = state["step"], state["config"]
         batch = config["batch_size"] * config["accumulate"]
         seconds = wall_seconds(path.parent / "log.jsonl", batch)
@@ -97,7 +94,7 @@ def figure(args: argparse.Namespace) -> None:
         shown = {round(args.N * f) for f in (1, 0.8, 0.6, 0.4, 0.2, 0.1, 0)}
         states = {args.N: x_N}
 
-        def keep(s, x_s, eps_hat, states=states, shown=shown):
+        def keep(s, x_s, x0_hat, states=states, shown=shown):
             if int(s) in shown:
                 states[int(s)] = x_s.clone()
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from zoo.cards import render_card
 from zoo.features import _registry as feature_registry
-from zoo.pretrained import render_card
 
 import zoo
 
@@ -26,7 +26,7 @@ def page() -> str:
         "safetensors inside the `zoo` package, checked against the sha256 of the registry",
         "(`zoo/src/zoo/data/models.json`) before they load. Made by",
         "`python scripts/model_cards.py`; the figures come from",
-        "`colddiff evaluate NAME --record` (see [results](results.md)).",
+        "`python -m zoo.maintain.record NAME` (see [results](results.md)).",
         "",
     ]
     for entry in zoo.list_models():

@@ -1,6 +1,6 @@
 """Write docs/results.md: the zoo's measured tables next to the paper's numbers.
 
-The measured rows come from the registry (``colddiff evaluate NAME --record``) and, for blur
+The measured rows come from the registry (``python -m zoo.maintain.record NAME``) and, for blur
 diffusion, from ``docs/data/blur-diffusion-mnist.json`` (the ``results.json`` of
 ``scripts/blur_diffusion_experiment.py evaluate``, with ``notes`` and ``figure_caption`` added
 by hand, and the rows of evaluations with other ``--seed`` values under ``repeats``,
@@ -130,7 +130,7 @@ def page() -> str:
         "# Results: the zoo's models next to the paper's tables",
         "",
         "Made by `python scripts/results_page.py` from the figures that",
-        "`colddiff evaluate NAME --n 1000 --record` measured and recorded in each model card.",
+        "`python -m zoo.maintain.record NAME --n 1000` measured and recorded in each model card.",
         "",
         "Read these tables with three differences from the paper in mind:",
         "",

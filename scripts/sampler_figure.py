@@ -42,9 +42,8 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     model = zoo.load(args.model)
     x0 = zoo.sample_images(model.schedule.dataset, args.n)
-    params = model.D.sample_params(x0, generator=torch.Generator().manual_seed(args.seed))
-    D = model.D.bind(**params) if params else model.D
-    x_T = model.D(x0, model.T, **params)
+    D = model.D.draw(x0, generator=torch.Generator().manual_seed(args.seed))
+    x_T = D(x0, model.T)
     shown = sorted({round(model.T * f) for f in (1, 0.75, 0.5, 0.25, 0)}, reverse=True)
     columns = []
     for name, sampler in (("Alg1", samplers.naive), ("Alg2", samplers.tacos)):

@@ -47,4 +47,8 @@ OPERATORS = [
     pytest.param(lambda: degrade.NoiseSchedule.linear(1000), id="noise-linear"),
     pytest.param(lambda: degrade.NoiseSchedule.cosine(1000), id="noise-cosine"),
     pytest.param(lambda: degrade.MixingSchedule.cosine(1000, pool=_pool()), id="mixing"),
+    pytest.param(lambda: degrade.BlurDiffusion.paper(100, blur="quartic", final_blur=0.3),
+                 id="blur-diffusion-reflect"),
+    pytest.param(lambda: degrade.BlurDiffusion.paper(100, boundary="circular"),
+                 id="blur-diffusion-circular"),
 ]

@@ -32,3 +32,16 @@ def test_parameters_follow_the_images_device_and_dtype():
     assert params["color"].dtype == torch.float64
     assert params["center"].dtype == torch.int64
     assert D(x, 10, **D.sample_params((2, 3, 8, 8))).dtype == torch.float64
+
+
+def test_draw_is_one_bound_draw_and_deterministic_operators_are_themselves():
+    D = degrade.SnowSchedule(50)
+    x = torch.rand(2, 3, 16, 16) * 2 - 1
+    drawn = D.draw(x, generator=torch.Generator().manual_seed(3))
+    params = D.sample_params(x, generator=torch.Generator().manual_seed(3))
+    for t in (0, 7, 50):
+        assert torch.equal(drawn(x, t), D(x, t, **params))
+    other = D.draw(x, generator=torch.Generator().manual_seed(4))
+    assert not torch.equal(other(x, 50), drawn(x, 50))
+    blur = degrade.GaussianBlurSchedule.constant(5, 10, 1.0)
+    assert blur.draw(x) is blur

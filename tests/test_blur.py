@@ -126,3 +126,21 @@ def test_zero_padding_has_no_fourier_form():
         GaussianBlurSchedule(5, [1.0], padding="zeros", method="fourier")
     with pytest.raises(ValueError, match="method must be one of"):
         GaussianBlurSchedule(5, [1.0], method="fft")
+
+
+@pytest.mark.parametrize("kernel_size", [0, -1, -3, 4, 10])
+def test_kernel_sizes_must_be_positive_and_odd(kernel_size):
+    with pytest.raises(ValueError, match="positive odd"):
+        GaussianBlurSchedule.constant(kernel_size, 5, 1.0)
+
+
+def test_errors_name_the_argument_the_user_gave():
+    with pytest.raises(ValueError, match="^sigma must be positive"):
+        GaussianBlurSchedule.constant(5, 10, 0.0)
+    with pytest.raises(ValueError, match="^scale must be positive"):
+        GaussianBlurSchedule.exponential(5, 10, 0.01, scale=0.0)
+
+
+def test_repr_shows_the_first_and_last_sigma():
+    D = GaussianBlurSchedule.linear(5, 10, slope=0.5, offset=1.0)
+    assert "sigma_1=1.5" in repr(D) and "sigma_T=6" in repr(D)

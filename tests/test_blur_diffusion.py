@@ -262,3 +262,77 @@ def test_clipping_keeps_a_bad_model_in_range(boundary):
     stochastic = samplers.reverse_diffusion(wrong, D, x_N, 1000, clip=True,
                                             generator=torch.Generator().manual_seed(0))
     assert torch.isfinite(stochastic).all() and stochastic.abs().max() < 5
+
+
+@pytest.mark.parametrize("sampler", ["rotated_ddim", "reverse_diffusion"])
+@pytest.mark.parametrize("boundary", ["reflect", "circular"])
+def test_the_callback_sees_the_clean_image_not_the_noise(sampler, boundary):
+    D = BlurDiffusion.paper(50, blur="quartic", final_blur=0.3, boundary=boundary)
+    g = torch.Generator().manual_seed(0)
+    x0 = (torch.rand(2, 1, 8, 8, generator=g) * 2 - 1).double()
+    x_t = D(x0, 30, eps=torch.randn(x0.shape, generator=g).double())
+    seen = []
+    getattr(samplers, sampler)(perfect_eps_model(D, x0), D, x_t, 30,
+                               callback=lambda s, x_s, x0_hat: seen.append((s, x0_hat)))
+    assert [s for s, _ in seen] == list(range(29, -1, -1))
+    for _, x0_hat in seen:
+        assert x0_hat.dtype == x0.dtype and torch.allclose(x0_hat, x0, atol=1e-6)
+
+
+def test_reverse_diffusion_without_blur_is_the_reverse_sde_step_with_the_same_noise():
+    """With f = 0 (U^T A U = (1 - beta) I), eq. (19) is ``x_{i-1} = (2 - sqrt(1 - beta_i)) x_i
+    + beta_i s_i + sqrt(beta_i) z`` (Song et al.'s reverse diffusion predictor), with fresh
+    ``z ~ N(0, I)`` drawn from the generator on every step but the last."""
+    D = BlurDiffusion.paper(30, blur="none")
+    x = torch.randn(2, 1, 8, 8, generator=torch.Generator().manual_seed(0)).double()
+    weights = torch.tensor(0.3, dtype=torch.float64)
+
+    def eps_model(x, i):
+        return weights * x + 0.01 * torch.as_tensor(i, dtype=x.dtype).reshape(-1, 1, 1, 1)
+
+    ours = samplers.reverse_diffusion(eps_model, D, x, 12,
+                                      generator=torch.Generator().manual_seed(5))
+    generator = torch.Generator().manual_seed(5)
+    expected = x
+    for i in range(12, 0, -1):
+        a = float(D.step_signal(i, x.shape).flatten()[0])
+        a_bar = float(D.signal(i, x.shape).flatten()[0])
+        beta = 1 - a
+        score = -eps_model(expected, i) / (1 - a_bar) ** 0.5
+        expected = (2 - a ** 0.5) * expected + beta * score
+        if i > 1:
+            z = torch.randn(x.shape, generator=generator, dtype=x.dtype)
+            expected = expected + beta ** 0.5 * z
+    assert torch.allclose(ours, expected, atol=1e-10)
+
+
+def test_reverse_diffusion_adds_no_noise_on_its_last_step_and_takes_per_image_steps():
+    D = BlurDiffusion.paper(40, blur="quartic", final_blur=0.3)
+    x = torch.randn(3, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    model = lambda x, i: 0.5 * x  # noqa: E731
+    one = [samplers.reverse_diffusion(model, D, x, 1, generator=torch.Generator().manual_seed(s))
+           for s in (1, 2)]
+    assert torch.equal(*one)                   # from step 1 to 0: no noise
+    two = [samplers.reverse_diffusion(model, D, x, 2, generator=torch.Generator().manual_seed(s))
+           for s in (1, 2)]
+    assert not torch.allclose(*two)
+    t = torch.tensor([5, 2, 9])
+    batch = samplers.reverse_diffusion(model, D, x, t, generator=torch.Generator().manual_seed(3))
+    assert batch.shape == x.shape and torch.isfinite(batch).all()
+
+
+def test_reverse_diffusion_clips_only_when_asked():
+    D = BlurDiffusion.paper(1000, blur="quartic", final_blur=0.14)
+    x_N = torch.randn(2, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+
+    def wrong(x, i):
+        return 0.8 * x
+
+    def run(**options):
+        return samplers.reverse_diffusion(wrong, D, x_N, 1000,
+                                          generator=torch.Generator().manual_seed(0), **options)
+
+    default, clipped = run(), run(clip=True)
+    assert torch.equal(default, run(clip=False))
+    assert not torch.allclose(default, clipped)
+    assert clipped.abs().max() < default.abs().max()

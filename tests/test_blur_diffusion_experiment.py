@@ -1,26 +1,30 @@
 """The blur diffusion experiment script runs end to end (tiny settings; the real run is long)."""
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "blur_diffusion_experiment.py"
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+import blur_diffusion_experiment
 
 
-def run(*args):
-    result = subprocess.run([sys.executable, str(SCRIPT), *map(str, args)], capture_output=True,
-                            text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
-    return result
+@pytest.fixture
+def run(capsys):
+    def run(*args):
+        blur_diffusion_experiment.main([str(a) for a in args])
+        return capsys.readouterr().out
+    return run
 
 
-def test_train_evaluate_and_draw(tmp_path):
+@pytest.mark.e2e
+def test_train_evaluate_and_draw(tmp_path, run):
     tiny = ["--N", "20", "--batch", "8", "--preset", "tiny", "--sample-every", "2",
             "--no-progress", "--device", "cpu", "--out", tmp_path]
     for variant in ("blur", "standard"):
         run("train", "--variant", variant, "--steps", "3", *tiny)
-    out = run("evaluate", "--n", "16", *tiny).stdout
+    out = run("evaluate", "--n", "16", *tiny)
     results = json.loads((tmp_path / "results.json").read_text())
     assert set(results) == {"blur", "standard"}
     for variant in results.values():

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from restore.cache import cache_dir
 
 from restore import data
 
@@ -46,11 +47,11 @@ def test_mnist_is_resized_bilinearly_to_32():
     images = digits()
     resized = torch.nn.functional.interpolate(torch.from_numpy(images).float()[:, None],
                                               size=(32, 32), mode="bilinear")
-    np.savez(data.cache_dir().parent / "m.npz", x_train=images, y_train=np.zeros(5),
+    np.savez(cache_dir().parent / "m.npz", x_train=images, y_train=np.zeros(5),
              x_test=images, y_test=np.zeros(5))
-    ours = data.MNIST(data.cache_dir().parent / "m.npz").tensor()
+    ours = data.MNIST(cache_dir().parent / "m.npz").tensor()
     assert ((ours + 1) * 127.5 - resized).abs().max() <= 0.5 + 1e-4
-    assert data.MNIST(data.cache_dir().parent / "m.npz", size=28).shape == (1, 28, 28)
+    assert data.MNIST(cache_dir().parent / "m.npz", size=28).shape == (1, 28, 28)
 
 
 def jpeg_archive(path, images):

@@ -24,13 +24,13 @@ def test_writes_the_picture_from_photographs_alone(tmp_path):
     with Image.open(out) as picture:
         assert picture.mode == "RGB"
         assert picture.width > 7 * 32 and picture.height > 9 * 32
-    assert "9 operators" in result.stdout
+    assert "9 schedules" in result.stdout
 
 
 @pytest.mark.skipif(not (DATA / "mnist.npz").exists(), reason="../shared/data is not present")
 def test_adds_mnist_and_cifar_rows_when_the_data_is_there(tmp_path):
     result = run("--out", str(tmp_path / "forward.png"), "--size", "32", "--data", str(DATA))
-    assert "15 operators" in result.stdout
+    assert "15 schedules" in result.stdout
 
 
 def test_rejects_a_bad_size(tmp_path):

@@ -59,3 +59,15 @@ def test_cost_does_not_grow_with_t(make):
             D(x, t, **params)
         counts[t] = ops.count
     assert counts[1] == counts[D.num_steps], counts
+
+
+def test_the_operator_list_covers_every_exported_operator():
+    """An operator exported by ``degrade`` but missing from ``operators.OPERATORS`` would miss
+    every generic test; bases (classes other exported operators derive from) are exempt."""
+    import degrade
+
+    exported = [getattr(degrade, name) for name in degrade.__all__]
+    operators = {c for c in exported if isinstance(c, type) and issubclass(c, degrade.Degradation)}
+    bases = {c for c in operators if any(o is not c and issubclass(o, c) for o in operators)}
+    covered = {type(param.values[0]()) for param in OPERATORS}
+    assert operators - bases - covered == set()

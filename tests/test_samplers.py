@@ -172,12 +172,12 @@ def test_estimated_noise_is_ddim(seed, stride, cosine):
 def test_estimated_noise_with_a_perfect_restorer_walks_the_forward_process():
     D = degrade.NoiseSchedule.linear(100)
     x0 = torch.rand(SHAPE, dtype=torch.float64) * 2 - 1
-    params = D.sample_params(x0, generator=torch.Generator().manual_seed(0))
+    D_z = D.draw(x0, generator=torch.Generator().manual_seed(0))
     record = samplers.Recorder()
-    out = samplers.estimated_noise(lambda x, s: x0, D, D(x0, 100, **params), 100, callback=record)
+    out = samplers.estimated_noise(lambda x, s: x0, D, D_z(x0, 100), 100, callback=record)
     assert torch.allclose(out, x0, atol=1e-10)
     for s, x_s in zip(record.steps, record.x, strict=True):
-        assert torch.allclose(x_s, D(x0, s, **params), atol=1e-10)
+        assert torch.allclose(x_s, D_z(x0, s), atol=1e-10)
 
 
 def test_estimated_noise_per_image_steps_equal_per_image_runs():
@@ -291,3 +291,24 @@ def test_nan_stops_at_the_step_where_it_appears():
 def test_estimated_noise_needs_coefficients():
     with pytest.raises(TypeError, match="coefficients"):
         samplers.estimated_noise(lambda x, s: x, lambda x, s: x, torch.rand(1, 1, 4, 4), 3)
+
+
+def test_every_sampler_takes_its_arguments_by_name_and_is_quiet_by_default(capsys):
+    """Keyword calls work (no positional-only marker slipped in) and no sampler draws a
+    progress bar unless asked."""
+    x0 = torch.rand(SHAPE, dtype=torch.float64) * 2 - 1
+    D = lambda x, s: x + 0.1 * torch.as_tensor(s, dtype=x.dtype).reshape(-1, 1, 1, 1)  # noqa: E731
+    R = lambda x, s: x0  # noqa: E731
+    x_t = D(x0, 4)
+    for sampler in (samplers.tacos, samplers.naive):
+        assert torch.allclose(sampler(R=R, D=D, x_t=x_t, t=4), x0)
+    assert torch.equal(samplers.direct(R=R, x_t=x_t, t=4, num_steps=5), x0)
+    noise = degrade.NoiseSchedule.linear(20)
+    assert samplers.estimated_noise(R=R, D=noise, x_t=x_t, t=4).shape == x0.shape
+    update = lambda x_s, x0_hat, s, s_next: x0_hat  # noqa: E731
+    assert torch.equal(samplers.sample(update=update, R=R, x_t=x_t, t=4), x0)
+    blur = degrade.BlurDiffusion.paper(20)
+    eps = lambda x, s: torch.zeros_like(x)  # noqa: E731
+    samplers.rotated_ddim(eps_model=eps, D=blur, x_t=x_t, t=4)
+    samplers.reverse_diffusion(eps_model=eps, D=blur, x_t=x_t, t=4)
+    assert capsys.readouterr().err == ""

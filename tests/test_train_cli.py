@@ -1,15 +1,20 @@
-"""python -m restore.train: a run from the command line, its resume, its seed and its errors."""
+"""python -m restore.train: a run from the command line, its config.json, resume, seed, errors.
 
+In-process calls of the entry point; one end-to-end run in a real process."""
+
+import json
 import subprocess
 import sys
 
+import pytest
 import torch
 from PIL import Image
+from restore.train import main
 
+from restore import RunConfig
 
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "restore.train", *args], capture_output=True,
-                          text=True, timeout=300)
+BLUR = ["--degradation", "degrade:GaussianBlurSchedule.constant", "--degradation-arg",
+        "kernel_size=3", "--degradation-arg", "num_steps=5", "--degradation-arg", "sigma=1"]
 
 
 def tiny_run(tmp_path, count=40):
@@ -19,36 +24,68 @@ def tiny_run(tmp_path, count=40):
     for i in range(count):
         Image.new("L", (16, 16), i * 6).save(folder / f"{i}.png")
     return ["--data-folder", str(folder), "--channels", "1", "--preset", "tiny", "--batch", "4",
-            "--T", "5", "--kernel-size", "3", "--sigma", "1", "--sample-every", "0",
-            "--device", "cpu", "--no-progress"]
+            *BLUR, "--sample-every", "0", "--device", "cpu", "--no-progress"]
 
 
-def test_train_resume_and_refuse(tmp_path):
-    common = [*tiny_run(tmp_path), "--out", str(tmp_path / "run")]
-    first = run(*common, "--steps", "3")
-    assert first.returncode == 0, first.stderr
-    assert "tiny U-Net" in first.stderr
-    assert (tmp_path / "run" / "samples" / "step-0000003.png").exists()
-    again = run(*common, "--steps", "3")
-    assert again.returncode == 2 and "--resume" in again.stderr
-    resumed = run(*common, "--steps", "5", "--resume")
-    assert resumed.returncode == 0, resumed.stderr
-    assert (tmp_path / "run" / "samples" / "step-0000005.png").exists()
+def test_train_writes_its_config_resumes_and_refuses(tmp_path, capsys):
+    out = tmp_path / "run"
+    common = [*tiny_run(tmp_path), "--out", str(out)]
+    assert main([*common, "--steps", "3"]) == 0
+    assert "tiny U-Net" in capsys.readouterr().err
+    assert (out / "samples" / "step-0000003.png").exists()
+    config = RunConfig.load(out / "config.json")
+    assert config.train.steps == 3 and config.network.preset == "tiny"
+    assert config.degradation.arguments == {"kernel_size": 3, "num_steps": 5, "sigma": 1}
+    state = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert state["run"] == config.to_dict()
+    assert main([*common, "--steps", "3"]) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert main(["--config", str(out / "config.json"), "--steps", "5", "--resume"]) == 0
+    assert (out / "samples" / "step-0000005.png").exists()
+    assert RunConfig.load(out / "config.json").train.steps == 5
 
 
-def test_the_same_seed_gives_the_same_weights(tmp_path):
-    common = [*tiny_run(tmp_path, count=24), "--steps", "2"]
-    for name in ("a", "b"):
-        result = run(*common, "--out", str(tmp_path / name))
-        assert result.returncode == 0, result.stderr
-    a = torch.load(tmp_path / "a" / "checkpoint.pt", weights_only=True)["model"]
-    b = torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=True)["model"]
+def test_a_run_recreated_from_its_config_alone_gives_the_same_weights(tmp_path):
+    first = tmp_path / "a"
+    assert main([*tiny_run(tmp_path, count=24), "--steps", "2", "--out", str(first)]) == 0
+    second = tmp_path / "b"
+    assert main(["--config", str(first / "config.json"), "--out", str(second)]) == 0
+    a = torch.load(first / "checkpoint.pt", weights_only=True)["model"]
+    b = torch.load(second / "checkpoint.pt", weights_only=True)["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_bad_arguments(tmp_path):
-    missing = run("--data", "mnist", "--data-dir", str(tmp_path), "--out", str(tmp_path / "r"))
-    assert missing.returncode == 2 and "mnist.npz not found" in missing.stderr
-    neither = run("--out", str(tmp_path / "r"))
-    assert neither.returncode == 2 and "exactly one of --data and --data-folder" in neither.stderr
-    assert "--sigma-rule" in run("--help").stdout
+@pytest.mark.parametrize("args, message", [
+    (["--data", "mnist", "--data-dir", "{tmp}"], "mnist.npz not found"),
+    ([], "exactly one of --data and --data-folder"),
+    (["--data", "mnist", "--data-folder", "{tmp}"], "not both"),
+    (["--data-folder", "{tmp}", "--degradation", "nowhere:thing"], "cannot import 'nowhere'"),
+    (["--data-folder", "{tmp}", "--degradation", "degrade:Nothing"], "has no 'Nothing'"),
+    (["--data-folder", "{tmp}", "--degradation", "degrade"], "module:name"),
+    (["--config", "{tmp}/none.json"], "no such configuration file"),
+    (["--lr", "-1"], "lr must be a positive number"),
+])
+def test_bad_arguments_end_in_one_line(tmp_path, capsys, args, message):
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    assert main([*BLUR, *args, "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_config_with_an_unknown_key_is_refused(tmp_path, capsys):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"train": {"stepz": 3}}))
+    assert main(["--config", str(path)]) == 2
+    assert "unknown key(s) ['stepz']" in capsys.readouterr().err
+
+
+@pytest.mark.e2e
+def test_end_to_end_in_a_real_process(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "restore.train", *tiny_run(tmp_path),
+                             "--steps", "2", "--out", str(tmp_path / "run")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "run" / "config.json").exists()
+    help_text = subprocess.run([sys.executable, "-m", "restore.train", "--help"],
+                               capture_output=True, text=True).stdout
+    assert "--degradation-arg" in help_text and "--ema-decay" in help_text

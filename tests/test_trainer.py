@@ -147,3 +147,59 @@ def test_bf16_autocast_trains(tmp_path):
     run.train()
     state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)["model"]
     assert all(v.dtype == torch.float32 and torch.isfinite(v).all() for v in state.values())
+
+
+def test_the_moving_average_keeps_decay_of_the_old_weights():
+    """After the start, one update is ``ema = decay * ema + (1 - decay) * model``, exactly."""
+    from restore import EMA
+
+    model = torch.nn.Linear(3, 2)
+    ema = EMA(model, decay=0.9, start=0)
+    before = {k: v.clone() for k, v in ema.model.state_dict().items()}
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)
+    ema.update(model, step=1)
+    for name, value in ema.model.state_dict().items():
+        expected = 0.9 * before[name] + 0.1 * model.state_dict()[name]
+        assert torch.allclose(value, expected, atol=1e-6), name
+    early = EMA(model, decay=0.9, start=5)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)
+    early.update(model, step=4)       # before the start: the average is the model
+    assert all(torch.equal(a, b) for a, b in zip(early.model.parameters(), model.parameters(),
+                                                 strict=True))
+
+
+def test_training_draws_every_step_from_1_to_T_and_never_0(tmp_path):
+    seen = []
+
+    def objective(R, D, x0, t):
+        seen.append(t.clone())
+        return R(D(x0, t), t), x0
+
+    run = trainer(tmp_path, 40, sample_every=0, checkpoint_every=1000)
+    run.objective = objective
+    run.train()
+    steps = torch.cat(seen)
+    assert int(steps.min()) == 1 and int(steps.max()) == 5
+    assert set(steps.tolist()) == {1, 2, 3, 4, 5}
+
+
+def test_the_grids_use_the_fixed_draw_given_explicitly(tmp_path):
+    calls = []
+    D = degrade.GaussianMaskSchedule.linear(5, center="random")
+    fixed = D.draw(blobs(4, seed=1), generator=torch.Generator().manual_seed(0))
+
+    def sample_D(x, t):
+        calls.append(len(x))
+        return fixed(x, t)
+
+    torch.manual_seed(0)
+    run = Trainer(UNet.preset("tiny", in_channels=1), D.resampled(), TensorImages(blobs()),
+                  tmp_path, TrainConfig(steps=2, batch_size=8, sample_every=2, progress=False,
+                                        device="cpu"),
+                  val_images=blobs(4, seed=1), sample_D=sample_D)
+    run.train()
+    assert calls and set(calls) == {4}

@@ -1,5 +1,7 @@
 """The colddiff command, as a user runs it."""
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
@@ -7,7 +9,8 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from zoo.cli import save_images
+from zoo.cli import main
+from zoo.images import save_images
 
 import zoo
 
@@ -15,7 +18,18 @@ GENERATORS = [e["name"] for e in zoo.list_models()
               if e.get("prior") or zoo.get_schedule(e["schedule"]).task == "diffusion"]
 
 
-def colddiff(*args, cwd=None):
+def colddiff(*args):
+    """The command run in this process, as a user runs it: exit code, stdout, stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exit:             # argparse: --help, bad choices
+            code = exit.code
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+
+
+def colddiff_process(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "zoo.cli", *map(str, args)], capture_output=True,
                           text=True, cwd=cwd, timeout=600)
 
@@ -27,9 +41,20 @@ def digits(tmp_path_factory):
     return [folder / "seven.png", folder / "two.png"]
 
 
-def test_console_script_is_installed():
+@pytest.mark.e2e
+def test_console_script_is_installed_and_runs():
     scripts = Path(sys.executable).parent
-    assert (scripts / "colddiff").exists() or (scripts / "colddiff.exe").exists()
+    script = scripts / "colddiff"
+    assert script.exists() or (scripts / "colddiff.exe").exists()
+    result = subprocess.run([str(script), "list", "--models"], capture_output=True, text=True)
+    assert result.returncode == 0 and "mnist-blur" in result.stdout
+
+
+@pytest.mark.e2e
+def test_a_bad_model_name_in_a_real_process(tmp_path):
+    result = colddiff_process("restore", "mnist-blurr", "x.png")
+    assert result.returncode == 2 and "did you mean mnist-blur" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("command", ["list", "samples", "degrade", "restore", "generate", "train",

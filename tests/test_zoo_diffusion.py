@@ -2,8 +2,6 @@
 evaluation rows, and `colddiff train` of a diffusion schedule."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -36,12 +34,12 @@ def model(run):
 
 
 def test_from_checkpoint_builds_the_schedule_and_rounds_like_the_zoo(run, model):
-    assert model.is_diffusion and model.T == N and model.name == "tiny"
+    assert isinstance(model, zoo.DiffusionModel) and model.T == N and model.name == "tiny"
     assert (model.channels, model.image_size) == (1, 32)
     half = zoo.from_checkpoint(run, "mnist-blur-diffusion", half=True, num_steps=N)
     for a, b in zip(model.R.parameters(), half.R.parameters(), strict=True):
         assert torch.equal(a.half().float(), b)
-    assert not zoo.load("mnist-blur").is_diffusion
+    assert not isinstance(zoo.load("mnist-blur"), zoo.DiffusionModel)
 
 
 @settings(max_examples=5)
@@ -62,7 +60,7 @@ def test_default_sampler_is_ddim_in_100_steps_or_fewer(model):
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"sampler": "tacos"}, "ddim or stochastic"),
+    ({"sampler": "tacos"}, "ddim, stochastic"),
     ({"steps": N + 1}, "between 1 and"),
     ({"steps": 0}, "between 1 and"),
     ({"sampler": "stochastic", "steps": 5}, f"all {N} steps"),
@@ -104,29 +102,35 @@ def test_evaluate_diffusion_rows(model):
 
 
 def test_colddiff_trains_a_diffusion_schedule(tmp_path):
+    from zoo.cli import main
+
     out = tmp_path / "run"
-    result = subprocess.run(
-        [sys.executable, "-m", "zoo.cli", "train", "mnist-diffusion", "--steps", "2", "--batch",
-         "4", "--accumulate", "1", "--preset", "tiny", "--val-count", "8", "--sample-every", "2",
-         "--no-progress", "--out", out], capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
+    code = main(["train", "mnist-diffusion", "--steps", "2", "--batch", "4", "--accumulate", "1",
+                 "--preset", "tiny", "--val-count", "8", "--sample-every", "2", "--no-progress",
+                 "--out", str(out)])
+    assert code == 0
     state = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=True)
     assert state["config"]["loss"] == "l2"
     assert (out / "samples" / "step-0000002.png").exists()
     log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     assert log[-1]["step"] == 2
+    config = json.loads((out / "config.json").read_text())
+    assert config == state["run"] and config["objective"] == "noise"
+    assert config["degradation"] == {"factory": "zoo:schedule",
+                                     "arguments": {"name": "mnist-diffusion"}}
+    model = zoo.from_checkpoint(out / "checkpoint.pt")      # it knows its own schedule
+    assert isinstance(model, zoo.DiffusionModel) and model.schedule.name == "mnist-diffusion"
 
 
 def test_export_writes_verified_weights_and_a_card_entry(run, tmp_path):
+    from zoo.cards import render_card
     from zoo.files import load_verified
-    from zoo.pretrained import render_card
-
-    from zoo import export
+    from zoo.maintain import export
 
     (tmp_path / "data").mkdir()
     code = export.main([str(run.parent), "--name", "tiny-bd", "--schedule",
-                        "mnist-blur-diffusion", "--command", "python train.py", "--hardware",
-                        "a test", "--summary", "A tiny model.", "--out", str(tmp_path)])
+                        "mnist-blur-diffusion", "--hardware", "a test", "--summary",
+                        "A tiny model.", "--out", str(tmp_path)])
     assert code == 0
     [entry] = json.loads((tmp_path / "data" / "models.json").read_text())
     assert entry["name"] == "tiny-bd" and entry["prior"] is None
@@ -138,14 +142,14 @@ def test_export_writes_verified_weights_and_a_card_entry(run, tmp_path):
     ema = torch.load(run, map_location="cpu", weights_only=True)["ema"]
     assert all(torch.equal(ema[k].half().float(), v.float()) for k, v in state.items())
     card = render_card(entry)
-    assert "noise prediction" in card and "python train.py" in card
+    assert "noise prediction" in card and "colddiff train --config tiny-bd" in card
 
 
 def test_preset_names_of_configurations():
     import dataclasses
 
     from restore.unet import PRESETS
-    from zoo.export import preset_name
+    from zoo.maintain.export import preset_name
 
     small = dataclasses.asdict(PRESETS["small"])
     assert preset_name(small) == "small"

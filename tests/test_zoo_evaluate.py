@@ -15,7 +15,7 @@ def test_shipped_classifier_recognises_the_shipped_test_images(name):
     net = features.load_feature_net(name)
     x = zoo.sample_images(entry["dataset"], 64)
     labels = torch.as_tensor(__import__("numpy").load(
-        zoo.pretrained.package_path("data/samples.npz"))[f"{entry['dataset']}_labels"]).long()
+        zoo.registry.package_path("data/samples.npz"))[f"{entry['dataset']}_labels"]).long()
     with torch.no_grad():
         accuracy = (net(x).argmax(1) == labels).double().mean().item()
     assert accuracy >= entry["test_accuracy"] - 0.1

@@ -1,16 +1,20 @@
 """degrade: image degradations ``D(x, t)`` for generalized ("cold") diffusion.
 
-Every operator follows the protocol of :class:`Degradation` (section 3.1 of cold-diffusion.md):
+Every operator follows the protocol of :class:`Degradation` (section 3.1 of Bansal et al. (2022)):
 ``x`` is a ``(B, C, H, W)`` float tensor in [-1, 1], ``t`` an int or an integer tensor of shape
 ``(B,)`` with ``0 <= t <= T``, and ``D(x, 0) == x``. Property checks that any operator, yours
 included, can run are in :mod:`degrade.testing`.
+
+References: Bansal et al., 2022, "Cold Diffusion: Inverting Arbitrary Image Transforms Without
+Noise", arXiv:2208.09392.
 """
 
 from .base import BoundDegradation, Degradation, DegradationFn, ResampledDegradation
-from .blur import GaussianBlurSchedule, gaussian_kernel1d
+from .blur import GaussianBlurSchedule
 from .blur_diffusion import BlurDiffusion, blur_schedule
 from .desaturation import DesaturationSchedule
 from .interpolation import InterpolationSchedule
+from .kernels import gaussian_kernel1d
 from .mask import GaussianFadeSchedule, GaussianMaskSchedule
 from .mixing import MixingSchedule
 from .noise import NoiseSchedule

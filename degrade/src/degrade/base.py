@@ -1,8 +1,11 @@
-"""The degradation protocol ``x_t = D(x0, t)`` of section 3.1 of cold-diffusion.md.
+"""The degradation protocol ``x_t = D(x0, t)`` of section 3.1 of Bansal et al. (2022).
 
 Every operator of this package derives from :class:`Degradation`, which holds what they share
 once: the checks on ``x``, ``t`` and the random parameters, the exact identity ``D(x, 0) = x``,
 and the ways to turn an operator with random parameters into a plain ``D(x, t)`` callable.
+
+References: Bansal et al., 2022, "Cold Diffusion: Inverting Arbitrary Image Transforms Without
+Noise", arXiv:2208.09392.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ Shape = tuple[int, int, int, int]
 
 
 class Degradation(nn.Module):
-    """A degradation ``D(x, t)`` with ``T = num_steps`` steps (section 3.1 of cold-diffusion.md).
+    """A degradation ``D(x, t)`` with ``T = num_steps`` steps (section 3.1 of Bansal et al. (2022)).
 
     ``x`` is a ``(B, C, H, W)`` floating-point tensor in [-1, 1] and ``t`` a Python int or an
     integer tensor of shape ``(B,)`` with ``0 <= t <= T``. ``D(x, 0)`` returns ``x`` exactly, and
@@ -137,6 +140,17 @@ class Degradation(nn.Module):
         if unknown or missing:
             raise TypeError(self._params_message(unknown, missing))
         return BoundDegradation(self, params)
+
+    def draw(self, like: Tensor, *, generator: torch.Generator | None = None) -> DegradationFn:
+        """One draw of the random parameters for the images ``like``, fixed: a plain ``D(x, t)``.
+
+        ``D.draw(x0, generator=g)(x0, t)`` is ``D(x0, t, **D.sample_params(x0, generator=g))``;
+        a deterministic operator returns itself. This is the callable a sampler needs to walk
+        back from images that ``D`` degraded with one draw.
+        """
+        if not self.param_names:
+            return self
+        return self.bind(**self.sample_params(like, generator=generator))
 
     def resampled(self, generator: torch.Generator | None = None) -> ResampledDegradation:
         """A ``D(x, t)`` callable that draws fresh parameters at every call (for training)."""

@@ -1,4 +1,8 @@
-"""Gaussian blur diffusion: section 4.1, A.1 and 5.2 of cold-diffusion.md."""
+"""Gaussian blur diffusion: section 4.1, A.1 and 5.2 of Bansal et al. (2022).
+
+References: Bansal et al., 2022, "Cold Diffusion: Inverting Arbitrary Image Transforms Without
+Noise", arXiv:2208.09392.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from torch import Tensor
 
 from ._validation import as_schedule, check_num_steps, check_number, compute_dtype
 from .base import Degradation
+from .kernels import gaussian_kernel1d
 
 PADDINGS = ("circular", "reflect", "zeros")
 METHODS = ("auto", "matrix", "fourier")
@@ -19,16 +24,8 @@ MATRIX_BUDGET = 2**24
 _TORCH_PAD_MODE = {"circular": "circular", "reflect": "reflect", "zeros": "constant"}
 
 
-def gaussian_kernel1d(kernel_size: int, sigma: float | Tensor) -> Tensor:
-    """A sampled 1-D Gaussian of standard deviation ``sigma``, normalised to sum 1 (float64)."""
-    offsets = torch.arange(kernel_size, dtype=torch.float64) - (kernel_size - 1) / 2
-    sigma = torch.as_tensor(sigma, dtype=torch.float64).reshape(-1, 1)
-    kernel = torch.exp(-(offsets**2) / (2 * sigma**2))
-    return (kernel / kernel.sum(-1, keepdim=True)).squeeze(0)
-
-
 class GaussianBlurSchedule(Degradation):
-    r"""Blur diffusion ``D(x, t) = G_t * ... * G_1 * x`` (section 4.1 of cold-diffusion.md).
+    r"""Blur diffusion ``D(x, t) = G_t * ... * G_1 * x`` (section 4.1 of Bansal et al. (2022)).
 
     ``G_s`` is a sampled ``kernel_size x kernel_size`` Gaussian of standard deviation
     ``sigmas[s - 1]``, normalised to sum 1, applied as the paper's code does: pad by

@@ -1,4 +1,4 @@
-"""Blur diffusion: generalized diffusion in the basis that diagonalises a blur (blur-diffusion.md).
+"""Blur diffusion: generalized diffusion in the basis that diagonalises a blur (Lee et al., 2022).
 
 The forward process of Lee et al. blurs and adds noise at once, each frequency of the image at
 its own speed (section 3.2). In the orthonormal basis ``U`` in which the symmetric Gaussian blur
@@ -14,6 +14,9 @@ diffusion for the very same ``eps``.
 ``U`` is never a dense matrix: the orthonormal DCT-II along each image axis diagonalises blur
 with reflecting (half-sample symmetric) boundaries, the FFT blur with circular ones. Each channel
 is transformed on its own.
+
+References: Lee et al., 2022, "Progressive Deblurring of Diffusion Models for Coarse-to-Fine
+Image Synthesis", arXiv:2207.11192.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from torch import Tensor
 
 from ._validation import as_schedule, check_num_steps, check_number, compute_dtype
 from .base import Degradation, Shape
+from .kernels import gaussian_kernel1d
 
 BLUR_SCHEDULES = ("linear", "log", "quartic", "none")
 
@@ -61,9 +65,7 @@ def gaussian_taps(sigma: float, size: int) -> Tensor:
     boundary extension holds it.
     """
     radius = min(max(1, math.ceil(4 * sigma)), size - 1) if size > 1 else 0
-    offsets = torch.arange(-radius, radius + 1, dtype=torch.float64)
-    taps = torch.exp(-(offsets**2) / (2 * sigma**2))
-    return taps / taps.sum()
+    return gaussian_kernel1d(2 * radius + 1, sigma)
 
 
 def blur_eigenvalues(sigma: float, size: int, boundary: str) -> Tensor:
@@ -93,7 +95,7 @@ def dct_matrix(size: int) -> Tensor:
 
 
 class BlurDiffusion(Degradation):
-    r"""Blur diffusion, eq. (8) of blur-diffusion.md, for images of any size.
+    r"""Blur diffusion, eq. (8) of Lee et al. (2022), for images of any size.
 
     ``D(x, i, eps=eps) = U Abar_i^{1/2} U^T x + U (I - Abar_i)^{1/2} U^T eps`` with
     ``Abar_i = abar_i D^{2 F(i)}``: ``abar_i = prod_{j <= i} (1 - beta_j)`` and

@@ -1,4 +1,8 @@
-"""Desaturation (colorization): A.4 of cold-diffusion.md."""
+"""Desaturation (colorization): A.4 of Bansal et al. (2022).
+
+References: Bansal et al., 2022, "Cold Diffusion: Inverting Arbitrary Image Transforms Without
+Noise", arXiv:2208.09392.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from .base import Degradation
 
 
 class DesaturationSchedule(Degradation):
-    r"""Colorization diffusion ``D(x, t) = z(t / T) * x`` (A.4 of cold-diffusion.md).
+    r"""Colorization diffusion ``D(x, t) = z(t / T) * x`` (A.4 of Bansal et al. (2022)).
 
     ``z(alpha)`` is the 1x1 convolution that mixes each channel with the channel mean,
     ``z^c(alpha) x = alpha * mean_c(x) + (1 - alpha) * x^c``; composing the per-step filters of

@@ -1,7 +1,10 @@
 """Interpolation towards a second signal, ``D(x, t) = sqrt(abar_t) x + sqrt(1 - abar_t) z``.
 
-Section 5.1 (noise) and 5.3 (animorphosis) of cold-diffusion.md use this one form; they differ
+Section 5.1 (noise) and 5.3 (animorphosis) of Bansal et al. (2022) use this one form; they differ
 only in where ``z`` comes from.
+
+References: Bansal et al., 2022, "Cold Diffusion: Inverting Arbitrary Image Transforms Without
+Noise", arXiv:2208.09392.
 """
 
 from __future__ import annotations

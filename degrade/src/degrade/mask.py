@@ -1,4 +1,8 @@
-"""Gaussian masking (inpainting, section 4.2 and A.2) and its fade-to-colour variant (5.3)."""
+"""Gaussian masking (inpainting, section 4.2 and A.2) and its fade-to-colour variant (5.3).
+
+References: Bansal et al., 2022, "Cold Diffusion: Inverting Arbitrary Image Transforms Without
+Noise", arXiv:2208.09392.
+"""
 
 from __future__ import annotations
 
@@ -136,7 +140,7 @@ class GaussianMaskSchedule(Degradation):
 
 
 class GaussianFadeSchedule(GaussianMaskSchedule):
-    r"""Fade to a solid colour, ``D(x, t) = G_t x + (1 - G_t) c`` (5.3 of cold-diffusion.md).
+    r"""Fade to a solid colour, ``D(x, t) = G_t x + (1 - G_t) c`` (5.3 of Bansal et al. (2022)).
 
     ``G_t = prod_{i<=t} z_{beta_i}`` is the mask of :class:`GaussianMaskSchedule`, and ``c`` a
     per-image solid colour, the random parameter ``color`` of shape ``(B, C)`` (uniform in

@@ -1,4 +1,8 @@
-"""Mixing with images of another set (animorphosis): section 5.3 of cold-diffusion.md."""
+"""Mixing with images of another set (animorphosis): section 5.3 of Bansal et al. (2022).
+
+References: Bansal et al., 2022, "Cold Diffusion: Inverting Arbitrary Image Transforms Without
+Noise", arXiv:2208.09392.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from .interpolation import InterpolationSchedule
 class MixingSchedule(InterpolationSchedule):
     r"""Animorphosis ``D(x, t) = sqrt(abar_t) x + sqrt(1 - abar_t) z``, ``z`` another image.
 
-    Section 5.3 of cold-diffusion.md: the same form as :class:`NoiseSchedule`, but ``z`` is an
+    Section 5.3 of Bansal et al. (2022): the same form as :class:`NoiseSchedule`, but ``z`` is an
     image drawn from a second data set (AFHQ cats for CelebA faces in the paper), the random
     parameter of shape ``(B, C, H, W)``. With a ``pool`` of such images, :meth:`sample_params`
     draws ``z`` from it; without one, pass ``z`` yourself.

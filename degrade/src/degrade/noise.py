@@ -1,4 +1,8 @@
-"""Gaussian noise ("hot" diffusion): section 5.1 of cold-diffusion.md."""
+"""Gaussian noise ("hot" diffusion): section 5.1 of Bansal et al. (2022).
+
+References: Bansal et al., 2022, "Cold Diffusion: Inverting Arbitrary Image Transforms Without
+Noise", arXiv:2208.09392.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from .interpolation import InterpolationSchedule
 class NoiseSchedule(InterpolationSchedule):
     r"""Noise diffusion ``D(x, t) = sqrt(abar_t) x + sqrt(1 - abar_t) z``, ``z ~ N(0, I)``.
 
-    Section 5.1 of cold-diffusion.md. The noise ``z`` is the random parameter of shape
+    Section 5.1 of Bansal et al. (2022). The noise ``z`` is the random parameter of shape
     ``(B, C, H, W)``: fix it for a whole sampling run ("fixed noise") or let a sampler
     re-estimate it (A.6). Build it with :meth:`linear`, :meth:`cosine` or :meth:`from_betas`.
 

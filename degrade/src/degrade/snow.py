@@ -1,4 +1,8 @@
-"""Snowification: section 4.4 and A.5 of cold-diffusion.md (ImageNet-C's snow, in torch)."""
+"""Snowification: section 4.4 and A.5 of Bansal et al. (2022) (ImageNet-C's snow, in torch).
+
+References: Bansal et al., 2022, "Cold Diffusion: Inverting Arbitrary Image Transforms Without
+Noise", arXiv:2208.09392.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,13 @@ from torch import Tensor
 
 from ._validation import check_number, compute_dtype
 from .base import Degradation, Shape
-from .blur import gaussian_kernel1d
+from .kernels import gaussian_kernel1d
 
 _LUMA = (0.299, 0.587, 0.114)
 
 
 class SnowSchedule(Degradation):
-    r"""Snow diffusion ``x_t = h(x0, S_A, c0(t), c1(t))`` (A.5 of cold-diffusion.md).
+    r"""Snow diffusion ``x_t = h(x0, S_A, c0(t), c1(t))`` (A.5 of Bansal et al. (2022)).
 
     For each image a seed matrix ``S_A ~ N(seed_mean, seed_std)`` of shape ``(H, W)`` is drawn,
     with a random motion direction (horizontal or vertical). At step ``t``:

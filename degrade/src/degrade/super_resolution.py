@@ -1,4 +1,8 @@
-"""Super-resolution diffusion: section 4.3 and A.3 of cold-diffusion.md."""
+"""Super-resolution diffusion: section 4.3 and A.3 of Bansal et al. (2022).
+
+References: Bansal et al., 2022, "Cold Diffusion: Inverting Arbitrary Image Transforms Without
+Noise", arXiv:2208.09392.
+"""
 
 from __future__ import annotations
 

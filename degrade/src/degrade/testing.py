@@ -1,7 +1,7 @@
 """Property checks for any degradation ``D(x, t)``: the built-in operators or your own.
 
 Each check draws inputs with hypothesis and raises ``AssertionError`` (with the falsifying
-example) when ``D`` breaks the protocol of section 3.1 of cold-diffusion.md:
+example) when ``D`` breaks the protocol of section 3.1 of Bansal et al. (2022):
 
 * :func:`check_identity`: ``D(x, 0) == x`` exactly;
 * :func:`check_output_like_input`: shape, dtype and device of ``x`` kept, values finite;
@@ -26,6 +26,9 @@ Example:
 
 Hypothesis settings come from the active profile (load one with ``derandomize=True`` for
 reproducible runs, as this project's CI does); ``max_examples`` sets the number of draws.
+
+References: Bansal et al., 2022, "Cold Diffusion: Inverting Arbitrary Image Transforms Without
+Noise", arXiv:2208.09392.
 """
 
 from __future__ import annotations

@@ -4,13 +4,16 @@
 step tensor; it does not import ``degrade``.
 """
 
-from . import data
+from . import data, previews
+from .checkpoint import load_model
+from .config import DataConfig, DegradationSpec, NetworkConfig, RunConfig, TrainConfig
 from .ema import EMA
 from .objectives import predict_noise, restore_x0
-from .trainer import TrainConfig, Trainer, load_model
+from .trainer import Trainer
 from .unet import PRESETS, UNet, UNetConfig
 
 __version__ = "0.1.0"
 
-__all__ = ["EMA", "PRESETS", "TrainConfig", "Trainer", "UNet", "UNetConfig", "data",
-           "load_model", "predict_noise", "restore_x0"]
+__all__ = ["EMA", "PRESETS", "DataConfig", "DegradationSpec", "NetworkConfig", "RunConfig",
+           "TrainConfig", "Trainer", "UNet", "UNetConfig", "data", "load_model", "predict_noise",
+           "previews", "restore_x0"]

@@ -28,6 +28,9 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import Dataset, Subset
 
+from .cache import cached, fingerprint
+from .images import from_uint8
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 FILES = {
     "mnist": "mnist.npz",
@@ -53,7 +56,7 @@ class ImageArray(Dataset):
 
     def __getitem__(self, index: int) -> Tensor:
         image = torch.from_numpy(np.array(self.images[index]))  # the cache is read-only
-        return image.permute(2, 0, 1).float() / 127.5 - 1
+        return from_uint8(image, channels_last=True)
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -63,7 +66,7 @@ class ImageArray(Dataset):
 
     def tensor(self) -> Tensor:
         """All images as one ``(N, C, H, W)`` tensor in [-1, 1]."""
-        return torch.from_numpy(np.array(self.images)).permute(0, 3, 1, 2).float() / 127.5 - 1
+        return from_uint8(np.array(self.images), channels_last=True)
 
 
 class MNIST(ImageArray):
@@ -81,7 +84,7 @@ class MNIST(ImageArray):
         _check_split(split)
         images, labels = _read_mnist(path, split)
         if size != 28:
-            images = _cached(("mnist-resized", _fingerprint(path), split, size),
+            images = cached(("mnist-resized", fingerprint(path), split, size),
                              lambda: resize_uint8(images, size))
         super().__init__(images[..., None], labels)
 
@@ -106,7 +109,7 @@ class JpegArchive(ImageArray):
                 return np.stack([_decode(jpeg[offsets[i]:offsets[i + 1]].tobytes())
                                  for i in range(len(offsets) - 1)])
 
-            images = _cached(("jpeg", _fingerprint(path), split), decode)
+            images = cached(("jpeg", fingerprint(path), split), decode)
         super().__init__(images, labels)
 
 
@@ -148,7 +151,7 @@ class ImageFolder(ImageArray):
             return np.stack(arrays)
 
         stamp = [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
-        images = _cached(("folder", stamp, size, channels), read)
+        images = cached(("folder", stamp, size, channels), read)
         super().__init__(images, labels if len(classes) > 1 else None)
         self.classes = classes
 
@@ -159,7 +162,7 @@ class TensorImages(Dataset):
     def __init__(self, images: Tensor) -> None:
         if not isinstance(images, Tensor) or images.dim() != 4:
             raise ValueError("images must be a tensor of shape (N, C, H, W)")
-        self.images = images.float() / 127.5 - 1 if images.dtype == torch.uint8 else images
+        self.images = from_uint8(images) if images.dtype == torch.uint8 else images
 
     def __len__(self) -> int:
         return len(self.images)
@@ -241,34 +244,6 @@ def split_validation(dataset: Dataset, count: int, seed: int = 0) -> tuple[Subse
 def stack(dataset: Dataset, indices: Sequence[int]) -> Tensor:
     """Items of a data set as one batch ``(len(indices), C, H, W)``."""
     return torch.stack([dataset[i] for i in indices])
-
-
-def cache_dir() -> Path:
-    """Where decoded arrays are cached: ``$COLDDIFF_CACHE`` or ``~/.cache/colddiff``."""
-    return Path(os.environ.get("COLDDIFF_CACHE", Path.home() / ".cache" / "colddiff"))
-
-
-def _cached(key: object, make) -> np.ndarray:
-    """``make()``, cached on disk under a hash of ``key`` (written atomically)."""
-    digest = hashlib.sha256(repr(key).encode()).hexdigest()[:24]
-    path = cache_dir() / f"{digest}.npy"
-    if path.exists():
-        return np.load(path, mmap_mode="r")
-    array = make()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        with open(temporary, "wb") as file:
-            np.save(file, array)
-        os.replace(temporary, path)
-    except OSError:  # a read-only home still trains, only without the cache
-        pass
-    return array
-
-
-def _fingerprint(path: Path) -> tuple[str, int, int]:
-    stat = path.stat()
-    return str(path.resolve()), stat.st_size, stat.st_mtime_ns
 
 
 def _existing(path: str | os.PathLike[str], what: str) -> Path:

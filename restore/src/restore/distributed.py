@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import time
 from dataclasses import dataclass
 
 import torch
@@ -45,6 +47,26 @@ def setup(device: str = "auto") -> Context:
     if world_size > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if resolved.type == "cuda" else "gloo")
     return Context(rank, world_size, resolved)
+
+
+def mean_over_processes(value: float, context: Context) -> float:
+    """The mean of a number over all processes (each sees its share of the batch)."""
+    if not dist.is_initialized():
+        return value
+    total = torch.tensor(value, dtype=torch.float64, device=context.device)
+    dist.all_reduce(total)
+    return total.item() / context.world_size
+
+
+def all_past(deadline: float, context: Context) -> bool:
+    """Whether the time budget is spent, as rank 0 sees it, so every process stops at the same
+    step."""
+    if deadline == math.inf:
+        return False
+    past = torch.tensor(float(time.perf_counter() >= deadline), device=context.device)
+    if dist.is_initialized():
+        dist.broadcast(past, src=0)
+    return bool(past)
 
 
 def teardown() -> None:

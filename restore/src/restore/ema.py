@@ -1,4 +1,8 @@
-"""An exponential moving average of a model's weights (A.1 of cold-diffusion.md: decay 0.995)."""
+"""An exponential moving average of a model's weights (A.1 of Bansal et al. (2022): decay 0.995).
+
+References: Bansal et al., 2022, "Cold Diffusion: Inverting Arbitrary Image Transforms Without
+Noise", arXiv:2208.09392.
+"""
 
 from __future__ import annotations
 

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import torch
 from torch import Tensor
+
+from .images import to_uint8
 
 
 def save_grid(columns: Sequence[tuple[str, Tensor]], path: str | os.PathLike[str],
@@ -40,7 +41,6 @@ def save_grid(columns: Sequence[tuple[str, Tensor]], path: str | os.PathLike[str
 
 
 def _to_uint8(image: Tensor, scale: int) -> np.ndarray:
-    image = image.detach().float().cpu().clamp(-1, 1)
     image = image.repeat_interleave(scale, -2).repeat_interleave(scale, -1)
-    array = ((image + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    array = to_uint8(image, channels_last=True).numpy()
     return array.repeat(3, axis=2) if array.shape[2] == 1 else array

@@ -1,8 +1,12 @@
 """What the restorer learns: the training objective, ``(prediction, target)`` for a batch.
 
 An objective is any callable ``objective(R, D, x0, t) -> (prediction, target)``; the trainer
-takes the L1 (or L2) distance between the two. The default is section 3.1 of cold-diffusion.md;
-:func:`predict_noise` trains a noise predictor (eq. 18 of blur-diffusion.md).
+takes the L1 (or L2) distance between the two. The default is section 3.1 of Bansal et al. (2022);
+:func:`predict_noise` trains a noise predictor (eq. 18 of Lee et al. (2022)).
+
+References: Bansal et al., 2022, "Cold Diffusion: Inverting Arbitrary Image Transforms Without
+Noise", arXiv:2208.09392; Lee et al., 2022, "Progressive Deblurring of Diffusion Models for
+Coarse-to-Fine Image Synthesis", arXiv:2207.11192.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ def restore_x0(R: nn.Module, D: Callable[[Tensor, Tensor], Tensor], x0: Tensor,
 
 def predict_noise(R: nn.Module, D: Callable[..., Tensor], x0: Tensor,
                   t: Tensor) -> tuple[Tensor, Tensor]:
-    """Eq. (18) of blur-diffusion.md: ``R(D(x0, t, eps=eps), t)`` should be ``eps ~ N(0, I)``.
+    """Eq. (18) of Lee et al. (2022): ``R(D(x0, t, eps=eps), t)`` should be ``eps ~ N(0, I)``.
 
     ``D`` takes the white noise as its keyword ``eps`` (``degrade.BlurDiffusion`` does); the
     noise is drawn from torch's random state, which checkpoints save, so runs resume exactly.

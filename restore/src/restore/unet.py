@@ -1,8 +1,11 @@
-"""The restoration network ``R(x, t)``: a time-conditioned U-Net (section 3.1 of cold-diffusion.md).
+"""The restoration network ``R(x, t)``: a time-conditioned U-Net (Bansal et al. (2022), 3.1).
 
 Built for speed on a CPU as well as a GPU: one skip connection per resolution (concatenated once,
 not at every block), self-attention only at the resolutions you ask for, and the step fed to every
 residual block as a scale and shift of its normalised features.
+
+References: Bansal et al., 2022, "Cold Diffusion: Inverting Arbitrary Image Transforms Without
+Noise", arXiv:2208.09392.
 """
 
 from __future__ import annotations

@@ -1,15 +1,19 @@
 """samplers: cold diffusion sampling loops for any callables ``R(x, s)`` and ``D(x, s)``.
 
-* :func:`tacos`: Algorithm 2 of cold-diffusion.md (TACoS), the sampler for cold degradations;
+* :func:`tacos`: Algorithm 2 of Bansal et al. (2022) (TACoS), the sampler for cold degradations;
 * :func:`naive`: Algorithm 1, the standard diffusion update;
 * :func:`direct`: the one-shot reconstruction ``R(x_t, t)``;
 * :func:`estimated_noise`: hot diffusion with the noise re-estimated at each step (A.6, DDIM);
-* :func:`reverse_diffusion`, :func:`rotated_ddim`: blur diffusion (blur-diffusion.md), stochastic
+* :func:`reverse_diffusion`, :func:`rotated_ddim`: blur diffusion (Lee et al., 2022), stochastic
   and deterministic, for a noise predictor;
 * priors over ``x_T`` for generation from scratch (:class:`ChannelMeanPrior`, ...);
 * :mod:`samplers.testing`: hypothesis checks for any sampler with the same signature.
 
 This package depends on torch alone: it never imports ``degrade``.
+
+References: Bansal et al., 2022, "Cold Diffusion: Inverting Arbitrary Image Transforms Without
+Noise", arXiv:2208.09392; Lee et al., 2022, "Progressive Deblurring of Diffusion Models for
+Coarse-to-Fine Image Synthesis", arXiv:2207.11192.
 """
 
 from .cold import direct, naive, tacos

@@ -1,4 +1,8 @@
-"""Cold sampling: Algorithm 1 (naive) and Algorithm 2 (TACoS) of cold-diffusion.md, section 3.2."""
+"""Cold sampling: Algorithm 1 (naive) and Algorithm 2 (TACoS) of Bansal et al. (2022), section 3.2.
+
+References: Bansal et al., 2022, "Cold Diffusion: Inverting Arbitrary Image Transforms Without
+Noise", arXiv:2208.09392.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ def tacos(
     callback: Callback | None = None,
     progress: bool = False,
 ) -> Tensor:
-    r"""Transformation Agnostic Cold Sampling (Algorithm 2 of cold-diffusion.md).
+    r"""Transformation Agnostic Cold Sampling (Algorithm 2 of Bansal et al. (2022)).
 
     For ``s = t, t - 1, ..., 1``: ``x0_hat = R(x_s, s)`` and
     ``x_{s-1} = x_s - D(x0_hat, s) + D(x0_hat, s - 1)``. With ``steps`` the walk skips steps,
@@ -71,7 +75,7 @@ def naive(
     callback: Callback | None = None,
     progress: bool = False,
 ) -> Tensor:
-    r"""Naive sampling (Algorithm 1 of cold-diffusion.md): ``x_{s-1} = D(R(x_s, s), s - 1)``.
+    r"""Naive sampling (Algorithm 1 of Bansal et al. (2022)): ``x_{s-1} = D(R(x_s, s), s - 1)``.
 
     The standard update of diffusion models, written for any ``D``; with ``steps``,
     ``x_{s'} = D(x0_hat, s')``. It compounds the errors of an imperfect ``R`` on smooth cold

@@ -1,4 +1,8 @@
-"""Hot diffusion with estimated noise: section 5.1 and A.6 of cold-diffusion.md."""
+"""Hot diffusion with estimated noise: section 5.1 and A.6 of Bansal et al. (2022).
+
+References: Bansal et al., 2022, "Cold Diffusion: Inverting Arbitrary Image Transforms Without
+Noise", arXiv:2208.09392.
+"""
 
 from __future__ import annotations
 

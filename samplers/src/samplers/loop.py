@@ -2,9 +2,12 @@
 
 A sampler walks a schedule of steps ``t = s_0 > s_1 > ... > s_n = 0``. At each step it asks the
 restorer for ``x0_hat = R(x_s, s)`` and applies its update rule to get ``x_{s'}``; the samplers
-differ only in that rule (Algorithms 1 and 2 of cold-diffusion.md, the estimated-noise sampler of
+differ only in that rule (Algorithms 1 and 2 of Bansal et al. (2022), the estimated-noise sampler of
 A.6). Everything else lives here once: input checks, per-image steps, step skipping, callbacks,
 the progress bar, no autograd, eval mode, and stopping on NaN.
+
+References: Bansal et al., 2022, "Cold Diffusion: Inverting Arbitrary Image Transforms Without
+Noise", arXiv:2208.09392.
 """
 
 from __future__ import annotations

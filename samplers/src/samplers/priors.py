@@ -27,8 +27,23 @@ class Prior:
         """Fit on training images ``(N, C, H, W)`` in [-1, 1]; returns ``self``."""
         raise NotImplementedError
 
-    def sample(self, n: int, *, generator: torch.Generator | None = None) -> Tensor:
-        """Draw ``n`` images ``x_T`` of shape ``(n, C, H, W)``."""
+    def sample(self, n: int, *, generator: torch.Generator | None = None,
+               noise_std: float | None = None) -> Tensor:
+        """Draw ``n`` images ``x_T`` of shape ``(n, C, H, W)``.
+
+        ``noise_std`` adds Gaussian noise of that standard deviation, drawn after the images
+        from the same ``generator``, to break the symmetry between pixels (section 5.2); by
+        default the prior's own ``noise_std`` (0 unless it has one).
+        """
+        self._check_fitted()
+        x_T = self._draw(n, generator)
+        std = float(getattr(self, "noise_std", 0.0)) if noise_std is None else noise_std
+        if std > 0:
+            x_T = x_T + std * torch.randn(x_T.shape, generator=generator)
+        return x_T
+
+    def _draw(self, n: int, generator: torch.Generator | None) -> Tensor:
+        """``n`` images of the fitted distribution, without the symmetry-breaking noise."""
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, Tensor]:
@@ -52,11 +67,20 @@ class Prior:
     def load(cls, path: str | PathLike[str]) -> Prior:
         """Read a prior written by :meth:`save`; ``Prior.load`` returns the saved kind."""
         state = torch.load(path, weights_only=True, map_location="cpu")
-        kinds = {kind.__name__: kind for kind in _PRIORS}
-        kind = kinds.get(state.pop("prior", None))
-        if kind is None or not issubclass(kind, cls):
-            raise ValueError(f"{path} does not hold a {cls.__name__}")
-        return kind().load_state_dict(state)
+        try:
+            return cls.from_state(state.pop("prior", None), state)
+        except ValueError as error:
+            raise ValueError(f"{path} does not hold a {cls.__name__}") from error
+
+    @classmethod
+    def from_state(cls, kind: str | None, state: dict[str, Tensor]) -> Prior:
+        """The prior of class name ``kind`` (``"ChannelMeanPrior"``...) holding ``state``."""
+        kinds = {prior.__name__: prior for prior in _PRIORS}
+        prior = kinds.get(kind)
+        if prior is None or not issubclass(prior, cls):
+            known = ", ".join(k for k, p in kinds.items() if issubclass(p, cls))
+            raise ValueError(f"{kind!r} is not a kind of {cls.__name__} (kinds: {known})")
+        return prior().load_state_dict(state)
 
     def _check_fitted(self) -> None:
         if any(getattr(self, name, None) is None for name in self._fields):
@@ -106,22 +130,18 @@ class ChannelMeanPrior(Prior):
         self.shape = torch.tensor(images.shape[1:])
         return self
 
-    def sample(
-        self,
-        n: int,
-        *,
-        generator: torch.Generator | None = None,
-        noise_std: float | None = None,
-    ) -> Tensor:
-        """Constant images at channel means drawn from the mixture, plus ``noise_std`` noise."""
-        self._check_fitted()
+    def load_state_dict(self, state: dict[str, Tensor]) -> ChannelMeanPrior:
+        """As :meth:`Prior.load_state_dict`; the mixture is kept in float64, as :meth:`fit`
+        makes it, whatever precision it was stored in."""
+        mixture = ("weights", "means", "covariances")
+        return super().load_state_dict({k: v.double() if k in mixture else v
+                                        for k, v in state.items()})
+
+    def _draw(self, n: int, generator: torch.Generator | None) -> Tensor:
+        """Constant images at channel means drawn from the mixture."""
         channels, height, width = self.image_shape
         levels = sample_gaussian_mixture(self.weights, self.means, self.covariances, n, generator)
-        x_T = levels.float()[:, :, None, None].expand(n, channels, height, width).clone()
-        std = float(self.noise_std) if noise_std is None else noise_std
-        if std > 0:
-            x_T += std * torch.randn(x_T.shape, generator=generator)
-        return x_T
+        return levels.float()[:, :, None, None].expand(n, channels, height, width).clone()
 
 
 class DownsampledPrior(Prior):
@@ -155,8 +175,7 @@ class DownsampledPrior(Prior):
         self.shape = torch.tensor(images.shape[1:])
         return self
 
-    def sample(self, n: int, *, generator: torch.Generator | None = None) -> Tensor:
-        self._check_fitted()
+    def _draw(self, n: int, generator: torch.Generator | None) -> Tensor:
         channels, height, width = self.image_shape
         final_size = math.isqrt(len(self.mean) // channels)
         low = sample_gaussian_mixture(torch.ones(1, dtype=torch.float64), self.mean[None],
@@ -180,8 +199,7 @@ class SolidColorPrior(Prior):
         self.shape = torch.tensor(check_images(images, "images").shape[1:])
         return self
 
-    def sample(self, n: int, *, generator: torch.Generator | None = None) -> Tensor:
-        self._check_fitted()
+    def _draw(self, n: int, generator: torch.Generator | None) -> Tensor:
         channels, height, width = self.image_shape
         colours = torch.rand(n, channels, 1, 1, generator=generator) * 2 - 1
         return colours.expand(n, channels, height, width).clone()
@@ -200,8 +218,7 @@ class ImagePoolPrior(Prior):
         self.shape = torch.tensor(images.shape[1:])
         return self
 
-    def sample(self, n: int, *, generator: torch.Generator | None = None) -> Tensor:
-        self._check_fitted()
+    def _draw(self, n: int, generator: torch.Generator | None) -> Tensor:
         index = torch.randint(len(self.images), (n,), generator=generator)
         return self.images[index]
 

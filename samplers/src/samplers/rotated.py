@@ -1,9 +1,12 @@
-"""Samplers for diffusion in a rotated basis: blur diffusion (blur-diffusion.md, section 3).
+"""Samplers for diffusion in a rotated basis: blur diffusion (Lee et al., 2022, section 3).
 
 The process ``x_i = U Abar_i^{1/2} U^T x0 + U (I - Abar_i)^{1/2} U^T eps`` is described by any
 object with the methods of :class:`RotatedDiffusion` (``degrade.BlurDiffusion`` has them); the
 model is a noise predictor ``eps_model(x_i, i) -> eps_hat``, trained on eq. (18). With ``U = I``
 and ``Abar_i = abar_i I`` both samplers are those of standard diffusion.
+
+References: Lee et al., 2022, "Progressive Deblurring of Diffusion Models for Coarse-to-Fine
+Image Synthesis", arXiv:2207.11192.
 """
 
 from __future__ import annotations
@@ -63,6 +66,29 @@ def _clip_noise(D: RotatedDiffusion, x_bar: Tensor, eps_bar: Tensor, a_bar: Tens
     return torch.where(noise > 0, (x_bar - a_bar.sqrt() * x0_bar) / noise.clamp_min(1e-30), eps_bar)
 
 
+class _Estimate:
+    """Hands the callback the clean image ``x0_hat`` a step implies, not the noise prediction
+    the loop sees."""
+
+    def __init__(self, D: RotatedDiffusion, callback: Callback | None) -> None:
+        self.D, self.callback, self.x0_bar = D, callback, None
+
+    def keep(self, x_bar: Tensor, eps_bar: Tensor, a_bar: Tensor) -> Tensor:
+        """``Abar^{-1/2} (xbar - (I - Abar)^{1/2} epsbar)``, the rotated ``x0_hat``, kept."""
+        self.x0_bar = (x_bar - (1 - a_bar).sqrt() * eps_bar) / a_bar.sqrt()
+        return self.x0_bar
+
+    @property
+    def report(self) -> Callback | None:
+        if self.callback is None:
+            return None
+
+        def report(s: Step, x_s: Tensor, eps_hat: Tensor) -> None:
+            self.callback(s, x_s, self.D.unrotate(self.x0_bar))
+
+        return report
+
+
 def _check(D: object, name: str) -> None:
     missing = [m for m in ("rotate", "unrotate", "signal", "step_signal")
                if not callable(getattr(D, m, None))]
@@ -82,7 +108,7 @@ def reverse_diffusion(
     callback: Callback | None = None,
     progress: bool = False,
 ) -> Tensor:
-    r"""The reverse diffusion sampler of eq. (19)/(20) of blur-diffusion.md, one step at a time.
+    r"""The reverse diffusion sampler of eq. (19)/(20) of Lee et al. (2022), one step at a time.
 
     In the rotated coordinates ``xbar = U^T x``, from step ``i`` to ``i - 1``:
 
@@ -102,9 +128,14 @@ def reverse_diffusion(
         generator: the source of the noise ``z``, for reproducible samples.
         clip: use the noise implied by the predicted clean image clamped to [-1, 1] (see
             :func:`rotated_ddim`).
-        callback, progress: as for :func:`samplers.tacos`.
+        callback: ``callback(i, x_i, x0_hat)`` after each step, with the clean image the noise
+            prediction implies, ``x0_hat = U Abar_i^{-1/2} (xbar_i - (I - Abar_i)^{1/2} epsbar)``
+            (clamped to [-1, 1] with ``clip``).
+        progress: show a progress bar.
     """
     _check(D, "reverse_diffusion")
+
+    estimate = _Estimate(D, callback)
 
     def update(x_s: Tensor, eps_hat: Tensor, s: Step, s_next: Step) -> Tensor:
         x_bar, eps_bar = D.rotate(x_s), D.rotate(eps_hat)
@@ -112,6 +143,7 @@ def reverse_diffusion(
         a_bar = _diagonal(D.signal(s, x_s.shape), x_bar)
         if clip:
             eps_bar = _clip_noise(D, x_bar, eps_bar, a_bar)
+        estimate.keep(x_bar, eps_bar, a_bar)
         b = 1 - a
         score = -eps_bar / (1 - a_bar).sqrt()
         x_bar = (2 - a.sqrt()) * x_bar + b * score
@@ -124,7 +156,7 @@ def reverse_diffusion(
         return D.unrotate(x_bar)
 
     return sample(update, eps_model, x_t, t, num_steps=getattr(D, "num_steps", None),
-                  callback=callback, progress=progress, name="reverse_diffusion")
+                  callback=estimate.report, progress=progress, name="reverse_diffusion")
 
 
 def rotated_ddim(
@@ -158,9 +190,10 @@ def rotated_ddim(
             errors of an imperfect model grow from jump to jump; with it, the update shrinks
             ``xbar`` by ``((I - Abar_s) / (I - Abar_i))^{1/2} <= 1``. Off, the sampler is exactly
             DDIM at ``f = 0``.
-        callback, progress: as for :func:`samplers.tacos`.
+        callback, progress: as for :func:`reverse_diffusion`.
     """
     _check(D, "rotated_ddim")
+    estimate = _Estimate(D, callback)
 
     def update(x_s: Tensor, eps_hat: Tensor, s: Step, s_next: Step) -> Tensor:
         x_bar, eps_bar = D.rotate(x_s), D.rotate(eps_hat)
@@ -168,8 +201,9 @@ def rotated_ddim(
         a_next = _diagonal(D.signal(s_next, x_s.shape), x_bar)
         if clip:
             eps_bar = _clip_noise(D, x_bar, eps_bar, a_s)
-        x0_bar = (x_bar - (1 - a_s).sqrt() * eps_bar) / a_s.sqrt()
+        x0_bar = estimate.keep(x_bar, eps_bar, a_s)
         return D.unrotate(a_next.sqrt() * x0_bar + (1 - a_next).sqrt() * eps_bar)
 
     return sample(update, eps_model, x_t, t, num_steps=getattr(D, "num_steps", None),
-                  steps=steps, callback=callback, progress=progress, name="rotated_ddim")
+                  steps=steps, callback=estimate.report, progress=progress,
+                  name="rotated_ddim")

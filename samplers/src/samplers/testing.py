@@ -3,7 +3,7 @@
 A sampler here is any function ``sampler(R, D, x_t, t, *, steps=None, callback=None)`` that walks
 from ``x_t`` at step ``t`` to step 0, like :func:`samplers.tacos`. The checks draw degradations,
 restorers, images and steps with hypothesis and raise ``AssertionError`` with the falsifying
-example when a property of section 3 of cold-diffusion.md fails:
+example when a property of section 3 of Bansal et al. (2022) fails:
 
 * :func:`check_perfect_restorer`: with ``R`` returning the true ``x0``, the sampler returns
   ``x0`` and passes through ``x_s = D(x0, s)`` at every step, for any ``D`` (Algorithms 1 and 2);
@@ -18,6 +18,9 @@ Example:
     >>> import samplers
     >>> from samplers.testing import check_sampler
     >>> check_sampler(samplers.tacos, max_examples=5)
+
+References: Bansal et al., 2022, "Cold Diffusion: Inverting Arbitrary Image Transforms Without
+Noise", arXiv:2208.09392.
 """
 
 from __future__ import annotations

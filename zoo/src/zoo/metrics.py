@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from degrade import gaussian_kernel1d
+
 
 def _unit(x: Tensor, name: str) -> Tensor:
     if not isinstance(x, Tensor) or x.dim() != 4:
@@ -40,12 +42,6 @@ def psnr(x: Tensor, y: Tensor) -> float:
     return math.inf if error == 0 else -20 * math.log10(error)
 
 
-def _gaussian_window(size: int, sigma: float) -> Tensor:
-    offsets = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
-    window = torch.exp(-(offsets**2) / (2 * sigma**2))
-    return window / window.sum()
-
-
 def ssim(x: Tensor, y: Tensor, *, window_size: int = 11, sigma: float = 1.5) -> float:
     r"""Mean structural similarity (Wang et al., 2004) of ``x`` and ``y``, in [0, 1] units.
 
@@ -60,7 +56,7 @@ def ssim(x: Tensor, y: Tensor, *, window_size: int = 11, sigma: float = 1.5) -> 
         raise ValueError(f"images of {tuple(x.shape[-2:])} are smaller than the SSIM window "
                          f"({window_size})")
     channels = x.shape[1]
-    window = _gaussian_window(window_size, sigma)
+    window = gaussian_kernel1d(window_size, sigma)
     rows = window.view(1, 1, -1, 1).expand(channels, 1, -1, 1)
     cols = window.view(1, 1, 1, -1).expand(channels, 1, 1, -1)
 

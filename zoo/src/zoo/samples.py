@@ -7,11 +7,11 @@ CIFAR-10 JPEG copy (32x32), with their labels.
 from __future__ import annotations
 
 import numpy as np
-import torch
 from restore.data import resize_uint8
+from restore.images import from_uint8
 from torch import Tensor
 
-from .pretrained import package_path
+from .registry import package_path
 
 DATASETS = ("mnist", "cifar10")
 
@@ -33,4 +33,4 @@ def sample_images(dataset: str, n: int = 64, size: int | None = None) -> Tensor:
         images = resize_uint8(images, size or 32)[..., None]
     elif size not in (None, images.shape[1]):
         raise ValueError(f"the CIFAR-10 samples are 32x32; size {size} is not offered")
-    return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1
+    return from_uint8(images, channels_last=True)

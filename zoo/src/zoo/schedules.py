@@ -15,6 +15,14 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from restore.config import (
+    OBJECTIVES,
+    DataConfig,
+    DegradationSpec,
+    RunConfig,
+    TrainConfig,
+)
+
 import degrade
 
 
@@ -52,6 +60,21 @@ class Schedule:
         kind = getattr(degrade, self.operator)
         make = getattr(kind, self.constructor) if self.constructor else kind
         return make(**arguments)
+
+    def run_config(self, variant: str | None = None, **overrides: Any) -> RunConfig:
+        """A training run on this schedule: its data set at its size, the degradation
+        ``zoo:schedule`` with this name, ``variant`` and ``overrides``, and the objective of
+        its task (``noise`` with L2 for blur diffusion, ``x0`` with L1 otherwise); every other
+        setting at its default (:class:`restore.RunConfig`)."""
+        if variant is not None and variant not in self.variants:
+            self.build(variant)
+        objective = "noise" if self.task == "diffusion" else "x0"
+        arguments = {"name": self.name, **({"variant": variant} if variant else {}),
+                     **overrides}
+        return RunConfig(objective=objective,
+                         data=DataConfig(name=self.dataset, image_size=self.image_size),
+                         degradation=DegradationSpec("zoo:schedule", arguments),
+                         train=TrainConfig(loss=OBJECTIVES[objective]))
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2)

@@ -1,9 +1,10 @@
-"""``python -m zoo.export``: turn a training run into a zoo model (maintainers' tool).
+"""``python -m zoo.maintain.export``: turn a training run into a zoo model.
 
 Writes the run's EMA weights as float16 safetensors into the package's ``weights/``, fits the
 prior of a generation model, and writes the registry entry (the model card's facts) into
 ``data/models.json``: the schedule, U-Net configuration, steps, batch, wall time from the run's
-log, the hardware and the command that reproduces it.
+log, the hardware and the run's configuration, which ``colddiff train --config NAME``
+re-creates. Everything but the hardware comes from the checkpoint.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import json
 import sys
 from pathlib import Path
 
-import torch
+from restore import UNet, UNetConfig, checkpoint
 
-from .files import save_weights
-from .schedules import get_schedule
+from ..files import save_weights
+from ..pretrained import schedule_of
+from ..registry import package_path
+from ..schedules import get_schedule
 
 DATASET_LABELS = {"mnist": "MNIST", "cifar10": "CIFAR-10 (JPEG copy)",
                   "celeba": "CelebA (64x64 subset)", "afhq": "AFHQ cats (64x64)"}
@@ -51,28 +54,26 @@ def preset_name(config: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m zoo.export", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m zoo.maintain.export",
+                                description=__doc__.splitlines()[0])
     p.add_argument("run", type=Path, help="the training run's folder (checkpoint.pt, log.jsonl)")
     p.add_argument("--name", required=True, help="the model's name in the zoo")
-    p.add_argument("--schedule", help="its schedule (default: --name)")
-    p.add_argument("--command", required=True, help="the command that reproduces the run")
+    p.add_argument("--schedule", help="its schedule (default: the run's)")
     p.add_argument("--hardware", required=True, help="where it was trained")
     p.add_argument("--summary", default="", help="one line on the model")
     p.add_argument("--notes", default="", help="caveats for the card")
     p.add_argument("--prior-noise-std", type=float, default=0.002,
                    help="generation models: the noise that breaks the symmetry of x_T")
-    p.add_argument("--val-count", type=int, default=1000,
-                   help="training images the run held out for validation")
-    p.add_argument("--data-dir", help="folder of the data files, to fit a prior")
-    p.add_argument("--out", type=Path, default=Path(__file__).parent,
-                   help="the zoo package folder")
+    p.add_argument("--out", type=Path, default=package_path(""), help="the zoo package folder")
     args = p.parse_args(argv)
 
-    schedule = get_schedule(args.schedule or args.name)
-    state = torch.load(args.run / "checkpoint.pt", map_location="cpu", weights_only=True)
+    state = checkpoint.read(args.run / checkpoint.CHECKPOINT)
+    run = checkpoint.run_of(state)
+    recorded = schedule_of(run) if run else None
+    if args.schedule is None and recorded is None:
+        raise SystemExit(f"{args.run} does not name its schedule: pass --schedule")
+    schedule = get_schedule(args.schedule or recorded[0])
     config, train = state["model_config"], state["config"]
-    from restore import UNet, UNetConfig
-
     model = UNet(UNetConfig(**{k: tuple(v) if isinstance(v, list) else v
                                for k, v in config.items()}))
     model.load_state_dict(state["ema"])
@@ -80,17 +81,17 @@ def main(argv: list[str] | None = None) -> int:
     digest = save_weights(model.state_dict(), args.out / file)
     images_per_step = train["batch_size"] * train["accumulate"]
     seconds = wall_seconds(args.run / "log.jsonl", images_per_step)
-    preset = preset_name(config)
+    val_count = run["data"]["val_count"] if run else 1000
     entry = {
         "name": args.name,
         "schedule": schedule.name,
         "summary": args.summary,
         "file": file,
         "sha256": digest,
-        "architecture": {"kind": "UNet", "preset": preset, "config": config,
+        "architecture": {"kind": "UNet", "preset": preset_name(config), "config": config,
                          "parameters": model.num_parameters()},
         "data": {"dataset": schedule.dataset, "dataset_label": DATASET_LABELS[schedule.dataset],
-                 "split": f"training split less {args.val_count} images held out "
+                 "split": f"training split less {val_count} images held out "
                           f"for validation (seed {train['seed']})",
                  "image_size": schedule.image_size, "channels": schedule.channels,
                  "range": [-1, 1]},
@@ -103,8 +104,9 @@ def main(argv: list[str] | None = None) -> int:
                    f"{train['ema_start']}",
             "wall_time": f"{seconds / 60:.0f} min",
             "hardware": args.hardware,
-            "command": args.command,
+            "command": f"colddiff train --config {args.name}",
         },
+        "run": run,
         "prior": None,
         "metrics": None,
         "notes": args.notes,
@@ -113,11 +115,13 @@ def main(argv: list[str] | None = None) -> int:
         from restore import data
         from samplers import ChannelMeanPrior
 
-        images = data.load(schedule.dataset, "train", args.data_dir,
+        data_dir = run["data"]["data_dir"] if run else None
+        images = data.load(schedule.dataset, "train", data_dir,
                            size=schedule.image_size).tensor()
         prior = ChannelMeanPrior(noise_std=args.prior_noise_std).fit(images)
         prior_file = f"weights/{args.name}-prior.safetensors"
-        entry["prior"] = {"kind": "ChannelMeanPrior (1 component)", "file": prior_file,
+        entry["prior"] = {"class": "ChannelMeanPrior", "kind": "ChannelMeanPrior (1 component)",
+                          "file": prior_file,
                           "sha256": save_weights(prior.state_dict(), args.out / prior_file,
                                                  half=False),
                           "fitted_on": f"the {len(images):,} training images",

@@ -1,0 +1,302 @@
+"""A training run as data: :class:`RunConfig`, with every default in one place.
+
+A run is described by plain data that round-trips through JSON: the data set and its split
+(:class:`DataConfig`), the network (:class:`NetworkConfig`), the degradation as an importable
+factory and its arguments (:class:`DegradationSpec`), what the network learns (``objective``)
+and the optimisation (:class:`TrainConfig`). Every checkpoint stores it, a run's folder holds
+it as ``config.json``, and the command-line options of ``python -m restore.train`` and
+``colddiff train`` are derived from these fields (:mod:`restore.options`): each field is
+settable, none is defined twice.
+
+The optimisation defaults are the paper's (Bansal et al., 2022, "Cold Diffusion: Inverting
+Arbitrary Image Transforms Without Noise", arXiv:2208.09392, appendix A.1): Adam at 2e-5,
+batches of 32 with gradients accumulated over 2, L1 loss, an exponential moving average of the
+weights with decay 0.995 updated every 10 steps from step 2000, 700,000 steps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+
+def option(flag: str | None = None, help: str = "", **argparse: Any) -> dict[str, Any]:
+    """A field's command-line option: its flag (default ``--field-name``), help and any extra
+    ``argparse`` settings (``choices``, ``metavar``...)."""
+    return {"flag": flag, "help": help, "argparse": argparse}
+
+
+@dataclasses.dataclass
+class DataConfig:
+    """The images a run trains on: a named data set or a folder, less a validation split."""
+
+    name: str | None = dataclasses.field(default=None, metadata=option(
+        "--data", "a named data set: mnist, cifar10, celeba, afhq (see the data README)"))
+    folder: str | None = dataclasses.field(default=None, metadata=option(
+        "--data-folder", "instead of --data: a folder of images (or of class sub-folders)"))
+    data_dir: str | None = dataclasses.field(default=None, metadata=option(
+        "--data-dir", "folder of the named data files (default: $COLDDIFF_DATA, ../shared/data)"))
+    image_size: int | None = dataclasses.field(default=None, metadata=option(
+        "--image-size", "resize images to this side (MNIST: 32, as the paper's code)"))
+    channels: int = dataclasses.field(default=3, metadata=option(
+        "--channels", "channels of --data-folder images", choices=(1, 3)))
+    val_count: int = dataclasses.field(default=1000, metadata=option(
+        "--val-count", "training images held out for validation"))
+    hflip: bool = dataclasses.field(default=False, metadata=option(
+        "--hflip", "random horizontal flips"))
+
+    def __post_init__(self) -> None:
+        if self.name is not None and self.folder is not None:
+            raise ValueError("give one of --data and --data-folder, not both")
+        if self.image_size is not None and self.image_size < 1:
+            raise ValueError(f"image_size must be at least 1, got {self.image_size}")
+        if self.val_count < 1:
+            raise ValueError(f"val_count must be at least 1, got {self.val_count}")
+
+
+@dataclasses.dataclass
+class NetworkConfig:
+    """The U-Net: a preset (:data:`restore.PRESETS`) and, optionally, another base width."""
+
+    preset: str = dataclasses.field(default="small", metadata=option(
+        "--preset", "U-Net size", choices=("tiny", "small", "base")))
+    width: int | None = dataclasses.field(default=None, metadata=option(
+        "--width", "base channels of the U-Net (default: the preset's)"))
+
+    def __post_init__(self) -> None:
+        if self.width is not None and self.width < 1:
+            raise ValueError(f"width must be at least 1, got {self.width}")
+
+
+@dataclasses.dataclass
+class DegradationSpec:
+    """The degradation ``D(x, t)``: an importable factory called with keyword arguments.
+
+    ``factory`` is ``"module:name"`` or ``"module:Class.method"``, for example
+    ``"zoo:schedule"`` with ``{"name": "mnist-blur"}`` (a named schedule, its ``variant`` and
+    overrides) or ``"degrade:GaussianBlurSchedule.constant"`` with its arguments, or a function of
+    your own. :meth:`build` calls it.
+    """
+
+    factory: str | None = dataclasses.field(default=None, metadata=option(
+        "--degradation", "the factory of D: module:name, e.g. zoo:schedule or "
+        "degrade:GaussianBlurSchedule.constant", metavar="MODULE:NAME"))
+    arguments: dict[str, Any] = dataclasses.field(default_factory=dict, metadata=option(
+        "--degradation-arg", "a keyword argument of the factory, its value as JSON "
+        "(repeatable): --degradation-arg num_steps=20", metavar="KEY=VALUE"))
+
+    def build(self) -> Any:
+        """Call the factory: the degradation."""
+        if not self.factory:
+            raise ValueError("no degradation: give --degradation MODULE:NAME (or a named "
+                             "schedule to colddiff train)")
+        module_name, _, attribute = self.factory.partition(":")
+        if not module_name or not attribute:
+            raise ValueError(f"the degradation factory must read module:name, got "
+                             f"{self.factory!r}")
+        try:
+            target: Any = importlib.import_module(module_name)
+        except ImportError as error:
+            raise ValueError(f"cannot import {module_name!r} for the degradation "
+                             f"{self.factory!r}: {error}") from error
+        for part in attribute.split("."):
+            if not hasattr(target, part):
+                raise ValueError(f"{self.factory!r}: {module_name} has no {attribute!r}")
+            target = getattr(target, part)
+        if not callable(target):
+            raise ValueError(f"{self.factory!r} is not callable")
+        try:
+            return target(**self.arguments)
+        except TypeError as error:
+            raise ValueError(f"{self.factory}({_show_arguments(self.arguments)}): {error}") \
+                from error
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """The optimisation of a run, as plain data (saved in every checkpoint).
+
+    Args:
+        steps: optimiser steps to train for (700,000 in the paper; far fewer on a CPU).
+        batch_size: images per micro-batch, over all processes.
+        accumulate: micro-batches whose gradients add up to one optimiser step.
+        lr: Adam's learning rate.
+        loss: ``"l1"`` (the paper) or ``"l2"`` (the noise objective).
+        ema_decay: decay of the weights' moving average.
+        ema_every: optimiser steps between updates of the average.
+        ema_start: before this step the average is reset to the model (the paper's code).
+        seed: seeds the validation split, the initial weights, the data order, the steps ``t``
+            and the torch random state.
+        checkpoint_every: optimiser steps between checkpoints (one more at the end).
+        log_every: optimiser steps between lines of ``log.jsonl``.
+        sample_every: optimiser steps between validation grids (0: only at the end).
+        num_workers: data-loading processes.
+        device: ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``...
+        precision: ``"auto"`` (bf16 autocast where the GPU supports it), ``"bf16"`` or
+            ``"fp32"``.
+        channels_last: store images and weights channels-last (``"auto"``: yes; 1.09 times
+            faster for a training step of the small U-Net on a 2-core CPU, and the usual
+            choice on GPUs; see docs/performance.md).
+        progress: show a progress bar.
+        max_seconds: stop (with a checkpoint) after this much training time, even before
+            ``steps``; None for no limit.
+    """
+
+    steps: int = dataclasses.field(default=700_000, metadata=option(
+        "--steps", "optimiser steps"))
+    batch_size: int = dataclasses.field(default=32, metadata=option(
+        "--batch", "images per micro-batch"))
+    accumulate: int = dataclasses.field(default=2, metadata=option(
+        "--accumulate", "micro-batches per optimiser step"))
+    lr: float = dataclasses.field(default=2e-5, metadata=option("--lr", "Adam's learning rate"))
+    loss: str = dataclasses.field(default="l1", metadata=option(
+        "--loss", "l1 for restorers (the paper), l2 for noise predictors", choices=("l1", "l2")))
+    ema_decay: float = dataclasses.field(default=0.995, metadata=option(
+        "--ema-decay", "decay of the weights' moving average"))
+    ema_every: int = dataclasses.field(default=10, metadata=option(
+        "--ema-every", "steps between updates of the moving average"))
+    ema_start: int = dataclasses.field(default=2000, metadata=option(
+        "--ema-start", "steps before the moving average starts"))
+    seed: int = dataclasses.field(default=0, metadata=option("--seed", "seed of every draw"))
+    checkpoint_every: int = dataclasses.field(default=1000, metadata=option(
+        "--checkpoint-every", "steps between checkpoints"))
+    log_every: int = dataclasses.field(default=50, metadata=option(
+        "--log-every", "steps between lines of log.jsonl"))
+    sample_every: int = dataclasses.field(default=1000, metadata=option(
+        "--sample-every", "steps between validation grids (0: at the end only)"))
+    num_workers: int = dataclasses.field(default=0, metadata=option(
+        "--workers", "data-loading processes"))
+    device: str = dataclasses.field(default="auto", metadata=option(
+        "--device", "auto, cpu, cuda, cuda:1, mps"))
+    precision: str = dataclasses.field(default="auto", metadata=option(
+        "--precision", "autocast precision", choices=("auto", "bf16", "fp32")))
+    channels_last: bool | str = dataclasses.field(default="auto", metadata=option(
+        "--channels-last", "channels-last memory format", choices=("auto", "yes", "no")))
+    progress: bool = dataclasses.field(default=True, metadata=option(
+        "--progress", "show a progress bar"))
+    max_seconds: float | None = dataclasses.field(default=None, metadata=option(
+        "--max-seconds", "stop with a checkpoint after this much training time"))
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "batch_size", "accumulate", "ema_every", "checkpoint_every",
+                     "log_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        for name in ("sample_every", "num_workers", "ema_start"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be at least 0, got {getattr(self, name)}")
+        if self.loss not in ("l1", "l2"):
+            raise ValueError(f'loss must be "l1" or "l2", got {self.loss!r}')
+        if self.precision not in ("auto", "bf16", "fp32"):
+            raise ValueError(f'precision must be "auto", "bf16" or "fp32", got {self.precision!r}')
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ValueError(f"lr must be a positive number, got {self.lr}")
+        if not 0 <= self.ema_decay < 1:
+            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+        self.channels_last = {"yes": True, "no": False}.get(self.channels_last,
+                                                            self.channels_last)
+        if self.channels_last not in (True, False, "auto"):
+            raise ValueError(f'channels_last must be True, False or "auto", got '
+                             f"{self.channels_last!r}")
+        if self.max_seconds is not None and not self.max_seconds > 0:
+            raise ValueError(f"max_seconds must be a positive number, got {self.max_seconds}")
+
+
+OBJECTIVES = {"x0": "l1", "noise": "l2"}
+"""What the network learns, and the loss that goes with it: ``x0`` restores the clean image
+(section 3.1 of cold diffusion, L1), ``noise`` predicts the noise (eq. 18 of Lee et al., 2022,
+"Progressive Deblurring of Diffusion Models for Coarse-to-Fine Image Synthesis",
+arXiv:2207.11192; L2)."""
+
+
+@dataclasses.dataclass
+class RunConfig:
+    """A whole training run: where it writes, what it trains on, what it learns and how.
+
+    Example:
+        >>> from restore import RunConfig
+        >>> config = RunConfig(out="runs/mnist-blur")
+        >>> config.data.name, config.train.batch_size = "mnist", 64
+        >>> RunConfig.from_json(config.to_json()) == config
+        True
+    """
+
+    out: str | None = dataclasses.field(default=None, metadata=option(
+        "--out", "the run's folder"))
+    objective: str = dataclasses.field(default="x0", metadata=option(
+        "--objective", "what R learns: x0 (a restorer, L1) or noise (a noise predictor, L2)",
+        choices=tuple(OBJECTIVES)))
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    network: NetworkConfig = dataclasses.field(default_factory=NetworkConfig)
+    degradation: DegradationSpec = dataclasses.field(default_factory=DegradationSpec)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+
+    def __post_init__(self) -> None:
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got "
+                             f"{self.objective!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        """The run a dict (of :meth:`to_dict`, or ``config.json``) describes; unknown keys are
+        refused, missing ones take their defaults."""
+        if not isinstance(data, dict):
+            raise ValueError(f"a run configuration is a JSON object, got {type(data).__name__}")
+        values = _known(cls, data, "the run configuration")
+        for section in SECTIONS:
+            if section in values:
+                kind = SECTIONS[section]
+                values[section] = kind(**_known(kind, values[section], f"section {section!r}"))
+        return cls(**values)
+
+    @classmethod
+    def from_json(cls, text: str) -> RunConfig:
+        try:
+            return cls.from_dict(json.loads(text))
+        except json.JSONDecodeError as error:
+            raise ValueError(f"a run configuration must be JSON: {error}") from error
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> RunConfig:
+        """Read ``config.json`` (or any file of :meth:`save`)."""
+        path = Path(path)
+        if not path.is_file():
+            raise ValueError(f"{path}: no such configuration file")
+        try:
+            return cls.from_json(path.read_text(encoding="utf-8"))
+        except ValueError as error:
+            raise ValueError(f"{path}: {error}") from error
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
+
+
+SECTIONS: dict[str, type] = {"data": DataConfig, "network": NetworkConfig,
+                             "degradation": DegradationSpec, "train": TrainConfig}
+"""The nested sections of :class:`RunConfig`, by field name."""
+
+
+def _known(kind: type, values: Any, where: str) -> dict[str, Any]:
+    if not isinstance(values, dict):
+        raise ValueError(f"{where} must be a JSON object, got {type(values).__name__}")
+    names = {f.name for f in dataclasses.fields(kind)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise ValueError(f"{where} has unknown key(s) {unknown}; known: {sorted(names)}")
+    return dict(values)
+
+
+def _show_arguments(arguments: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in arguments.items())

@@ -1,0 +1,46 @@
+"""What a run draws while it trains: validation grids, so that a person can see it learn.
+
+A preview is any ``preview(R, x0) -> [(title, images), ...]``; each pair is one column of the
+grid ``samples/step-*.png``. :func:`restoration` is the default of a restorer (cold diffusion,
+Bansal et al., 2022, arXiv:2208.09392, Figure 3's columns); :func:`diffusion_samples` that of a
+noise predictor (blur diffusion, Lee et al., 2022, arXiv:2207.11192).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor, nn
+
+import samplers
+
+Preview = Callable[[nn.Module, Tensor], list[tuple[str, Tensor]]]
+"""``preview(R, val_images) -> [(title, images), ...]``: the columns of the sample grids."""
+
+Degradation = Callable[[Tensor, Tensor], Tensor]
+
+
+def restoration(D: Degradation, T: int) -> Preview:
+    """``degraded | direct R | TACoS | original`` for images degraded to ``T`` by ``D`` (with
+    its random parameters fixed)."""
+
+    def preview(R: nn.Module, x0: Tensor) -> list[tuple[str, Tensor]]:
+        x_T = D(x0, torch.full((len(x0),), T, device=x0.device))
+        return [("degraded", x_T), ("direct R", samplers.direct(R, x_T, T)),
+                ("TACoS", samplers.tacos(R, D, x_T, T)), ("original", x0)]
+
+    return preview
+
+
+def diffusion_samples(D: samplers.RotatedDiffusion, steps: int = 50, seed: int = 0) -> Preview:
+    """Samples of the deterministic sampler (:func:`samplers.rotated_ddim`, each step's clean
+    image clamped) in ``steps`` jumps from fixed noise ``N(0, I)``."""
+
+    def preview(R: nn.Module, x0: Tensor) -> list[tuple[str, Tensor]]:
+        x_N = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed)).to(x0.device)
+        jumps = samplers.spaced_steps(D.num_steps, steps)
+        return [(f"samples ({len(jumps) - 1} steps)",
+                 samplers.rotated_ddim(R, D, x_N, D.num_steps, steps=jumps, clip=True))]
+
+    return preview

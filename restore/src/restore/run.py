@@ -1,0 +1,103 @@
+"""Carry out a :class:`restore.RunConfig`: data, network, degradation, objective, trainer.
+
+:func:`train` is what ``python -m restore.train`` and ``colddiff train`` call; from Python,
+``restore.run.train(RunConfig.load("runs/x/config.json"), resume=True)`` does the same.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from . import data, previews
+from .config import RunConfig
+from .objectives import Objective, predict_noise, restore_x0
+from .trainer import Trainer
+from .unet import UNet
+
+OBJECTIVES: dict[str, Objective] = {"x0": restore_x0, "noise": predict_noise}
+"""The objectives of :data:`restore.config.OBJECTIVES`, by name."""
+
+SUPPLIED = {"noise": ("eps",)}
+"""The random parameters of ``D`` that an objective draws itself."""
+
+
+def training_pair(operator: Any, val_images: Tensor,
+                  supplied: tuple[str, ...] = ()) -> tuple[Callable, Callable]:
+    """The ``D`` a trainer trains on and the ``D`` of its grids, from a built degradation.
+
+    An operator with random parameters (``param_names``, as ``degrade``'s) other than those the
+    objective ``supplied`` itself (the noise ``eps`` of :func:`predict_noise`) trains on fresh
+    draws at every call (``resampled()``, appendix A.5 of cold diffusion: "resampled for each
+    individual training batch") and draws its grids with one fixed draw
+    (``draw(val_images)``); any other callable is both.
+    """
+    if set(getattr(operator, "param_names", ())) <= set(supplied):
+        return operator, operator
+    return operator.resampled(), operator.draw(val_images,
+                                               generator=torch.Generator().manual_seed(0))
+
+
+def build(config: RunConfig) -> Trainer:
+    """The :class:`Trainer` that ``config`` describes, ready to :meth:`Trainer.train`."""
+    if config.out is None:
+        raise ValueError("the run has no folder: give --out")
+    operator = config.degradation.build()
+    source = config.data
+    if (source.name is None) == (source.folder is None):
+        raise ValueError("give exactly one of --data and --data-folder")
+    if source.name:
+        dataset = data.load(source.name, "train", source.data_dir, size=source.image_size)
+    else:
+        dataset = data.ImageFolder(source.folder, size=source.image_size,
+                                   channels=source.channels)
+    seed = config.train.seed
+    val_count = min(source.val_count, max(1, len(dataset) // 10))
+    train_set, val_set = data.split_validation(dataset, val_count, seed=seed)
+    if source.hflip:
+        train_set = data.HorizontalFlips(train_set, seed=seed)
+    val_images = data.stack(val_set, range(min(8, len(val_set))))
+    D, sample_D = training_pair(operator, val_images, SUPPLIED.get(config.objective, ()))
+    torch.manual_seed(seed)  # the initial weights too are the seed's
+    width = {"channels": config.network.width} if config.network.width else {}
+    model = UNet.preset(config.network.preset, in_channels=dataset.shape[0], **width)
+    preview = (previews.diffusion_samples(operator) if config.objective == "noise" else None)
+    return Trainer(model, D, train_set, config.out, config.train, val_images=val_images,
+                   sample_D=sample_D, objective=OBJECTIVES[config.objective], preview=preview,
+                   run=config.to_dict())
+
+
+def train(config: RunConfig, *, resume: bool = False) -> nn.Module:
+    """Train as ``config`` says (the trainer writes it to the run's folder as
+    ``config.json``); returns the moving-average network."""
+    trainer = build(config)
+    if trainer.context.is_main:
+        model = trainer.model
+        print(f"training a {config.network.preset} U-Net ({model.num_parameters():,} "
+              f"parameters) on {len(trainer.dataset):,} images of "
+              f"{tuple(trainer.val_images.shape[1:])}, T = {trainer.num_steps}, on "
+              f"{trainer.context.device} x {trainer.context.world_size}; writing to "
+              f"{config.out}", file=sys.stderr)
+    return trainer.train(resume=resume)
+
+
+def main(config: RunConfig, *, resume: bool = False, prog: str = "train") -> int:
+    """:func:`train` for a command line: an exit code, errors as one line."""
+    try:
+        train(config, resume=resume)
+    except (ValueError, TypeError, FileNotFoundError, FileExistsError) as error:
+        print(f"{prog}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\nstopped; the checkpoint in {config.out} resumes with --resume",
+              file=sys.stderr)
+        return 130
+    finally:
+        from .distributed import teardown
+
+        teardown()
+    return 0

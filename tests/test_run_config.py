@@ -1,0 +1,107 @@
+"""A training run is data: RunConfig round-trips through JSON, every field is an option, the
+options change only what they name, and the degradation spec builds any importable factory."""
+
+import argparse
+import dataclasses
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from restore.config import SECTIONS
+from restore.options import add_run_options, run_config
+
+from restore import DegradationSpec, RunConfig, TrainConfig
+
+
+def parser(**options):
+    p = argparse.ArgumentParser()
+    add_run_options(p, **options)
+    return p
+
+
+def every_field():
+    top = [(None, f) for f in dataclasses.fields(RunConfig) if f.name not in SECTIONS]
+    return top + [(s, f) for s, kind in SECTIONS.items() for f in dataclasses.fields(kind)]
+
+
+runs = st.builds(
+    RunConfig,
+    out=st.one_of(st.none(), st.text(min_size=1, max_size=10)),
+    objective=st.sampled_from(["x0", "noise"]),
+    degradation=st.builds(DegradationSpec, factory=st.sampled_from(["zoo:schedule", None]),
+                          arguments=st.dictionaries(st.sampled_from(["name", "num_steps"]),
+                                                    st.integers(1, 50) | st.text(max_size=5))),
+    train=st.builds(TrainConfig, steps=st.integers(1, 10**6), lr=st.floats(1e-6, 1.0),
+                    batch_size=st.integers(1, 512), seed=st.integers(0, 2**31),
+                    channels_last=st.sampled_from([True, False, "auto"]),
+                    max_seconds=st.one_of(st.none(), st.floats(1, 1e5))),
+)
+
+
+@given(runs)
+def test_property_json_round_trip(config):
+    assert RunConfig.from_json(config.to_json()) == config
+
+
+def test_every_field_is_an_option_and_none_is_defined_twice():
+    p = parser()
+    flags = [a.option_strings[0] for a in p._actions if a.option_strings and a.dest != "help"]
+    assert len(flags) == len(set(flags))
+    dests = {a.dest for a in p._actions}
+    for section, field in every_field():
+        assert (field.name if section is None else f"{section}.{field.name}") in dests
+
+
+def test_defaults_live_in_the_dataclasses_alone():
+    assert run_config(parser().parse_args([])) == RunConfig()
+    assert TrainConfig().steps == 700_000 and TrainConfig().lr == 2e-5
+
+
+def test_options_change_only_what_they_name():
+    base = RunConfig(out="a", train=TrainConfig(steps=10, lr=1e-3))
+    args = parser().parse_args(["--lr", "0.5", "--ema-decay", "0.9", "--no-progress",
+                                "--channels-last", "no", "--width", "16", "--hflip",
+                                "--degradation-arg", "name=\"x\"", "--degradation-arg", "n=3"])
+    config = run_config(args, base)
+    assert config.train.steps == 10 and config.out == "a"
+    assert (config.train.lr, config.train.ema_decay, config.train.progress) == (0.5, 0.9, False)
+    assert config.train.channels_last is False and config.network.width == 16
+    assert config.data.hflip and config.degradation.arguments == {"name": "x", "n": 3}
+
+
+def test_the_noise_objective_brings_its_loss_unless_one_is_given():
+    assert run_config(parser().parse_args(["--objective", "noise"])).train.loss == "l2"
+    args = parser().parse_args(["--objective", "noise", "--loss", "l1"])
+    assert run_config(args).train.loss == "l1"
+
+
+def test_skipped_sections_have_no_options():
+    dests = {a.dest for a in parser(skip=("degradation",))._actions}
+    assert "degradation.factory" not in dests and "train.lr" in dests
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"trian": {}}, "unknown key(s) ['trian']"),
+    ({"train": {"steps": 0}}, "steps must be at least 1"),
+    ({"train": {"loss": "huber"}}, 'loss must be "l1" or "l2"'),
+    ({"train": {"ema_decay": 1.0}}, "ema_decay must be in [0, 1)"),
+    ({"objective": "eps"}, "objective must be one of"),
+    ({"data": {"name": "mnist", "folder": "x"}}, "not both"),
+    ({"network": {"width": 0}}, "width must be at least 1"),
+    ([], "JSON object"),
+])
+def test_bad_configurations_are_refused_by_name(data, message):
+    with pytest.raises(ValueError) as error:
+        RunConfig.from_dict(data)
+    assert message in str(error.value)
+
+
+def test_the_spec_builds_any_importable_factory():
+    D = DegradationSpec("degrade:GaussianBlurSchedule.constant",
+                        {"kernel_size": 3, "num_steps": 4, "sigma": 1.0}).build()
+    assert D.num_steps == 4
+    assert DegradationSpec("zoo:schedule", {"name": "mnist-blur"}).build().num_steps == 20
+    with pytest.raises(ValueError, match="missing 1 required positional argument"):
+        DegradationSpec("zoo:schedule", {"nam": "mnist-blur"}).build()
+    with pytest.raises(ValueError, match="no degradation"):
+        DegradationSpec().build()

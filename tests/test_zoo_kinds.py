@@ -1,0 +1,101 @@
+"""One class per kind of zoo model, with the same verbs; priors by their recorded class; old
+training runs still load and resume."""
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from zoo.cli import main
+
+import samplers
+import zoo
+from zoo import kinds, sampling
+
+ROOT = Path(__file__).resolve().parent.parent
+OLD_RUN = ROOT / "zoo" / "training" / "mnist-blur"
+DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.mark.parametrize("name, kind, first", [
+    ("mnist-blur", zoo.Restorer, "tacos"), ("mnist-inpaint", zoo.Restorer, "tacos"),
+    ("mnist-blur-gen", zoo.Generator, "tacos"),
+    ("mnist-blur-diffusion", zoo.DiffusionModel, "ddim"),
+])
+def test_each_model_loads_as_its_kind(name, kind, first):
+    model = zoo.load(name)
+    assert type(model) is kind and model.samplers[0] == first
+    assert all(sampling.SAMPLERS[s].family == model.family for s in model.samplers)
+
+
+def test_the_command_line_reads_the_sampler_registry():
+    from zoo.cli import parser
+
+    sub = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
+    restore = sub.choices["restore"]
+    choices = next(a.choices for a in restore._actions if a.dest == "sampler")
+    assert tuple(choices) == (*sampling.names("cold"), "all")
+    generate = sub.choices["generate"]
+    assert tuple(next(a.choices for a in generate._actions if a.dest == "sampler")) == \
+        sampling.names()
+
+
+def test_a_generator_takes_any_prior():
+    model = zoo.load("mnist-blur-gen")
+    prior = samplers.SolidColorPrior().fit(torch.zeros(2, 1, 32, 32))
+    other = zoo.Generator(**{f.name: getattr(model, f.name)
+                             for f in kinds.dataclasses.fields(model)} | {"prior": prior})
+    a = other.generate(2, seed=0, sampler="direct")
+    assert a.shape == (2, 1, 32, 32)
+    assert torch.equal(a, other.generate(2, seed=0, sampler="direct"))
+
+
+def test_priors_load_by_their_recorded_class():
+    entry = zoo.registry.get_entry("mnist-blur-gen")
+    assert entry["prior"]["class"] == "ChannelMeanPrior"
+    assert type(zoo.load("mnist-blur-gen").prior) is samplers.ChannelMeanPrior
+    with pytest.raises(ValueError, match="not a kind of Prior"):
+        samplers.Prior.from_state("NoSuchPrior", {})
+
+
+def test_wrong_verbs_are_refused_by_kind():
+    with pytest.raises(ValueError, match="no prior"):
+        zoo.load("mnist-blur").generate(1)
+    with pytest.raises(ValueError, match="restores nothing"):
+        zoo.load("mnist-blur-diffusion").restore(torch.zeros(1, 1, 32, 32))
+    with pytest.raises(ValueError, match="takes the samplers tacos, naive, direct"):
+        zoo.load("mnist-blur").restore(torch.zeros(1, 1, 32, 32), sampler="ddim")
+    with pytest.raises(ValueError, match="takes the samplers ddim, stochastic"):
+        zoo.load("mnist-blur-diffusion").generate(1, sampler="tacos")
+
+
+def test_a_checkpoint_from_before_run_configs_loads_with_its_schedule():
+    with pytest.raises(ValueError, match="pass schedule=NAME"):
+        zoo.from_checkpoint(OLD_RUN / "checkpoint.pt")
+    model = zoo.from_checkpoint(OLD_RUN / "checkpoint.pt", "mnist-blur", half=True)
+    shipped = zoo.load("mnist-blur")          # exported from this run at step 4000
+    for a, b in zip(model.R.state_dict().values(), shipped.R.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
+@pytest.mark.skipif(not (DATA / "mnist.npz").exists(), reason="../shared/data is not present")
+def test_a_checkpoint_from_before_run_configs_resumes(tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(OLD_RUN, run)
+    code = main(["train", "--config", "mnist-blur", "--out", str(run), "--steps", "4001",
+                 "--sample-every", "0", "--no-progress", "--resume", "--data-dir", str(DATA)])
+    assert code == 0, capsys.readouterr().err
+    state = torch.load(run / "checkpoint.pt", weights_only=True)
+    assert state["step"] == 4001 and state["run"]["degradation"]["arguments"] == {
+        "name": "mnist-blur"}
+    assert json.loads((run / "config.json").read_text())["train"]["steps"] == 4001
+
+
+def test_every_shipped_model_records_a_run_that_rebuilds_its_schedule():
+    for entry in zoo.list_models():
+        config = zoo.run_config_of(entry["name"])
+        assert config.degradation.arguments["name"] == entry["schedule"]
+        assert entry["training"]["command"] == f"colddiff train --config {entry['name']}"
+        assert config.train.steps == entry["training"]["steps"]

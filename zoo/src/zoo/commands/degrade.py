@@ -1,0 +1,43 @@
+"""``colddiff degrade``: a named schedule's ``D(x0, t)`` for image files."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from ..images import read_images, save_grid, save_images
+from ..schedules import get_schedule
+from .common import Formatter, add_output_options, check_step
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    c = commands.add_parser("degrade", help="apply a named schedule to image files",
+                            formatter_class=Formatter,
+                            description="Draw D(x0, t) of a named schedule for image files: a "
+                            "PNG grid with a row per image, x0 and each t.")
+    c.add_argument("schedule", help="a named schedule (colddiff list --schedules)")
+    c.add_argument("images", nargs="+", type=Path, help="image files (PNG, JPEG, ...)")
+    c.add_argument("--t", type=int, nargs="+", help="steps to show (default: T)")
+    c.add_argument("--variant", help="another set of the schedule's values (list -v)")
+    c.add_argument("--size", type=int, help="resize to this side (default: the schedule's)")
+    c.add_argument("--invert", action="store_true", help="invert grey levels (dark digits)")
+    c.add_argument("--seed", type=int, default=0, help="seed of random parameters")
+    add_output_options(c, "degraded.png", "degraded")
+    c.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    schedule = get_schedule(args.schedule)
+    operator = schedule.build(args.variant)
+    x0 = read_images(args.images, schedule.channels, args.size or schedule.image_size,
+                     args.invert)
+    steps = [check_step(t, operator.num_steps) for t in (args.t or [operator.num_steps])]
+    D = operator.draw(x0, generator=torch.Generator().manual_seed(args.seed))
+    columns = [("x0", x0)] + [(f"t = {t}", D(x0, t)) for t in steps]
+    save_grid(columns, args.out)
+    if args.save_dir:
+        for t, (_, images) in zip(steps, columns[1:], strict=True):
+            save_images(images, args.save_dir, [f"{p.stem}-t{t}" for p in args.images])
+    return 0

@@ -1,0 +1,36 @@
+"""``colddiff evaluate``: measure a model as the paper's tables do."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..evaluate import evaluate
+from ..pretrained import load
+from .common import Formatter, add_model_options
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    c = commands.add_parser("evaluate", help="measure a model as the paper's tables do",
+                            formatter_class=Formatter,
+                            description="FID in the features of the shipped classifier, SSIM, "
+                            "RMSE and PSNR on the first --n images of a split.")
+    add_model_options(c)
+    c.add_argument("--n", type=int, default=1000, help="how many images")
+    c.add_argument("--split", choices=("train", "test"), default="test")
+    c.add_argument("--batch-size", type=int, default=250)
+    c.add_argument("--data-dir", type=Path, help="folder of the data files "
+                   "(default: $COLDDIFF_DATA or ../shared/data)")
+    c.add_argument("--out", type=Path, nargs="+", help="write the table (.md) or JSON (.json)")
+    c.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    model = load(args.model, weights=args.weights)
+    result = evaluate(model, n=args.n, split=args.split, data_dir=args.data_dir, seed=args.seed,
+                      batch_size=args.batch_size, progress=not args.no_progress)
+    print(f"{result.model}: {result.setting}\n\n{result.table()}")
+    for path in args.out or []:
+        result.save(path)
+        print(f"wrote {path}")
+    return 0

@@ -1,0 +1,48 @@
+"""``colddiff generate``: new images from a generation or diffusion model."""
+
+from __future__ import annotations
+
+import argparse
+
+from .. import sampling
+from ..images import save_grid, save_images, tile
+from ..pretrained import load
+from .common import Formatter, add_model_options, add_output_options
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    c = commands.add_parser("generate", help="generate images from nothing",
+                            formatter_class=Formatter,
+                            description="Draw x_T from a generation model's fitted prior and "
+                            "restore it (section 5.2), or denoise N(0, I) with a diffusion "
+                            "model (blur diffusion).")
+    add_model_options(c)
+    c.add_argument("--n", type=int, default=64, help="how many images")
+    c.add_argument("--noise-std", type=float,
+                   help="noise on x_T that breaks the symmetry (default: the model's; 0: none)")
+    families = {"cold": "cold models", "diffusion": "diffusion models"}
+    c.add_argument("--sampler", choices=sampling.names(),
+                   help="; ".join(f"{label}: " + ", ".join(f"{s.name} ({s.help})"
+                                                           for s in sampling.SAMPLERS.values()
+                                                           if s.family == family)
+                                  for family, label in families.items()))
+    c.add_argument("--steps", type=int,
+                   help="diffusion models with --sampler ddim: how many steps (default 100)")
+    c.add_argument("--per-row", type=int, default=8, help="images per row of the grid")
+    add_output_options(c, "generated.png", "generated")
+    c.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    model = load(args.model, weights=args.weights)
+    if args.n < 1:
+        raise ValueError(f"--n must be at least 1, got {args.n}")
+    if args.noise_std is not None and args.noise_std < 0:
+        raise ValueError(f"--noise-std must be >= 0, got {args.noise_std}")
+    sampler = args.sampler or model.samplers[0]
+    images = model.generate(args.n, noise_std=args.noise_std, seed=args.seed, sampler=sampler,
+                            steps=args.steps, progress=not args.no_progress)
+    save_grid([(f"{model.name}, {sampler}", tile(images, args.per_row))], args.out, scale=2)
+    if args.save_dir:
+        save_images(images, args.save_dir, [f"sample-{i:04d}" for i in range(args.n)])
+    return 0

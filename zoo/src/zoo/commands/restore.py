@@ -1,0 +1,64 @@
+"""``colddiff restore``: restore image files with a pretrained restorer."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from .. import sampling
+from ..images import read_images, save_grid, save_images
+from ..pretrained import load
+from .common import Formatter, add_model_options, add_output_options, check_step
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    c = commands.add_parser("restore", help="restore image files with a pretrained model",
+                            formatter_class=Formatter,
+                            description="Restore degraded image files (resized to the model's "
+                            "size) as if at step --t, by TACoS, Algorithm 1 or directly.")
+    add_model_options(c)
+    c.add_argument("images", nargs="+", type=Path, help="image files (PNG, JPEG, ...)")
+    c.add_argument("--t", type=int, help="the images' step (default: T, fully degraded)")
+    c.add_argument("--sampler", choices=(*sampling.names("cold"), "all"), default="tacos",
+                   help="; ".join(f"{s.name}: {s.help}" for s in sampling.SAMPLERS.values()
+                                  if s.family == "cold") + "; all: each of them")
+    c.add_argument("--degrade", action="store_true",
+                   help="the files are clean: degrade them to --t first (for a demonstration)")
+    c.add_argument("--center", type=int, nargs=2, metavar=("ROW", "COL"),
+                   help="inpainting models: the mask's centre (default: the middle)")
+    c.add_argument("--invert", action="store_true", help="invert grey levels (dark digits)")
+    add_output_options(c, "restored.png", "restored")
+    c.set_defaults(run=run)
+
+
+def _degradation(model, images: torch.Tensor, args: argparse.Namespace):
+    """The model's D with its random parameters fixed: one draw for --degrade; for files
+    degraded elsewhere, the mask centre given by --center (the middle by default)."""
+    generator = torch.Generator().manual_seed(args.seed)
+    if args.degrade or "center" not in model.D.param_names:
+        return model.D.draw(images, generator=generator)
+    params = model.D.sample_params(images, generator=generator)
+    row, col = args.center if args.center else (model.image_size // 2,) * 2
+    params["center"] = torch.tensor([[row, col]]).expand(len(images), 2).clone()
+    return model.D.bind(**params)
+
+
+def run(args: argparse.Namespace) -> int:
+    model = load(args.model, weights=args.weights)
+    t = check_step(args.t, model.T)
+    images = read_images(args.images, model.channels, model.image_size, args.invert)
+    D = _degradation(model, images, args)
+    x_t = D(images, t) if args.degrade else images
+    names = sampling.names("cold") if args.sampler == "all" else (args.sampler,)
+    columns = [("degraded" if args.degrade else "input", x_t)]
+    for name in names:
+        restored = model.restore(x_t, t, sampler=name, D=D, progress=not args.no_progress)
+        columns.append((sampling.SAMPLERS[name].title, restored))
+        if args.save_dir:
+            save_images(restored, args.save_dir, [f"{p.stem}-{name}" for p in args.images])
+    if args.degrade:
+        columns.append(("original", images))
+    save_grid(columns, args.out)
+    return 0

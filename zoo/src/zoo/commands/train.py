@@ -1,0 +1,70 @@
+"""``colddiff train``: train a network for a named schedule, or re-create a run from its
+configuration."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+
+from restore.config import RunConfig
+from restore.options import add_run_options, given, run_config
+from restore.run import main as run_main
+from restore.train import add_config_options
+
+from ..pretrained import run_config_of
+from ..registry import registry
+from ..schedules import get_schedule
+from .common import Formatter
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    c = commands.add_parser(
+        "train", help="train a restorer for a named schedule", formatter_class=Formatter,
+        description="Train R(x, t) for a named schedule on its data set (or --data / "
+        "--data-folder); for a diffusion schedule, a noise predictor (L2 loss). Or re-create a "
+        "run: --config RUN/config.json, or --config MODEL for a zoo model's own run. Resumable "
+        "with --resume.")
+    c.add_argument("schedule", nargs="?", help="a named schedule (colddiff list --schedules)")
+    c.add_argument("--variant", help="another set of the schedule's values")
+    c.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
+                   help="change one of the schedule's arguments, the value as JSON "
+                   "(repeatable): --override num_steps=40")
+    add_config_options(c)
+    add_run_options(c, skip=("degradation",))
+    c.set_defaults(run=run)
+
+
+def _base(args: argparse.Namespace) -> RunConfig:
+    """The run before the options: a configuration file or zoo model, or the schedule's."""
+    if args.config is not None:
+        if args.schedule or args.variant or args.override:
+            raise ValueError("give a schedule (with --variant, --override) or --config, "
+                             "not both")
+        if not args.config.exists() and str(args.config) in registry():
+            return run_config_of(str(args.config))
+        return RunConfig.load(args.config)
+    if args.schedule is None:
+        raise ValueError("give a named schedule (colddiff list --schedules) or --config")
+    schedule = get_schedule(args.schedule)
+    overrides = dict(_key_value(text) for text in args.override)
+    config = schedule.run_config(args.variant, **overrides)
+    if "data.folder" in given(args):
+        config = dataclasses.replace(config, data=dataclasses.replace(config.data, name=None))
+    print(f"schedule {schedule.name}: {schedule.description}", file=sys.stderr)
+    return config
+
+
+def _key_value(text: str) -> tuple[str, object]:
+    from restore.options import _parse_argument
+
+    try:
+        return _parse_argument(text)
+    except argparse.ArgumentTypeError as error:
+        raise ValueError(f"--override: {error}") from error
+
+
+def run(args: argparse.Namespace) -> int:
+    config = run_config(args, _base(args))
+    return run_main(config, resume=args.resume, prog="colddiff train")
+

@@ -1,0 +1,62 @@
+"""Image files in and out of the command line: PNG, JPEG... to ``(N, C, H, W)`` in [-1, 1]."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from restore.images import from_uint8, to_uint8
+from torch import Tensor
+
+
+def read_images(paths: Sequence[Path], channels: int, size: int, invert: bool = False) -> Tensor:
+    """Image files as ``(N, channels, size, size)`` in [-1, 1] (converted and resized)."""
+    from PIL import Image, UnidentifiedImageError
+
+    images = []
+    for path in paths:
+        try:
+            with Image.open(path) as image:
+                image = image.convert("L" if channels == 1 else "RGB")
+                if image.size != (size, size):
+                    image = image.resize((size, size), Image.Resampling.LANCZOS)
+                pixels = np.asarray(image).reshape(size, size, channels)
+        except FileNotFoundError as error:
+            raise ValueError(f"{path}: no such file") from error
+        except (UnidentifiedImageError, OSError) as error:
+            raise ValueError(f"{path} is not an image file PIL can read") from error
+        x = from_uint8(torch.from_numpy(pixels.copy()), channels_last=True)
+        images.append(-x if invert else x)
+    return torch.stack(images)
+
+
+def save_images(images: Tensor, folder: Path, names: Sequence[str]) -> None:
+    """Each image as a PNG ``folder/name.png``."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for image, name in zip(images, names, strict=True):
+        array = to_uint8(image, channels_last=True).numpy()
+        picture = Image.fromarray(array[..., 0] if array.shape[2] == 1 else array)
+        picture.save(folder / f"{name}.png")
+
+
+def save_grid(columns: list[tuple[str, Tensor]], path: Path, scale: int | None = None) -> None:
+    """A titled grid (:func:`restore.figures.save_grid`), announced on standard output."""
+    from restore.figures import save_grid as draw
+
+    draw(columns, path, scale=scale)
+    print(f"wrote {path}")
+
+
+def tile(images: Tensor, per_row: int) -> Tensor:
+    """Images ``(N, C, H, W)`` arranged as one image, ``per_row`` to a row (white gaps)."""
+    n, c, h, w = images.shape
+    rows = -(-n // per_row)
+    canvas = torch.ones(c, rows * (h + 2) + 2, per_row * (w + 2) + 2)
+    for i, image in enumerate(images):
+        r, k = divmod(i, per_row)
+        canvas[:, 2 + r * (h + 2):2 + r * (h + 2) + h, 2 + k * (w + 2):2 + k * (w + 2) + w] = image
+    return canvas[None]

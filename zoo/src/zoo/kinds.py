@@ -1,0 +1,282 @@
+"""The kinds of zoo model, one class each, with the same few verbs.
+
+* :class:`Restorer`: a restorer ``R(x_t, t) ~ x0`` for a cold degradation (Bansal et al., 2022,
+  "Cold Diffusion: Inverting Arbitrary Image Transforms Without Noise", arXiv:2208.09392,
+  section 3): :meth:`~Restorer.restore` by a cold sampler.
+* :class:`Generator`: a restorer with a prior over ``x_T`` (section 5.2):
+  :meth:`~Generator.generate` draws ``x_T`` and restores it.
+* :class:`DiffusionModel`: a noise predictor ``eps(x_i, i)`` of blur diffusion (Lee et al.,
+  2022, "Progressive Deblurring of Diffusion Models for Coarse-to-Fine Image Synthesis",
+  arXiv:2207.11192): :meth:`~DiffusionModel.generate` denoises ``N(0, I)``.
+
+Every kind also says how the paper's tables measure it (:meth:`Pretrained.evaluation_batches`,
+:attr:`Pretrained.paired`), so that :func:`zoo.evaluate` and the command line need no branch
+on the kind. :func:`kind_for` picks the class from the schedule's task and the prior.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor
+
+import samplers
+from restore import UNet
+
+from . import sampling
+from .images import tile
+from .samples import sample_images
+from .schedules import Schedule
+
+
+@dataclasses.dataclass
+class Figure:
+    """A demonstration figure: its file name (without ``.png``), its titled columns and the
+    scale to draw them at (None: the default)."""
+
+    name: str
+    columns: list[tuple[str, Tensor]]
+    scale: int | None = None
+
+
+@dataclasses.dataclass
+class Pretrained:
+    """A loaded model: the network ``R`` (EMA weights, eval mode), its degradation ``D`` and
+    the data convention (``image_size``, ``channels``, values in ``value_range``)."""
+
+    name: str
+    R: UNet
+    D: Any
+    schedule: Schedule
+    image_size: int
+    channels: int
+    value_range: tuple[float, float]
+    entry: dict[str, Any]
+
+    family: ClassVar[str] = "cold"
+    """The samplers it takes (:mod:`zoo.sampling`): ``"cold"`` or ``"diffusion"``."""
+    paired: ClassVar[bool] = True
+    """Whether its evaluation rows correspond image for image to the originals (restoration:
+    SSIM, RMSE and PSNR apply) or are new images (generation: the Frechet distance only)."""
+
+    @property
+    def T(self) -> int:
+        return self.D.num_steps
+
+    @property
+    def samplers(self) -> tuple[str, ...]:
+        """The names of the samplers this model takes, its default first."""
+        return sampling.names(self.family)
+
+    @property
+    def card(self) -> str:
+        """The model card, in Markdown."""
+        from .cards import render_card
+
+        return render_card(self.entry)
+
+    def check_images(self, images: Tensor) -> None:
+        expected = (self.channels, self.image_size, self.image_size)
+        if not (isinstance(images, Tensor) and images.dim() == 4
+                and tuple(images.shape[1:]) == expected):
+            shape = tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__
+            raise ValueError(f"{self.name} takes images of shape (B, "
+                             f"{', '.join(map(str, expected))}) in [-1, 1], got {shape}")
+
+    def restore(self, x_t: Tensor, t: int | None = None, *, sampler: str = "tacos",
+                D: Any = None, progress: bool = False) -> Tensor:
+        """Restore degraded images (restorers only)."""
+        raise ValueError(f"{self.name} is a {self.describe()}: it restores nothing")
+
+    def generate(self, n: int, *, noise_std: float | None = None, seed: int = 0,
+                 sampler: str | None = None, steps: int | None = None, clip: bool = True,
+                 progress: bool = False) -> Tensor:
+        """``n`` new images (generators and diffusion models only)."""
+        raise ValueError(f"{self.name} is a {self.describe()}: it has no prior to generate "
+                         "from (the generation models have task 'generation')")
+
+    def describe(self) -> str:
+        """What the model is, in a few words."""
+        raise NotImplementedError
+
+    def evaluation_batches(self, x0: Tensor, *, seed: int,
+                           batch_size: int) -> Iterator[dict[str, Tensor]]:
+        """The images of each row of the paper's table, a batch of ``x0`` at a time."""
+        raise NotImplementedError
+
+    def figure(self, n: int, *, seed: int = 0, progress: bool = False) -> Figure:
+        """The demonstration figure of ``colddiff demo``, with ``n`` rows."""
+        raise NotImplementedError
+
+    def evaluation_setting(self, n: int, split: str, seed: int) -> str:
+        """One line on how the rows were made."""
+        raise NotImplementedError
+
+
+class Restorer(Pretrained):
+    """A restorer ``R(x_t, t) ~ x0``; Tables 1-4 and 6 of the paper measure it."""
+
+    def describe(self) -> str:
+        return "restoration model"
+
+    def restore(self, x_t: Tensor, t: int | None = None, *, sampler: str = "tacos",
+                D: Any = None, progress: bool = False) -> Tensor:
+        """Restore ``x_t`` degraded to step ``t`` (``T`` by default).
+
+        ``sampler``: ``"tacos"`` (Algorithm 2), ``"naive"`` (Algorithm 1) or ``"direct"``
+        (``R(x_t, t)``). Degradations with random parameters (mask centres) need the ``D`` that
+        made ``x_t``, with its parameters fixed: ``D = model.D.draw(x0)``, ``x_t = D(x0, t)``.
+        """
+        run = sampling.get(sampler, self.family, self.name).run
+        self.check_images(x_t)
+        t = self.T if t is None else t
+        if D is None and self.D.param_names and sampler != "direct":
+            raise ValueError(f"{self.name}'s degradation draws {list(self.D.param_names)}: "
+                             "pass the D that made x_t, D = model.D.draw(x0)")
+        return run(self.R, self.D if D is None else D, x_t, t, progress=progress)
+
+    def evaluation_batches(self, x0: Tensor, *, seed: int,
+                           batch_size: int) -> Iterator[dict[str, Tensor]]:
+        """Each batch degraded to ``T`` (random parameters drawn from ``seed``) and restored by
+        TACoS and directly."""
+        generator = torch.Generator().manual_seed(seed)
+        for start in range(0, len(x0), batch_size):
+            x = x0[start:start + batch_size]
+            D = self.D.draw(x, generator=generator)
+            x_T = D(x, self.T)
+            yield {"Degraded": x_T,
+                   "Sampled (TACoS)": self.restore(x_T, sampler="tacos", D=D),
+                   "Direct": self.restore(x_T, sampler="direct")}
+
+    def evaluation_setting(self, n: int, split: str, seed: int) -> str:
+        return (f"{n} {self.schedule.dataset} {split} images from t = T = {self.T}, "
+                f"degradation seed {seed}")
+
+    def figure(self, n: int, *, seed: int = 0, progress: bool = False) -> Figure:
+        """Shipped test images degraded to ``T``, then each sampler, as the paper's Figure 3:
+        ``degraded | direct R | Algorithm 1 | TACoS | original``."""
+        x0 = sample_images(self.schedule.dataset, n)
+        D = self.D.draw(x0, generator=torch.Generator().manual_seed(seed))
+        x_T = D(x0, self.T)
+        restored = [(sampling.SAMPLERS[name].title,
+                     self.restore(x_T, sampler=name, D=D, progress=progress))
+                    for name in ("direct", "naive", "tacos")]
+        return Figure(f"restore-{self.name}", [("degraded", x_T), *restored, ("original", x0)])
+
+
+class _Generative:
+    """Evaluated as Table 5 and blur diffusion's Table 1: the Frechet distance of images
+    generated under each of :meth:`conditions` (keyword arguments of ``generate``)."""
+
+    paired: ClassVar[bool] = False
+
+    def conditions(self) -> dict[str, dict[str, Any]]:
+        raise NotImplementedError
+
+    def evaluation_batches(self, x0: Tensor, *, seed: int,
+                           batch_size: int) -> Iterator[dict[str, Tensor]]:
+        for start in range(0, len(x0), batch_size):
+            count = min(batch_size, len(x0) - start)
+            yield {row: self.generate(count, seed=seed * 1_000_003 + start, **options)
+                   for row, options in self.conditions().items()}
+
+    def evaluation_setting(self, n: int, split: str, seed: int) -> str:
+        return (f"{n} generated images against {n} {self.schedule.dataset} {split} images, "
+                f"seed {seed}")
+
+    def figure(self, n: int, *, seed: int = 0, progress: bool = False) -> Figure:
+        """``8 n`` generated images, eight to a row, by the default sampler."""
+        images = self.generate(n * 8, seed=seed, progress=progress)
+        title = f"{self.name}: {self.how}"
+        return Figure(f"generate-{self.name}", [(title, tile(images, 8))], scale=2)
+
+
+@dataclasses.dataclass
+class Generator(_Generative, Restorer):
+    """A restorer that generates (section 5.2): ``x_T`` from its fitted ``prior`` (any
+    :class:`samplers.Prior`), a little noise to break the symmetry, then a cold sampler."""
+
+    prior: samplers.Prior | None = None
+    how: ClassVar[str] = "TACoS from the prior"
+
+    def describe(self) -> str:
+        return "generation model"
+
+    def generate(self, n: int, *, noise_std: float | None = None, seed: int = 0,
+                 sampler: str | None = None, steps: int | None = None, clip: bool = True,
+                 progress: bool = False) -> Tensor:
+        """``n`` new images: ``x_T`` drawn from the prior with ``noise_std`` noise (the model's
+        recorded value by default; 0 for "perfect symmetry"), restored by ``sampler``
+        (``"tacos"`` by default, ``"naive"`` or ``"direct"``). ``clip`` does not apply."""
+        if n < 1:
+            raise ValueError(f"n must be at least 1, got {n}")
+        if steps is not None:
+            raise ValueError("steps is for diffusion models; a cold sampler visits every step")
+        std = self.entry["prior"]["noise_std"] if noise_std is None else noise_std
+        x_T = self.prior.sample(n, generator=torch.Generator().manual_seed(seed), noise_std=std)
+        return self.restore(x_T, self.T, sampler=sampler or "tacos", progress=progress)
+
+    def conditions(self) -> dict[str, dict[str, Any]]:
+        std = self.entry["prior"]["noise_std"]
+        return {
+            "TACoS, perfect symmetry": {"sampler": "tacos", "noise_std": 0.0},
+            f"TACoS, broken symmetry ({std:g})": {"sampler": "tacos", "noise_std": std},
+            f"Algorithm 1, broken symmetry ({std:g})": {"sampler": "naive", "noise_std": std},
+            f"Direct, broken symmetry ({std:g})": {"sampler": "direct", "noise_std": std},
+        }
+
+
+class DiffusionModel(_Generative, Pretrained):
+    """A noise predictor ``R = eps(x_i, i)`` trained on eq. (18) of blur diffusion; it
+    generates from ``N(0, I)``."""
+
+    family: ClassVar[str] = "diffusion"
+    how: ClassVar[str] = "deterministic sampler, 100 steps from N(0, I)"
+
+    def describe(self) -> str:
+        return "diffusion model (a noise predictor)"
+
+    def restore(self, x_t: Tensor, t: int | None = None, *, sampler: str = "tacos",
+                D: Any = None, progress: bool = False) -> Tensor:
+        raise ValueError(f"{self.name} is a diffusion model (a noise predictor): it "
+                         "generates from N(0, I) with model.generate(n) and restores nothing")
+
+    def generate(self, n: int, *, noise_std: float | None = None, seed: int = 0,
+                 sampler: str | None = None, steps: int | None = None, clip: bool = True,
+                 progress: bool = False) -> Tensor:
+        """``n`` images denoised from ``x_N ~ N(0, I)`` by ``sampler``: ``"ddim"`` (the
+        default, deterministic, in ``steps`` evenly spaced jumps, 100 or ``N`` by default) or
+        ``"stochastic"`` (eq. 19, all ``N`` steps). ``clip`` clamps each step's predicted
+        clean image to [-1, 1] (without it the finest details of blur diffusion can blow up).
+        """
+        if n < 1:
+            raise ValueError(f"n must be at least 1, got {n}")
+        run = sampling.get(sampler or "ddim", self.family, self.name).run
+        if noise_std is not None:
+            raise ValueError(f"{self.name} starts from N(0, I): noise_std does not apply")
+        generator = torch.Generator().manual_seed(seed)
+        x_N = torch.randn((n, self.channels, self.image_size, self.image_size),
+                          generator=generator)
+        return run(self.R, self.D, x_N, self.T, generator=generator, steps=steps, clip=clip,
+                   progress=progress).clamp(-1, 1)
+
+    def conditions(self) -> dict[str, dict[str, Any]]:
+        many, few = min(100, self.T), min(50, self.T)
+        return {
+            f"Stochastic, {self.T} steps (eq. 19)": {"sampler": "stochastic"},
+            f"Deterministic, {many} steps": {"sampler": "ddim", "steps": many},
+            f"Deterministic, {few} steps": {"sampler": "ddim", "steps": few},
+            f"Deterministic, {many} steps, no clipping": {"sampler": "ddim", "steps": many,
+                                                          "clip": False},
+        }
+
+
+def kind_for(schedule: Schedule, prior: samplers.Prior | None) -> type[Pretrained]:
+    """The class of a model: a diffusion model for a ``diffusion`` schedule, a generator when
+    it has a prior, a restorer otherwise."""
+    if schedule.task == "diffusion":
+        return DiffusionModel
+    return Generator if prior is not None else Restorer

@@ -1,0 +1,77 @@
+"""The samplers a zoo model can use, by name: the one list that the command line reads.
+
+Cold samplers (for restorers ``R(x_t, t) ~ x0``; Bansal et al., 2022, "Cold Diffusion:
+Inverting Arbitrary Image Transforms Without Noise", arXiv:2208.09392, section 3.2) are called
+as ``run(R, D, x_t, t, progress=...)``. Diffusion samplers (for noise predictors; Lee et al.,
+2022, "Progressive Deblurring of Diffusion Models for Coarse-to-Fine Image Synthesis",
+arXiv:2207.11192, section 3) as ``run(eps_model, D, x_N, T, generator=..., steps=...,
+clip=..., progress=...)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from torch import Tensor
+
+import samplers
+
+
+@dataclasses.dataclass(frozen=True)
+class Sampler:
+    """A named sampler: its ``family`` (``"cold"`` or ``"diffusion"``), a title for figures,
+    one line of help and the function."""
+
+    name: str
+    family: str
+    title: str
+    help: str
+    run: Callable[..., Tensor]
+
+
+def _direct(R: Any, D: Any, x_t: Tensor, t: Any, *, progress: bool = False) -> Tensor:
+    return samplers.direct(R, x_t, t)
+
+
+def _ddim(eps_model: Any, D: Any, x_N: Tensor, T: int, *, generator: Any = None,
+          steps: int | None = None, clip: bool = True, progress: bool = False) -> Tensor:
+    steps = min(100, T) if steps is None else steps
+    if not 1 <= steps <= T:
+        raise ValueError(f"steps must be between 1 and {T}, got {steps}")
+    return samplers.rotated_ddim(eps_model, D, x_N, T, steps=samplers.spaced_steps(T, steps),
+                                 clip=clip, progress=progress)
+
+
+def _stochastic(eps_model: Any, D: Any, x_N: Tensor, T: int, *, generator: Any = None,
+                steps: int | None = None, clip: bool = True, progress: bool = False) -> Tensor:
+    if steps not in (None, T):
+        raise ValueError(f"the stochastic sampler takes all {T} steps, got steps={steps}")
+    return samplers.reverse_diffusion(eps_model, D, x_N, T, generator=generator, clip=clip,
+                                      progress=progress)
+
+
+SAMPLERS: dict[str, Sampler] = {s.name: s for s in (
+    Sampler("tacos", "cold", "TACoS (Alg. 2)", "Algorithm 2 (TACoS), the default",
+            samplers.tacos),
+    Sampler("naive", "cold", "Algorithm 1", "Algorithm 1, the standard update", samplers.naive),
+    Sampler("direct", "cold", "direct R", "one call R(x_t, t)", _direct),
+    Sampler("ddim", "diffusion", "deterministic", "deterministic, skips steps (--steps), the "
+            "default", _ddim),
+    Sampler("stochastic", "diffusion", "stochastic (eq. 19)", "eq. 19, every step",
+            _stochastic),
+)}
+
+
+def names(family: str | None = None) -> tuple[str, ...]:
+    """The samplers' names, of one family or all."""
+    return tuple(name for name, s in SAMPLERS.items() if family in (None, s.family))
+
+
+def get(name: str, family: str, model: str) -> Sampler:
+    """The sampler ``name``, which must be of ``family`` (the model's)."""
+    sampler = SAMPLERS.get(name)
+    if sampler is None or sampler.family != family:
+        raise ValueError(f"{model} takes the samplers {', '.join(names(family))}, got {name!r}")
+    return sampler
