@@ -9,6 +9,10 @@ another and resume where they stopped:
     python scripts/mutation.py --workdir runs/mutation             # every session
     python scripts/mutation.py --workdir runs/mutation samplers    # some
     python scripts/mutation.py --workdir runs/mutation --report    # the table only
+    python scripts/mutation.py --workdir runs/mutation --retest    # new tests vs the survivors
+
+``--retest`` copies the tests (only: the mutants' positions hold while the sources stay) into
+the work folder again and runs the surviving mutants once more.
 
 The operators applied are arithmetic (``+ -``, ``* /``, ``** -> *``), comparison boundaries and
 negations (``< <=``, ``> >=``, ``== !=``, ``is``/``is not``), ``not`` added or removed, unary
@@ -104,6 +108,18 @@ def run(name: str, workdir: Path) -> None:
     subprocess.run([*cosmic, "exec", str(toml), str(session)], cwd=tree, check=True)
 
 
+def forget_survivors(workdir: Path, names: list[str]) -> None:
+    """Make the surviving mutants pending again, with the current tests."""
+    tests = workdir / "tree" / "tests"
+    shutil.rmtree(tests)
+    shutil.copytree(ROOT / "tests", tests, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in names:
+        session = workdir / f"{name}.sqlite"
+        if session.exists():
+            with sqlite3.connect(session) as db:
+                db.execute("delete from work_results where test_outcome = 'SURVIVED'")
+
+
 def report(workdir: Path, names: list[str]) -> None:
     total_killed = total = 0
     survivors = []
@@ -139,9 +155,13 @@ def main(argv: list[str] | None = None) -> None:
                    help="the sessions to run (default: all)")
     p.add_argument("--workdir", type=Path, default=ROOT / "runs" / "mutation")
     p.add_argument("--report", action="store_true", help="only print the scores")
+    p.add_argument("--retest", action="store_true",
+                   help="run the surviving mutants again against the current tests")
     args = p.parse_args(argv)
     names = args.sessions or list(SESSIONS)
     tree = args.workdir / "tree"
+    if args.retest:
+        forget_survivors(args.workdir.resolve(), names)
     if not args.report:
         if not tree.exists():
             ignore = shutil.ignore_patterns(".venv*", ".git", "runs", "__pycache__", "*.egg-info")

@@ -141,6 +141,20 @@ def test_errors_name_the_argument_the_user_gave():
         GaussianBlurSchedule.exponential(5, 10, 0.01, scale=0.0)
 
 
-def test_repr_shows_the_first_and_last_sigma():
+def test_repr_shows_the_first_and_last_sigma_and_what_is_not_default():
     D = GaussianBlurSchedule.linear(5, 10, slope=0.5, offset=1.0)
     assert "sigma_1=1.5" in repr(D) and "sigma_T=6" in repr(D)
+    assert "to_mean" not in repr(D) and "method" not in repr(D)
+    other = GaussianBlurSchedule.linear(5, 10, 0.5, 1.0, to_mean=True, method="fourier")
+    assert "to_mean=True" in repr(other) and "method='fourier'" in repr(other)
+
+
+@pytest.mark.parametrize("kernel_size", [True, 3.0, "3"])
+def test_kernel_sizes_must_be_ints(kernel_size):
+    with pytest.raises(TypeError, match="kernel_size must be an int"):
+        GaussianBlurSchedule(kernel_size, [1.0])
+
+
+def test_every_sigma_must_be_positive():
+    with pytest.raises(ValueError, match="sigmas"):
+        GaussianBlurSchedule(5, [1.0, 0.0])
