@@ -70,6 +70,7 @@ EXCLUDED = [
 
 def config(name: str, workdir: Path) -> Path:
     modules, tests = SESSIONS[name]
+    data = os.environ.get("COLDDIFF_DATA", ROOT.parent / "shared" / "data")
     sources = os.pathsep.join(str(workdir / "tree" / p)
                               for p in ("degrade/src", "samplers/src", "restore/src", "zoo/src"))
     text = "\n".join([
@@ -77,7 +78,8 @@ def config(name: str, workdir: Path) -> Path:
         f"module-path = [{', '.join(repr(m) for m in modules)}]",
         "timeout = 300.0",
         "excluded-modules = []",
-        f'test-command = "env PYTHONPATH={sources} CI=true OMP_NUM_THREADS=1 {sys.executable} '
+        f'test-command = "env PYTHONPATH={sources} COLDDIFF_DATA={data} CI=true '
+        f'OMP_NUM_THREADS=1 {sys.executable} '
         f'-m pytest -x -q -p no:cacheprovider {tests}"',
         "",
         "[cosmic-ray.distributor]",

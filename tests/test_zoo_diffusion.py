@@ -120,6 +120,14 @@ def test_colddiff_trains_a_diffusion_schedule(tmp_path):
                                      "arguments": {"name": "mnist-diffusion"}}
     model = zoo.from_checkpoint(out / "checkpoint.pt")      # it knows its own schedule
     assert isinstance(model, zoo.DiffusionModel) and model.schedule.name == "mnist-diffusion"
+    from zoo.maintain import export
+
+    (tmp_path / "zoo" / "data").mkdir(parents=True)          # export needs the checkpoint alone
+    assert export.main([str(out), "--name", "mine", "--out", str(tmp_path / "zoo")]) == 0
+    [entry] = json.loads((tmp_path / "zoo" / "data" / "models.json").read_text())
+    assert entry["schedule"] == "mnist-diffusion" and entry["run"] == config
+    assert entry["training"]["hardware"].endswith("CPU (no GPU)")
+    assert entry["training"]["command"] == "colddiff train --config mine"
 
 
 def test_export_writes_verified_weights_and_a_card_entry(run, tmp_path):

@@ -6,8 +6,9 @@
   state that resumes the run exactly;
 * ``config``: the :class:`restore.TrainConfig`; ``num_steps``: ``T``;
   ``model_config``: the :class:`restore.UNetConfig`;
-* ``run``: the whole :class:`restore.RunConfig` (checkpoints written before run configurations
-  existed lack it; everything else still loads from them).
+* ``run``: the whole :class:`restore.RunConfig`, and ``hardware``: where it trained, in words
+  (checkpoints written before run configurations existed lack both; everything else still loads
+  from them).
 """
 
 from __future__ import annotations

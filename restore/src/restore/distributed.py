@@ -49,6 +49,17 @@ def setup(device: str = "auto") -> Context:
     return Context(rank, world_size, resolved)
 
 
+def describe(context: Context) -> str:
+    """Where a run trains, in words: ``"a 2-core CPU"``, ``"4 x NVIDIA H200"``..."""
+    if context.device.type == "cuda":
+        return f"{context.world_size} x {torch.cuda.get_device_name(context.device)}"
+    if context.device.type == "mps":
+        return "Apple MPS"
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    processes = f" x {context.world_size} processes" if context.world_size > 1 else ""
+    return f"a {cores}-core CPU{processes} (no GPU)"
+
+
 def mean_over_processes(value: float, context: Context) -> float:
     """The mean of a number over all processes (each sees its share of the batch)."""
     if not dist.is_initialized():

@@ -258,6 +258,7 @@ class Trainer:
                 "num_steps": self.num_steps,
                 "model_config": checkpoint.model_config(self.model),
                 "run": self.run,
+                "hardware": distributed.describe(self.context),
             }, path)
         if dist.is_initialized():
             dist.barrier()

@@ -59,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("run", type=Path, help="the training run's folder (checkpoint.pt, log.jsonl)")
     p.add_argument("--name", required=True, help="the model's name in the zoo")
     p.add_argument("--schedule", help="its schedule (default: the run's)")
-    p.add_argument("--hardware", required=True, help="where it was trained")
+    p.add_argument("--hardware", help="where it was trained (default: what the checkpoint "
+                   "records)")
     p.add_argument("--summary", default="", help="one line on the model")
     p.add_argument("--notes", default="", help="caveats for the card")
     p.add_argument("--prior-noise-std", type=float, default=0.002,
@@ -73,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.schedule is None and recorded is None:
         raise SystemExit(f"{args.run} does not name its schedule: pass --schedule")
     schedule = get_schedule(args.schedule or recorded[0])
+    hardware = args.hardware or state.get("hardware")
+    if hardware is None:
+        raise SystemExit(f"{args.run} does not record its hardware: pass --hardware")
     config, train = state["model_config"], state["config"]
     model = UNet(UNetConfig(**{k: tuple(v) if isinstance(v, list) else v
                                for k, v in config.items()}))
@@ -103,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             "ema": f"EMA {train['ema_decay']} every {train['ema_every']} steps from step "
                    f"{train['ema_start']}",
             "wall_time": f"{seconds / 60:.0f} min",
-            "hardware": args.hardware,
+            "hardware": hardware,
             "command": f"colddiff train --config {args.name}",
         },
         "run": run,
