@@ -135,9 +135,9 @@ def test_kernel_sizes_must_be_positive_and_odd(kernel_size):
 
 
 def test_errors_name_the_argument_the_user_gave():
-    with pytest.raises(ValueError, match="^sigma must be positive"):
+    with pytest.raises(ValueError, match=r"^sigma must be positive"):
         GaussianBlurSchedule.constant(5, 10, 0.0)
-    with pytest.raises(ValueError, match="^scale must be positive"):
+    with pytest.raises(ValueError, match=r"^scale must be positive"):
         GaussianBlurSchedule.exponential(5, 10, 0.01, scale=0.0)
 
 
