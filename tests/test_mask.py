@@ -79,3 +79,38 @@ def test_fade_reaches_the_colour_where_the_mask_is_zero():
     expected = mask * x0 + (1 - mask) * params["color"][:, :, None, None]
     assert torch.allclose(x_T, expected, atol=1e-12)
     assert bool((params["color"].abs() <= 1).all())
+
+
+def test_bad_betas_and_centres_are_refused():
+    with pytest.raises(ValueError, match="betas"):
+        GaussianMaskSchedule([1.0, 0.0])
+    for center in ("left", (1.5, 2), (True, 2), (1, 2, 3), 7):
+        with pytest.raises(ValueError, match="center must be"):
+            GaussianMaskSchedule.linear(5, center=center)
+    x = torch.zeros(1, 1, 16, 16)
+    for center in ((16, 3), (3, 16), (-1, 3)):
+        with pytest.raises(ValueError, match="outside a 16x16 image"):
+            GaussianMaskSchedule.linear(5, center=center)(x, 5)
+
+
+def test_drawn_centres_must_be_integer_pixels_inside_the_image():
+    D = GaussianMaskSchedule.linear(5)
+    x = torch.zeros(1, 1, 16, 16)
+    for center in (torch.tensor([[3.0, 4.0]]), torch.tensor([[True, False]])):
+        with pytest.raises(TypeError, match="integer tensor"):
+            D(x, 5, center=center)
+    for center in ([[16, 0]], [[0, 16]], [[-1, 0]]):
+        with pytest.raises(ValueError, match="inside the 16x16 image"):
+            D(x, 5, center=torch.tensor(center))
+
+
+def test_draws_need_no_generator_and_colours_span_the_range():
+    x = torch.zeros(500, 3, 8, 8)
+    assert GaussianMaskSchedule.linear(5).sample_params(x)["center"].shape == (500, 2)
+    color = GaussianFadeSchedule.linear(5).sample_params(x)["color"]
+    assert color.min() < -0.9 and color.max() > 0.9 and color.abs().max() <= 1
+
+
+def test_repr_shows_the_first_and_last_beta():
+    D = GaussianMaskSchedule.linear(10, beta_start=2.0, beta_step=0.5)
+    assert "beta_1=2" in repr(D) and "beta_T=6.5" in repr(D)

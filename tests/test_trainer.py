@@ -203,3 +203,33 @@ def test_the_grids_use_the_fixed_draw_given_explicitly(tmp_path):
                   val_images=blobs(4, seed=1), sample_D=sample_D)
     run.train()
     assert calls and set(calls) == {4}
+
+
+@pytest.mark.parametrize("loss, expected", [("l1", 2.0), ("l2", 4.0)])
+def test_the_configured_loss_is_the_one_minimised(tmp_path, loss, expected):
+    records = []
+
+    def objective(R, D, x0, t):      # an error of exactly 2 everywhere
+        prediction = R(D(x0, t), t)
+        return prediction * 0 + 2, torch.zeros_like(prediction)
+
+    run = trainer(tmp_path, 2, loss=loss, log_every=1, sample_every=0)
+    run.objective = objective
+    run._log = records.append
+    run.train()
+    assert [r["loss"] for r in records if "loss" in r] == [expected, expected]
+
+
+def test_each_epoch_visits_every_image_once_in_a_new_random_order(tmp_path):
+    count = 96
+    images = torch.arange(count, dtype=torch.float32).view(count, 1, 1, 1).expand(count, 1, 16, 16)
+    run = Trainer(UNet.preset("tiny", in_channels=1), degrade.GaussianBlurSchedule.constant(
+        3, 5, 1.0), TensorImages(images.clone()), tmp_path,
+        TrainConfig(batch_size=8, progress=False, device="cpu"))
+    batches = run._batches()
+    epochs = [torch.cat([next(batches)[:, 0, 0, 0] for _ in range(count // 8)]).long()
+              for _ in range(2)]
+    for order in epochs:
+        assert sorted(order.tolist()) == list(range(count))
+        assert order.tolist() != list(range(count))
+    assert epochs[0].tolist() != epochs[1].tolist()
