@@ -89,3 +89,14 @@ def test_end_to_end_in_a_real_process(tmp_path):
     help_text = subprocess.run([sys.executable, "-m", "restore.train", "--help"],
                                capture_output=True, text=True).stdout
     assert "--degradation-arg" in help_text and "--ema-decay" in help_text
+
+
+@pytest.mark.parametrize("device, message", [("cuda", "no CUDA GPU"), ("cuda:1", "no CUDA GPU"),
+                                             ("gpu", "unknown device 'gpu'")])
+def test_a_device_this_machine_lacks_is_refused_in_one_line(tmp_path, capsys, device, message):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    args = [*tiny_run(tmp_path), "--device", device, "--out", str(tmp_path / "r")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1

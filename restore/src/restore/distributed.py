@@ -25,23 +25,67 @@ class Context:
         return self.rank == 0
 
 
-def setup(device: str = "auto") -> Context:
-    """Join the process group that ``torchrun`` describes (``RANK``, ``WORLD_SIZE`` ...), if any.
+def available_devices() -> list[str]:
+    """The devices this machine offers, in the spelling :func:`resolve_device` takes."""
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    if torch.backends.mps.is_available():
+        devices.append("mps")
+    return devices
 
-    The backend is NCCL when CUDA is available and gloo otherwise. ``device="auto"`` picks this
-    process's GPU (``LOCAL_RANK``), else Apple's MPS when alone, else the CPU.
+
+def resolve_device(name: str, local_rank: int = 0, world_size: int = 1) -> torch.device:
+    """The device ``name`` means here, always with an index for CUDA.
+
+    ``"auto"``: this process's GPU (``LOCAL_RANK`` under torchrun), else Apple's MPS when alone,
+    else the CPU. ``"cpu"``, ``"mps"``, ``"cuda"`` (this process's GPU) and ``"cuda:N"`` are
+    checked against what the machine has; anything else, or a device it lacks, raises a
+    ``ValueError`` that says what it has.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"device must be a string such as 'cuda:0', got {type(name).__name__}")
+    spelled = name.strip().lower()
+    cuda = torch.cuda.is_available()
+    if spelled == "auto":
+        if cuda:
+            spelled = "cuda"
+        elif world_size == 1 and torch.backends.mps.is_available():
+            spelled = "mps"
+        else:
+            spelled = "cpu"
+    has = ", ".join(available_devices())
+    if spelled == "cpu":
+        return torch.device("cpu")
+    if spelled == "mps":
+        if not torch.backends.mps.is_available():
+            raise ValueError(f"device mps is not available here (this machine has: {has})")
+        return torch.device("mps")
+    kind, _, index = spelled.partition(":")
+    if kind != "cuda" or (index and not index.isdigit()):
+        raise ValueError(f"unknown device {name!r}: use auto, cpu, cuda, cuda:N or mps "
+                         f"(this machine has: {has})")
+    if not cuda:
+        raise ValueError(f"device {name} is not available here: no CUDA GPU (this machine "
+                         f"has: {has})")
+    count = torch.cuda.device_count()
+    number = int(index) if index else local_rank % count
+    if number >= count:
+        raise ValueError(f"device {name} is not available here: {count} CUDA GPU(s), "
+                         f"cuda:0 to cuda:{count - 1}")
+    return torch.device("cuda", number)
+
+
+def setup(device: str = "auto") -> Context:
+    """Join the process group that ``torchrun`` describes (``RANK``, ``WORLD_SIZE`` ...), if any,
+    on the device :func:`resolve_device` makes of ``device``.
+
+    The backend is NCCL on CUDA and gloo otherwise.
     """
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    if device == "auto":
-        if torch.cuda.is_available():
-            device = f"cuda:{local_rank % torch.cuda.device_count()}"
-        elif world_size == 1 and torch.backends.mps.is_available():
-            device = "mps"
-        else:
-            device = "cpu"
-    resolved = torch.device(device)
+    resolved = resolve_device(device, local_rank, world_size)
     if resolved.type == "cuda":
         torch.cuda.set_device(resolved)
     if world_size > 1 and not dist.is_initialized():
