@@ -124,6 +124,16 @@ def all_past(deadline: float, context: Context) -> bool:
     return bool(past)
 
 
+def any_signal(signum: int | None, context: Context) -> int | None:
+    """The stop signal any process has received (the largest number), so that all stop at the
+    same step; None when none has."""
+    if not dist.is_initialized():
+        return signum
+    value = torch.tensor(signum or 0, device=context.device)
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return int(value) or None
+
+
 def teardown() -> None:
     if dist.is_initialized():
         dist.destroy_process_group()

@@ -16,6 +16,7 @@ from torch import Tensor, nn
 from . import data, previews
 from .config import RunConfig
 from .objectives import Objective, predict_noise, restore_x0
+from .signals import Interrupted
 from .trainer import Trainer
 from .unet import UNet
 
@@ -92,9 +93,13 @@ def main(config: RunConfig, *, resume: bool = False, prog: str = "train") -> int
     except (ValueError, TypeError, FileNotFoundError, FileExistsError) as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 2
+    except Interrupted as stop:
+        print(f"\n{prog}: stopped by {stop}; the checkpoint in {config.out} resumes with "
+              "--resume", file=sys.stderr)
+        return 128 + stop.signum
     except KeyboardInterrupt:
-        print(f"\nstopped; the checkpoint in {config.out} resumes with --resume",
-              file=sys.stderr)
+        print(f"\n{prog}: interrupted; the last checkpoint in {config.out} resumes with "
+              "--resume", file=sys.stderr)
         return 130
     finally:
         from .distributed import teardown

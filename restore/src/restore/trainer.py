@@ -32,6 +32,7 @@ from .config import TrainConfig
 from .ema import EMA
 from .figures import save_grid
 from .objectives import Objective, restore_x0
+from .signals import Interrupted, StopSignals
 
 LOG = "log.jsonl"
 CONFIG = "config.json"
@@ -115,6 +116,10 @@ class Trainer:
     def train(self, resume: bool = False) -> nn.Module:
         """Train to ``config.steps``; returns the moving-average model.
 
+        SIGINT (Ctrl-C) and SIGTERM stop the run after the step under way, with a checkpoint
+        from which it resumes exactly, and raise :class:`restore.signals.Interrupted` (a
+        ``KeyboardInterrupt``); under torchrun every process stops at the same step.
+
         Args:
             resume: continue from ``out_dir/checkpoint.pt``. Without it an existing checkpoint
                 is refused, so that no run is overwritten by accident.
@@ -139,7 +144,7 @@ class Trainer:
         bar.count = self.step
         window = _Window(config.batch_size * config.accumulate)
         deadline = time.perf_counter() + (config.max_seconds or math.inf)
-        try:
+        with StopSignals() as stop, bar:
             while self.step < config.steps:
                 self.model.train()
                 loss = self._optimiser_step(network, batches)
@@ -149,20 +154,19 @@ class Trainer:
                     self.ema.update(self.model, self.step)
                 bar.update(postfix=f"loss {loss:.4f} {window.speed():.0f} img/s")
                 out_of_time = distributed.all_past(deadline, self.context)
-                if self.step % config.log_every == 0 or self.step == config.steps or out_of_time:
+                signum = distributed.any_signal(stop.signum, self.context)
+                if (self.step % config.log_every == 0 or self.step == config.steps or out_of_time
+                        or signum):
                     self._log({"step": self.step, **window.close(self.context),
                                "lr": self.optimizer.param_groups[0]["lr"]})
                 if config.sample_every and self.step % config.sample_every == 0:
                     self._sample()
-                if self.step % config.checkpoint_every == 0:
+                if self.step % config.checkpoint_every == 0 or signum:
                     self._save(path)
+                if signum:
+                    raise Interrupted(signum)
                 if out_of_time:
                     break
-        except KeyboardInterrupt:
-            self._save(path)
-            bar.close()
-            raise
-        bar.close()
         self._save(path)
         if self.grid_step != self.step:
             self._sample()
