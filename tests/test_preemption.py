@@ -10,9 +10,8 @@ import time
 
 import pytest
 import torch
-from test_trainer import _equal, trainer
-
 from restore.signals import Interrupted
+from test_trainer import _equal, trainer
 
 STATE = ("step", "model", "ema", "optimizer", "generator", "torch_rng")
 
