@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import torch
+from restore.checkpoint import read as read_checkpoint
 
 JOB = Path(__file__).with_name("ddp_job.py")
 
@@ -18,8 +19,8 @@ def test_two_processes_equal_one(tmp_path):
     subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
                     "--nproc_per_node=2", str(JOB), str(tmp_path / "two")], check=True, env=env,
                    timeout=300)
-    one = torch.load(tmp_path / "one" / "checkpoint.pt", weights_only=True)
-    two = torch.load(tmp_path / "two" / "checkpoint.pt", weights_only=True)
+    one = read_checkpoint(tmp_path / "one" / "checkpoint.pt")
+    two = read_checkpoint(tmp_path / "two" / "checkpoint.pt")
     assert one["step"] == two["step"] == 4
     for name in ("model", "ema"):
         for key, value in one[name].items():

@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-import torch
+from restore.checkpoint import read as read_checkpoint
 from restore.signals import Interrupted
 from test_trainer import _equal, trainer
 
@@ -33,7 +33,7 @@ def signalling(at_calls, signum):
 def straight(tmp_path_factory):
     out = tmp_path_factory.mktemp("straight")
     trainer(out, 7).train()
-    return torch.load(out / "checkpoint.pt", weights_only=True)
+    return read_checkpoint(out / "checkpoint.pt")
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
@@ -45,11 +45,11 @@ def test_a_signal_at_a_random_moment_resumes_exactly(tmp_path, straight, signum,
     with pytest.raises(Interrupted) as stop:
         run.train()
     assert stop.value.signum == signum
-    saved = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    saved = read_checkpoint(tmp_path / "checkpoint.pt")
     assert saved["step"] == (call + 1) // 2            # the step under way was finished
     resumed = trainer(tmp_path, 7)
     resumed.train(resume=True)
-    ended = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    ended = read_checkpoint(tmp_path / "checkpoint.pt")
     for name in STATE:
         assert _equal(ended[name], straight[name]), f"{name} differs after the {signum.name}"
 
@@ -79,5 +79,5 @@ def test_sigterm_to_a_command_line_run(tmp_path):
     _, err = process.communicate(timeout=120)
     assert process.returncode == 128 + signal.SIGTERM, err
     assert "stopped by SIGTERM" in err and "Traceback" not in err
-    step = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["step"]
+    step = read_checkpoint(tmp_path / "run" / "checkpoint.pt")["step"]
     assert step >= 1

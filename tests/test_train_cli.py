@@ -9,6 +9,7 @@ import sys
 import pytest
 import torch
 from PIL import Image
+from restore.checkpoint import read as read_checkpoint
 from restore.train import main
 
 from restore import RunConfig
@@ -36,7 +37,7 @@ def test_train_writes_its_config_resumes_and_refuses(tmp_path, capsys):
     config = RunConfig.load(out / "config.json")
     assert config.train.steps == 3 and config.network.preset == "tiny"
     assert config.degradation.arguments == {"kernel_size": 3, "num_steps": 5, "sigma": 1}
-    state = torch.load(out / "checkpoint.pt", weights_only=True)
+    state = read_checkpoint(out / "checkpoint.pt")
     assert state["run"] == config.to_dict()
     assert main([*common, "--steps", "3"]) == 2
     assert "--resume" in capsys.readouterr().err
@@ -50,8 +51,8 @@ def test_a_run_recreated_from_its_config_alone_gives_the_same_weights(tmp_path):
     assert main([*tiny_run(tmp_path, count=24), "--steps", "2", "--out", str(first)]) == 0
     second = tmp_path / "b"
     assert main(["--config", str(first / "config.json"), "--out", str(second)]) == 0
-    a = torch.load(first / "checkpoint.pt", weights_only=True)["model"]
-    b = torch.load(second / "checkpoint.pt", weights_only=True)["model"]
+    a = read_checkpoint(first / "checkpoint.pt")["model"]
+    b = read_checkpoint(second / "checkpoint.pt")["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 

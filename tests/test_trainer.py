@@ -6,6 +6,7 @@ import sys
 
 import pytest
 import torch
+from restore.checkpoint import read as read_checkpoint
 from restore.data import TensorImages
 
 import degrade
@@ -66,8 +67,8 @@ def test_resume_continues_exactly(tmp_path):
     resumed.train(resume=True)
     assert resumed.step == straight.step == 7
     for name in ("model", "ema", "optimizer", "generator", "torch_rng"):
-        a = torch.load(tmp_path / "straight" / "checkpoint.pt", weights_only=True)[name]
-        b = torch.load(tmp_path / "stopped" / "checkpoint.pt", weights_only=True)[name]
+        a = read_checkpoint(tmp_path / "straight" / "checkpoint.pt")[name]
+        b = read_checkpoint(tmp_path / "stopped" / "checkpoint.pt")[name]
         assert _equal(a, b), f"{name} differs after resuming"
 
 
@@ -91,7 +92,7 @@ def test_time_budget_stops_early_with_a_checkpoint(tmp_path):
     run = trainer(tmp_path, 10_000, max_seconds=0.5, sample_every=0)
     run.train()
     assert 0 < run.step < 10_000
-    assert torch.load(tmp_path / "checkpoint.pt", weights_only=True)["step"] == run.step
+    assert read_checkpoint(tmp_path / "checkpoint.pt")["step"] == run.step
 
 
 def test_objective_hook_and_l2_loss(tmp_path):
@@ -145,7 +146,7 @@ def test_bf16_autocast_trains(tmp_path):
     run = trainer(tmp_path, 2, precision="bf16", sample_every=0)
     assert run.bf16
     run.train()
-    state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)["model"]
+    state = read_checkpoint(tmp_path / "checkpoint.pt")["model"]
     assert all(v.dtype == torch.float32 and torch.isfinite(v).all() for v in state.values())
 
 

@@ -7,6 +7,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from restore.checkpoint import read as read_checkpoint
 
 import zoo
 from restore import TrainConfig, Trainer, UNet, predict_noise
@@ -109,7 +110,7 @@ def test_colddiff_trains_a_diffusion_schedule(tmp_path):
                  "--preset", "tiny", "--val-count", "8", "--sample-every", "2", "--no-progress",
                  "--out", str(out)])
     assert code == 0
-    state = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=True)
+    state = read_checkpoint(out / "checkpoint.pt")
     assert state["config"]["loss"] == "l2"
     assert (out / "samples" / "step-0000002.png").exists()
     log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
@@ -147,7 +148,7 @@ def test_export_writes_verified_weights_and_a_card_entry(run, tmp_path):
     state = load_verified(tmp_path / entry["file"], entry["sha256"])
     R = UNet.preset("tiny", in_channels=1)
     R.load_state_dict(state)
-    ema = torch.load(run, map_location="cpu", weights_only=True)["ema"]
+    ema = read_checkpoint(run)["ema"]
     assert all(torch.equal(ema[k].half().float(), v.float()) for k, v in state.items())
     card = render_card(entry)
     assert "noise prediction" in card and "colddiff train --config tiny-bd" in card

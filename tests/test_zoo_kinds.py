@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from restore.checkpoint import read as read_checkpoint
 from zoo.cli import main
 
 import samplers
@@ -87,7 +88,7 @@ def test_a_checkpoint_from_before_run_configs_resumes(tmp_path, capsys):
     code = main(["train", "--config", "mnist-blur", "--out", str(run), "--steps", "4001",
                  "--sample-every", "0", "--no-progress", "--resume", "--data-dir", str(DATA)])
     assert code == 0, capsys.readouterr().err
-    state = torch.load(run / "checkpoint.pt", weights_only=True)
+    state = read_checkpoint(run / "checkpoint.pt")
     assert state["step"] == 4001 and state["run"]["degradation"]["arguments"] == {
         "name": "mnist-blur"}
     assert json.loads((run / "config.json").read_text())["train"]["steps"] == 4001

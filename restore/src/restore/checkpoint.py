@@ -9,11 +9,17 @@
 * ``run``: the whole :class:`restore.RunConfig`, and ``hardware``: where it trained, in words
   (checkpoints written before run configurations existed lack both; everything else still loads
   from them).
+
+It is written inside an envelope with the sha256 of its content (:data:`FORMAT`); :func:`read`
+refuses an empty, truncated, altered or foreign file in one line. Checkpoints written before
+the envelope still load.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import io
 import os
 from pathlib import Path
 from typing import Any
@@ -24,21 +30,75 @@ from torch import nn
 CHECKPOINT = "checkpoint.pt"
 
 
+FORMAT = "colddiff-checkpoint-1"
+"""The envelope of a checkpoint: ``{"format", "sha256", "payload"}``, the payload being the
+``torch.save`` bytes of the state and ``sha256`` their digest."""
+
+REQUIRED = ("step", "model", "ema", "optimizer", "generator", "torch_rng", "config")
+"""What every training checkpoint holds."""
+
+
+class CheckpointError(ValueError):
+    """A file that is not a usable checkpoint: empty, truncated, altered, foreign."""
+
+
 def save(state: dict[str, Any], path: str | os.PathLike[str]) -> None:
-    """Write ``state`` to ``path`` atomically: to a temporary file, then renamed over the old."""
+    """Write ``state`` to ``path`` atomically, with a checksum of its content.
+
+    The state goes to a temporary file that is renamed over the old checkpoint only once it is
+    complete; a failed write (a full disk, a folder made read-only) removes the temporary file,
+    leaves the old checkpoint as it was and raises an ``OSError`` that says why.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    payload = buffer.getvalue()
+    envelope = {"format": FORMAT, "sha256": hashlib.sha256(payload).hexdigest(),
+                "payload": torch.frombuffer(bytearray(payload), dtype=torch.uint8)}
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(state, temporary)
-    os.replace(temporary, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(envelope, temporary)
+        os.replace(temporary, path)
+    except (OSError, RuntimeError) as error:
+        temporary.unlink(missing_ok=True)
+        cause = getattr(error, "strerror", None) or (str(error).splitlines() or ["?"])[0]
+        raise OSError(f"could not write the checkpoint {path} ({cause}); the previous one, if "
+                      "any, is unchanged") from error
 
 
 def read(path: str | os.PathLike[str], map_location: Any = "cpu") -> dict[str, Any]:
-    """The checkpoint's contents (tensors and plain data only: nothing is unpickled)."""
+    """The checkpoint's contents, checked: tensors and plain data only (nothing is unpickled),
+    the checksum verified, the keys of a training checkpoint present.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        CheckpointError: an empty, truncated, altered or foreign file, in one line.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such checkpoint")
-    return torch.load(path, map_location=map_location, weights_only=True)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises EOFError, RuntimeError, UnpicklingError...
+        raise CheckpointError(f"{path} is not a readable checkpoint (empty, truncated or not a "
+                              f"torch file: {type(error).__name__})") from error
+    if isinstance(state, dict) and state.get("format") == FORMAT:
+        payload = state.get("payload")
+        if not isinstance(payload, torch.Tensor) or payload.dtype != torch.uint8:
+            raise CheckpointError(f"{path} is a damaged checkpoint: it holds no payload")
+        data = payload.numpy().tobytes()
+        if hashlib.sha256(data).hexdigest() != state.get("sha256"):
+            raise CheckpointError(f"{path} is corrupt: its content does not match its "
+                                  "checksum; resume from another copy or start a new run")
+        state = torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
+    elif isinstance(state, dict) and map_location != "cpu":
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    missing = [key for key in REQUIRED if not isinstance(state, dict) or key not in state]
+    if missing:
+        raise CheckpointError(f"{path} is not a colddiff training checkpoint (it lacks "
+                              f"{', '.join(missing)})")
+    return state
 
 
 def run_of(state: dict[str, Any]) -> dict[str, Any] | None:
@@ -72,5 +132,17 @@ def load_model(path: str | os.PathLike[str], model: nn.Module | None = None,
             raise ValueError(f"{path} holds no U-Net configuration: pass the model to load into")
         model = UNet(UNetConfig(**{k: tuple(v) if isinstance(v, list) else v
                                    for k, v in state["model_config"].items()}))
-    model.load_state_dict(state[which])
+    load_weights(model, state[which], path)
     return model.eval()
+
+
+def load_weights(model: nn.Module, weights: dict[str, Any], path: str | os.PathLike[str]) -> None:
+    """``model.load_state_dict(weights)``, refusing weights of another architecture in one
+    line."""
+    try:
+        model.load_state_dict(weights)
+    except RuntimeError as error:
+        detail = next((line.strip() for line in str(error).splitlines()[1:] if line.strip()),
+                      str(error))
+        raise CheckpointError(f"{path} holds the weights of another network "
+                              f"({detail[:160]})") from error

@@ -90,7 +90,7 @@ def main(config: RunConfig, *, resume: bool = False, prog: str = "train") -> int
     """:func:`train` for a command line: an exit code, errors as one line."""
     try:
         train(config, resume=resume)
-    except (ValueError, TypeError, FileNotFoundError, FileExistsError) as error:
+    except (ValueError, TypeError, OSError) as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 2
     except Interrupted as stop:

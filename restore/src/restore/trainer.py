@@ -134,6 +134,7 @@ class Trainer:
             print(f"no checkpoint in {self.out_dir}: starting a new run", file=sys.stderr)
         if self.context.is_main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
+            _trim_log(self.out_dir / LOG, self.step if path.exists() else None)
             if self.run is not None:
                 (self.out_dir / CONFIG).write_text(json.dumps(self.run, indent=2) + "\n")
         network = DistributedDataParallel(self.model) if self.context.world_size > 1 \
@@ -274,14 +275,27 @@ class Trainer:
                 raise ValueError(f"{path} was trained with {name} = {state['config'][name]!r}, "
                                  f"not {getattr(self.config, name)!r}: resume with the same "
                                  "setting or start a new run")
-        self.model.load_state_dict(state["model"])
-        self.ema.model.load_state_dict(state["ema"])
+        checkpoint.load_weights(self.model, state["model"], path)
+        checkpoint.load_weights(self.ema.model, state["ema"], path)
         self.optimizer.load_state_dict(state["optimizer"])
         self.generator.set_state(state["generator"].cpu())
         torch.set_rng_state(state["torch_rng"].cpu())
         if state["cuda_rng"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda_rng"]])
         self.step = state["step"]
+
+
+def _trim_log(log: Path, step: int | None) -> None:
+    """Keep each step once: a resumed run (``step``) drops the lines past its checkpoint; a new
+    run (None) moves an old log aside to ``log.jsonl.previous`` rather than append to it."""
+    if not log.exists():
+        return
+    if step is None:
+        os.replace(log, log.with_name(log.name + ".previous"))
+        return
+    kept = [line for line in log.read_text().splitlines()
+            if line.strip() and json.loads(line).get("step", 0) <= step]
+    log.write_text("".join(line + "\n" for line in kept))
 
 
 class _Window:

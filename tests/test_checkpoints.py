@@ -1,0 +1,127 @@
+"""Checkpoints carry a checksum; every broken one is refused in one line, by --resume and by
+zoo.from_checkpoint; a failed save leaves the previous checkpoint whole (issue 13)."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from restore.checkpoint import CheckpointError
+from restore.checkpoint import read as read_checkpoint
+from test_trainer import trainer
+
+import zoo
+from restore import checkpoint
+
+OLD_RUN = Path(__file__).resolve().parent.parent / "zoo" / "training" / "mnist-blur"
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory):
+    out = tmp_path_factory.mktemp("good")
+    trainer(out, 3).train()
+    return out / "checkpoint.pt"
+
+
+def broken(tmp_path, good, how):
+    path = tmp_path / "checkpoint.pt"
+    data = bytearray(good.read_bytes())
+    if how == "empty":
+        data = b""
+    elif how == "truncated":
+        data = data[: len(data) // 2]
+    elif how == "flipped":
+        middle = len(data) // 2
+        data[middle] ^= 0x01
+    elif how == "junk":
+        data = b"not a checkpoint at all" * 100
+    path.write_bytes(bytes(data))
+    if how == "foreign":
+        torch.save({"weights": torch.zeros(3)}, path)
+    return path
+
+
+@pytest.mark.parametrize("how, message", [
+    ("empty", "not a readable checkpoint"), ("truncated", "not a readable checkpoint"),
+    ("flipped", "corrupt"), ("junk", "not a readable checkpoint"),
+    ("foreign", "not a colddiff training checkpoint"),
+])
+def test_broken_checkpoints_are_refused_in_one_line(tmp_path, good, how, message):
+    path = broken(tmp_path, good, how)
+    with pytest.raises(CheckpointError, match=message) as error:
+        checkpoint.read(path)
+    assert "\n" not in str(error.value) and "weights_only" not in str(error.value)
+    with pytest.raises(CheckpointError, match=message):
+        trainer(tmp_path, 5).train(resume=True)
+    with pytest.raises(ValueError, match=message):
+        zoo.from_checkpoint(path, "mnist-blur")
+
+
+def test_a_flipped_byte_anywhere_in_the_payload_is_caught(tmp_path, good):
+    data = good.read_bytes()
+    for offset in (len(data) // 3, len(data) - 2000):
+        altered = bytearray(data)
+        altered[offset] ^= 0x10
+        path = tmp_path / f"c{offset}.pt"
+        path.write_bytes(bytes(altered))
+        with pytest.raises(CheckpointError):
+            checkpoint.read(path)
+
+
+def test_a_checkpoint_of_another_network_is_refused(tmp_path, good):
+    from restore import UNet
+
+    with pytest.raises(CheckpointError, match="weights of another network"):
+        checkpoint.load_model(good, UNet.preset("tiny", in_channels=3))
+
+
+def test_checkpoints_from_before_the_checksum_still_load():
+    state = checkpoint.read(OLD_RUN / "checkpoint.pt")
+    assert state["step"] == 4000
+
+
+def test_a_failed_save_leaves_the_previous_checkpoint_whole(tmp_path, good, monkeypatch):
+    shutil.copy(good, tmp_path / "checkpoint.pt")
+    before = (tmp_path / "checkpoint.pt").read_bytes()
+    original = torch.save
+
+    def full_disk(obj, f, *args, **kwargs):
+        if isinstance(f, (str, os.PathLike)):           # the file, not the in-memory copy
+            Path(f).write_bytes(b"partial")
+            raise OSError(28, "No space left on device")
+        return original(obj, f, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    with pytest.raises(OSError, match=r"could not write the checkpoint .* \(No space left on "
+                                      r"device\); the previous one, if any, is unchanged"):
+        checkpoint.save({"step": 1}, tmp_path / "checkpoint.pt")
+    assert (tmp_path / "checkpoint.pt").read_bytes() == before
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_the_log_holds_each_step_once(tmp_path):
+    import json
+
+    run = trainer(tmp_path, 6, checkpoint_every=3, log_every=1, sample_every=0)
+    run.train()
+    state = read_checkpoint(tmp_path / "checkpoint.pt")
+    assert state["step"] == 6
+    # as if the run had been killed after step 4 with the checkpoint of step 3
+    log = tmp_path / "log.jsonl"
+    lines = log.read_text().splitlines()[:4]
+    log.write_text("\n".join(lines) + "\n")
+    early = trainer(tmp_path / "early", 3, log_every=1, sample_every=0)
+    early.train()
+    shutil.copy(tmp_path / "early" / "checkpoint.pt", tmp_path / "checkpoint.pt")
+    trainer(tmp_path, 6, checkpoint_every=3, log_every=1, sample_every=0).train(resume=True)
+    def steps(path):
+        return [r["step"] for r in map(json.loads, path.read_text().splitlines()) if "loss" in r]
+
+    assert steps(log) == [1, 2, 3, 4, 5, 6]
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    (fresh / "log.jsonl").write_text('{"step": 99, "loss": 1.0}\n')
+    trainer(fresh, 2, log_every=1, sample_every=0).train()
+    assert steps(fresh / "log.jsonl") == [1, 2]
+    assert (fresh / "log.jsonl.previous").exists()
