@@ -50,8 +50,7 @@ SESSIONS = {
     "samplers": ([f"{S}/cold.py", f"{S}/loop.py", f"{S}/hot.py", f"{S}/rotated.py"],
                  "tests/test_samplers.py tests/test_blur_diffusion.py"),
     "metrics": ([f"{Z}/metrics.py", f"{Z}/files.py"],
-                "tests/test_zoo_metrics.py tests/test_zoo_pretrained.py "
-                "tests/test_zoo_evaluate.py"),
+                "tests/test_zoo_metrics.py tests/test_zoo_pretrained.py"),
     "training": ([f"{R}/ema.py", f"{R}/objectives.py", f"{R}/trainer.py"],
                  "tests/test_trainer.py"),
 }
