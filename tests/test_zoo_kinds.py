@@ -100,3 +100,21 @@ def test_every_shipped_model_records_a_run_that_rebuilds_its_schedule():
         assert config.degradation.arguments["name"] == entry["schedule"]
         assert entry["training"]["command"] == f"colddiff train --config {entry['name']}"
         assert config.train.steps == entry["training"]["steps"]
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
+@pytest.mark.parametrize("sampler", ["direct", "tacos"])
+def test_images_of_any_float_dtype_come_back_in_it(dtype, sampler):
+    model = zoo.load("mnist-inpaint")
+    x0 = zoo.sample_images("mnist", 2)
+    D = model.D.draw(x0, generator=torch.Generator().manual_seed(0))
+    x_T = D(x0, model.T)
+    reference = model.restore(x_T, sampler=sampler, D=D)
+    out = model.restore(x_T.to(dtype), sampler=sampler, D=D)
+    assert out.dtype == dtype
+    assert (out.float() - reference).abs().max() < (0.05 if dtype != torch.float64 else 1e-6)
+
+
+def test_integer_images_are_refused_with_the_conversion():
+    with pytest.raises(TypeError, match="127.5"):
+        zoo.load("mnist-blur").restore(torch.zeros(1, 1, 32, 32, dtype=torch.uint8))

@@ -80,6 +80,9 @@ class Pretrained:
 
     def check_images(self, images: Tensor) -> None:
         expected = (self.channels, self.image_size, self.image_size)
+        if isinstance(images, Tensor) and not images.is_floating_point():
+            raise TypeError(f"{self.name} takes floating-point images in [-1, 1], got "
+                            f"{images.dtype}: convert 8-bit images with x.float() / 127.5 - 1")
         if not (isinstance(images, Tensor) and images.dim() == 4
                 and tuple(images.shape[1:]) == expected):
             shape = tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__
@@ -127,7 +130,8 @@ class Restorer(Pretrained):
         """Restore ``x_t`` degraded to step ``t`` (``T`` by default).
 
         ``sampler``: ``"tacos"`` (Algorithm 2), ``"naive"`` (Algorithm 1) or ``"direct"``
-        (``R(x_t, t)``). Degradations with random parameters (mask centres) need the ``D`` that
+        (``R(x_t, t)``). Images of any floating dtype are restored in float32, the network's,
+        and given back in their own dtype. Degradations with random parameters (mask centres) need the ``D`` that
         made ``x_t``, with its parameters fixed: ``D = model.D.draw(x0)``, ``x_t = D(x0, t)``.
         """
         run = sampling.get(sampler, self.family, self.name).run
@@ -136,7 +140,8 @@ class Restorer(Pretrained):
         if D is None and self.D.param_names and sampler != "direct":
             raise ValueError(f"{self.name}'s degradation draws {list(self.D.param_names)}: "
                              "pass the D that made x_t, D = model.D.draw(x0)")
-        return run(self.R, self.D if D is None else D, x_t, t, progress=progress)
+        restored = run(self.R, self.D if D is None else D, x_t.float(), t, progress=progress)
+        return restored.to(x_t.dtype)
 
     def evaluation_batches(self, x0: Tensor, *, seed: int,
                            batch_size: int) -> Iterator[dict[str, Tensor]]:
