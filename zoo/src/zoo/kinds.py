@@ -131,8 +131,9 @@ class Restorer(Pretrained):
 
         ``sampler``: ``"tacos"`` (Algorithm 2), ``"naive"`` (Algorithm 1) or ``"direct"``
         (``R(x_t, t)``). Images of any floating dtype are restored in float32, the network's,
-        and given back in their own dtype. Degradations with random parameters (mask centres) need the ``D`` that
-        made ``x_t``, with its parameters fixed: ``D = model.D.draw(x0)``, ``x_t = D(x0, t)``.
+        and given back in their own dtype. Degradations with random parameters (mask centres)
+        need the ``D`` that made ``x_t``, with its parameters fixed: ``D = model.D.draw(x0)``,
+        ``x_t = D(x0, t)``.
         """
         run = sampling.get(sampler, self.family, self.name).run
         self.check_images(x_t)
