@@ -108,3 +108,23 @@ def test_unfitted_prior_says_so():
         ChannelMeanPrior().sample(2)
     with pytest.raises(ValueError, match="noise_std"):
         ChannelMeanPrior(noise_std=-1.0)
+
+
+@pytest.mark.parametrize("make", [ChannelMeanPrior, DownsampledPrior, SolidColorPrior,
+                                  ImagePoolPrior])
+def test_priors_refuse_non_finite_images_and_draw_empty_batches(make):
+    data = images(20)
+    for bad in (float("nan"), float("inf")):
+        broken = data.clone()
+        broken[3, 0, 1, 1] = bad
+        with pytest.raises(ValueError, match="NaN or infinite"):
+            make().fit(broken)
+    prior = make().fit(data)
+    empty = prior.sample(0)
+    assert empty.shape == (0, *data.shape[1:])
+    for n in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="n must be"):
+            prior.sample(n)
+    for std in (-0.1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="noise_std"):
+            prior.sample(2, noise_std=std)

@@ -33,11 +33,18 @@ class Prior:
 
         ``noise_std`` adds Gaussian noise of that standard deviation, drawn after the images
         from the same ``generator``, to break the symmetry between pixels (section 5.2); by
-        default the prior's own ``noise_std`` (0 unless it has one).
+        default the prior's own ``noise_std`` (0 unless it has one). ``n = 0`` gives an empty
+        batch.
         """
         self._check_fitted()
-        x_T = self._draw(n, generator)
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"n must be a whole number >= 0, got {n!r}")
         std = float(getattr(self, "noise_std", 0.0)) if noise_std is None else noise_std
+        if not (isinstance(std, (int, float)) and math.isfinite(std) and std >= 0):
+            raise ValueError(f"noise_std must be a finite number >= 0, got {std!r}")
+        if n == 0:
+            return torch.empty(0, *self.image_shape)
+        x_T = self._draw(n, generator)
         if std > 0:
             x_T = x_T + std * torch.randn(x_T.shape, generator=generator)
         return x_T
@@ -122,7 +129,7 @@ class ChannelMeanPrior(Prior):
 
     def fit(self, images: Tensor, *, generator: torch.Generator | None = None) -> ChannelMeanPrior:
         """Fit the mixture to the channel means of ``images`` by expectation-maximisation."""
-        images = check_images(images, "images")
+        images = _training_images(images)
         means = images.double().mean(dim=(-2, -1))
         self.weights, self.means, self.covariances = fit_gaussian_mixture(
             means, self.components, generator=generator
@@ -162,7 +169,7 @@ class DownsampledPrior(Prior):
         self.mean = self.covariance = self.shape = None
 
     def fit(self, images: Tensor) -> DownsampledPrior:
-        images = check_images(images, "images")
+        images = _training_images(images)
         height, width = images.shape[-2:]
         if height % self.final_size or width % self.final_size:
             raise ValueError(
@@ -196,7 +203,7 @@ class SolidColorPrior(Prior):
         self.shape = None
 
     def fit(self, images: Tensor) -> SolidColorPrior:
-        self.shape = torch.tensor(check_images(images, "images").shape[1:])
+        self.shape = torch.tensor(_training_images(images).shape[1:])
         return self
 
     def _draw(self, n: int, generator: torch.Generator | None) -> Tensor:
@@ -214,13 +221,22 @@ class ImagePoolPrior(Prior):
         self.images = self.shape = None
 
     def fit(self, images: Tensor) -> ImagePoolPrior:
-        self.images = check_images(images, "images").detach().clone()
+        self.images = _training_images(images).detach().clone()
         self.shape = torch.tensor(images.shape[1:])
         return self
 
     def _draw(self, n: int, generator: torch.Generator | None) -> Tensor:
         index = torch.randint(len(self.images), (n,), generator=generator)
         return self.images[index]
+
+
+def _training_images(images: Tensor) -> Tensor:
+    """The images a prior is fitted on: checked, and finite (a NaN would surface much later,
+    in a Cholesky factorisation or as NaN samples)."""
+    images = check_images(images, "images")
+    if not bool(torch.isfinite(images).all()):
+        raise ValueError("the images to fit a prior on hold NaN or infinite values")
+    return images
 
 
 _PRIORS = (ChannelMeanPrior, DownsampledPrior, SolidColorPrior, ImagePoolPrior)
