@@ -29,7 +29,7 @@ from torch import Tensor
 from torch.utils.data import Dataset, Subset
 
 from .cache import cached, fingerprint
-from .images import from_uint8
+from .images import from_uint8, read_image
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 FILES = {
@@ -132,18 +132,14 @@ class ImageFolder(ImageArray):
             raise FileNotFoundError(f"no images ({', '.join(IMAGE_SUFFIXES)}) under {root}")
         classes = sorted({p.parent.relative_to(root).as_posix() for p in files})
         labels = np.array([classes.index(p.parent.relative_to(root).as_posix()) for p in files])
-        mode = "L" if channels == 1 else "RGB"
 
         def read() -> np.ndarray:
-            from PIL import Image
-
             arrays = []
             for p in files:
-                with Image.open(p) as image:
-                    image = image.convert(mode)
-                    if size is not None:
-                        image = image.resize((size, size), Image.Resampling.BILINEAR)
-                    arrays.append(np.asarray(image).reshape(image.height, image.width, channels))
+                pixels = read_image(p, channels, size)
+                if pixels.dtype != np.uint8:   # 16-bit or float: stored as the nearest 8 bits
+                    pixels = np.round(pixels * 255).astype(np.uint8)
+                arrays.append(pixels)
             shapes = {a.shape for a in arrays}
             if len(shapes) > 1:
                 raise ValueError(f"images under {root} have different sizes {sorted(shapes)[:3]}"

@@ -5,29 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import torch
-from restore.images import from_uint8, to_uint8
+from restore.images import read_image, to_uint8, to_unit_range
 from torch import Tensor
 
 
 def read_images(paths: Sequence[Path], channels: int, size: int, invert: bool = False) -> Tensor:
-    """Image files as ``(N, channels, size, size)`` in [-1, 1] (converted and resized)."""
-    from PIL import Image, UnidentifiedImageError
-
+    """Image files as ``(N, channels, size, size)`` in [-1, 1] (converted and resized, Lanczos),
+    each of any mode and bit depth with its true values, or refused with its name
+    (:func:`restore.images.read_image`)."""
     images = []
     for path in paths:
-        try:
-            with Image.open(path) as image:
-                image = image.convert("L" if channels == 1 else "RGB")
-                if image.size != (size, size):
-                    image = image.resize((size, size), Image.Resampling.LANCZOS)
-                pixels = np.asarray(image).reshape(size, size, channels)
-        except FileNotFoundError as error:
-            raise ValueError(f"{path}: no such file") from error
-        except (UnidentifiedImageError, OSError) as error:
-            raise ValueError(f"{path} is not an image file PIL can read") from error
-        x = from_uint8(torch.from_numpy(pixels.copy()), channels_last=True)
+        x = to_unit_range(read_image(path, channels, size, resample="lanczos"))
         images.append(-x if invert else x)
     return torch.stack(images)
 
