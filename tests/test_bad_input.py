@@ -130,3 +130,13 @@ nan = math.nan
 def test_bad_schedule_parameters(build, error, message):
     with pytest.raises(error, match=message):
         build()
+
+
+@pytest.mark.parametrize("make", OPERATORS)
+@pytest.mark.parametrize("shape", [(2, 3, 0, 16), (2, 3, 16, 0), (2, 0, 16, 16)])
+def test_images_without_pixels_are_refused_and_empty_batches_pass(make, shape):
+    D = make()
+    with pytest.raises(ValueError):
+        D(torch.zeros(shape), 1)
+    empty = torch.zeros(0, 3, 16, 16)
+    assert D(empty, 1, **D.sample_params(empty)).shape == empty.shape

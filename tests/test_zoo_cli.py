@@ -105,9 +105,29 @@ def test_restore_with_degrade_shows_the_original(digits, tmp_path):
     (["degrade", "mnist-blur", "{digit}", "--variant", "code"], "no variant"),
     (["generate", "mnist-blur"], "no prior"),
     (["evaluate", "mnist-blur", "--n", "1"], "at least 2"),
+    (["evaluate", "mnist-blur", "--batch-size", "0"], "at least 1"),
+    (["evaluate", "mnist-blur", "--batch-size", "-2"], "at least 1"),
+    (["degrade", "mnist-blur", "{digit}", "--out", "{tmp}"], "is a folder"),
+    (["degrade", "mnist-blur", "{digit}", "--save-dir", "{digit}"], "is a file, not a folder"),
+    (["degrade", "mnist-blur", "{digit}", "--size", "0"], "at least 1"),
+    (["degrade", "mnist-blur", "{digit}", "--seed", str(2**70)], "below 2**63"),
+    (["samples", "mnist", "--out-dir", "{digit}"], "is a file, not a folder"),
+    (["generate", "mnist-blur-gen", "--per-row", "0"], "at least 1"),
+    (["generate", "mnist-blur-gen", "--per-row", "-3"], "at least 1"),
+    (["generate", "mnist-blur-gen", "--noise-std", "nan"], "finite number"),
+    (["generate", "mnist-blur-gen", "--noise-std", "inf"], "finite number"),
+    (["restore", "mnist-blur", "{digit}", "--center", "3", "3"], "--center applies to"),
+    (["train", "mnist-blur", "--sample-every", "-1", "--out", "{tmp}/r"], "sample_every"),
+    (["train", "mnist-blur", "--ema-start", "-5", "--out", "{tmp}/r"], "ema_start"),
+    (["train", "mnist-blur", "--image-size", "0", "--out", "{tmp}/r"], "image_size"),
+    (["train", "mnist-blur", "--seed", str(2**70), "--out", "{tmp}/r"], "seed must be"),
+    (["train", "mnist-blur", "--override", "num_steps=0", "--out", "{tmp}/r"], "steps T must be"),
+    (["train", "--config", "{digit}"], "a run configuration must be JSON"),
+    (["restore", "mnist-blur", "{digit}", "--sampler", "nope"], "invalid choice"),
 ])
-def test_bad_input_exits_2_with_one_line(digits, args, message):
-    result = colddiff(*[str(digits[0]) if a == "{digit}" else a for a in args])
+def test_bad_input_exits_2_with_one_line(digits, tmp_path, args, message):
+    result = colddiff(*[str(digits[0]) if a == "{digit}" else a.replace("{tmp}", str(tmp_path))
+                        for a in args])
     assert result.returncode == 2
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -137,7 +157,7 @@ def test_train_a_named_schedule_and_resume(tmp_path):
             "--sample-every", "0", "--no-progress", "--out", tmp_path / "run"]
     result = colddiff(*args)
     assert result.returncode == 0, result.stderr
-    assert "schedule mnist-sr" in result.stderr
+    assert "schedule mnist-sr" in result.stdout
     assert (tmp_path / "run" / "checkpoint.pt").exists()
     again = colddiff(*[a if a != "2" else "3" for a in args], "--resume")
     assert again.returncode == 0, again.stderr

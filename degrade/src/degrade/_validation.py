@@ -31,6 +31,9 @@ def check_image(x: object, *, channels: int | None = None, name: str = "x") -> T
         raise ValueError(
             f"this operator needs {channels}-channel images, got {x.shape[1]} channel(s)"
         )
+    if 0 in x.shape[1:]:
+        raise ValueError(f"{name} has no pixels: shape {tuple(x.shape)} (C, H and W must be at "
+                         "least 1)")
     return x
 
 

@@ -196,6 +196,9 @@ class TrainConfig:
             raise ValueError(f'precision must be "auto", "bf16" or "fp32", got {self.precision!r}')
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise ValueError(f"lr must be a positive number, got {self.lr}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or \
+                not 0 <= self.seed < 2**63:
+            raise ValueError(f"seed must be a whole number from 0 to 2**63 - 1, got {self.seed}")
         if not 0 <= self.ema_decay < 1:
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         self.channels_last = {"yes": True, "no": False}.get(self.channels_last,
@@ -275,6 +278,8 @@ class RunConfig:
             raise ValueError(f"{path}: no such configuration file")
         try:
             return cls.from_json(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as error:
+            raise ValueError(f"{path}: a run configuration must be JSON text") from error
         except ValueError as error:
             raise ValueError(f"{path}: {error}") from error
 

@@ -12,11 +12,19 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-from typing import Any
+from typing import Any, NoReturn
 
 from .config import OBJECTIVES, SECTIONS, RunConfig
 
 _TYPES = {"int": int, "float": float, "str": str}
+
+
+class Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line on standard error (exit code 2), without
+    the usage that ``--help`` shows."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def _fields() -> list[tuple[str | None, dataclasses.Field]]:

@@ -82,7 +82,7 @@ def train(config: RunConfig, *, resume: bool = False) -> nn.Module:
               f"parameters) on {len(trainer.dataset):,} images of "
               f"{tuple(trainer.val_images.shape[1:])}, T = {trainer.num_steps}, on "
               f"{trainer.context.device} x {trainer.context.world_size}; writing to "
-              f"{config.out}", file=sys.stderr)
+              f"{config.out}")
     return trainer.train(resume=resume)
 
 
@@ -92,6 +92,10 @@ def main(config: RunConfig, *, resume: bool = False, prog: str = "train") -> int
         train(config, resume=resume)
     except (ValueError, TypeError, OSError) as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
+        return 2
+    except FloatingPointError as error:
+        print(f"{prog}: error: {error}: training diverged (lower --lr?); the last checkpoint "
+              f"in {config.out} was written before it", file=sys.stderr)
         return 2
     except Interrupted as stop:
         print(f"\n{prog}: stopped by {stop}; the checkpoint in {config.out} resumes with "

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 from .config import RunConfig
-from .options import add_run_options, run_config
+from .options import Parser, add_run_options, run_config
 from .run import main as run_main
 
 
@@ -34,7 +34,7 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="python -m restore.train",
         description="Train a network R(x, t) for a degradation D(x, t) (cold diffusion, "
         "section 3.1). Writes config.json, checkpoint.pt, log.jsonl and samples/*.png to --out.")

@@ -13,7 +13,6 @@ import dataclasses
 import json
 import math
 import os
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -131,7 +130,7 @@ class Trainer:
         if resume and path.exists():
             self._load(path)
         elif resume and self.context.is_main:
-            print(f"no checkpoint in {self.out_dir}: starting a new run", file=sys.stderr)
+            print(f"no checkpoint in {self.out_dir}: starting a new run")
         if self.context.is_main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             _trim_log(self.out_dir / LOG, self.step if path.exists() else None)

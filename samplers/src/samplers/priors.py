@@ -119,8 +119,8 @@ class ChannelMeanPrior(Prior):
     _fields = ("weights", "means", "covariances", "shape", "noise_std")
 
     def __init__(self, components: int = 1, noise_std: float = 0.0) -> None:
-        if components < 1:
-            raise ValueError(f"components must be at least 1, got {components}")
+        if isinstance(components, bool) or not isinstance(components, int) or components < 1:
+            raise ValueError(f"components must be a whole number >= 1, got {components!r}")
         if not math.isfinite(noise_std) or noise_std < 0:
             raise ValueError(f"noise_std must be a finite number >= 0, got {noise_std}")
         self.components = components

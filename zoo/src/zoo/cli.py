@@ -9,14 +9,16 @@ from __future__ import annotations
 import argparse
 import sys
 
+from restore.options import Parser
+
 from . import __version__
 from .commands import COMMANDS
-from .commands.common import Formatter
+from .commands.common import Formatter, check_outputs
 from .registry import get_entry
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="colddiff", formatter_class=Formatter,
         description="Cold diffusion: the paper's schedules by name, pretrained restorers, "
         "sampling, training and evaluation. `colddiff COMMAND --help` explains each command.")
@@ -32,8 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if getattr(args, "model", None) is not None:
             get_entry(args.model)
+        check_outputs(args)
         return args.run(args)
-    except (ValueError, KeyError, FileNotFoundError, FileExistsError) as error:
+    except (ValueError, TypeError, KeyError, OSError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"colddiff {args.command}: error: {message}", file=sys.stderr)
         return 2

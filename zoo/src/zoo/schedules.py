@@ -92,6 +92,8 @@ def _registry() -> dict[str, Schedule]:
 
 def get_schedule(name: str) -> Schedule:
     """The :class:`Schedule` record called ``name``."""
+    if not isinstance(name, str):
+        raise TypeError(f"a schedule name is a string, got {type(name).__name__}")
     registry = _registry()
     if name not in registry:
         close = difflib.get_close_matches(name, registry, n=3)

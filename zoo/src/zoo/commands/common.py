@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import math
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -15,11 +18,49 @@ class Formatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
+def at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number ``>= minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def seed(text: str) -> int:
+    """An argparse type: a seed, ``0 <= seed < 2**63`` (what torch's generators take)."""
+    value = at_least(0)(text)
+    if value >= 2**63:
+        raise argparse.ArgumentTypeError(f"must be below 2**63, got {value}")
+    return value
+
+
+def finite(text: str) -> float:
+    """An argparse type: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+def add_seed_option(parser: argparse.ArgumentParser, help: str) -> None:
+    parser.add_argument("--seed", type=seed, default=0, help=help)
+
+
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     """The model's name, other weights, the seed and the progress bars."""
     parser.add_argument("model", help="a pretrained model (colddiff list --models)")
     parser.add_argument("--weights", type=Path, help="your own safetensors weights for it")
-    parser.add_argument("--seed", type=int, default=0, help="seed of all random draws")
+    add_seed_option(parser, "seed of all random draws")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
 
@@ -27,6 +68,28 @@ def add_output_options(parser: argparse.ArgumentParser, default: str, what: str)
     """The PNG grid and a folder for the single images."""
     parser.add_argument("--out", type=Path, default=Path(default), help="the PNG grid")
     parser.add_argument("--save-dir", type=Path, help=f"also write each {what} image here")
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before any work, output paths that cannot be written: a file path that names a
+    folder, a folder path that names a file, or a place with no write permission."""
+    for option in ("out", "save_dir", "out_dir"):
+        value = getattr(args, option, None)
+        if value is None:
+            continue
+        flag = "--" + option.replace("_", "-")
+        for path in map(Path, value if isinstance(value, list) else [value]):
+            is_folder = option != "out" or getattr(args, "command", None) in ("demo", "train")
+            if is_folder and path.exists() and not path.is_dir():
+                raise ValueError(f"{flag} {path} is a file, not a folder")
+            if not is_folder and path.is_dir():
+                raise ValueError(f"{flag} {path} is a folder: give a file name, such as "
+                                 f"{path / 'out.png'}")
+            existing = path if is_folder and path.exists() else path.parent
+            while not existing.exists():
+                existing = existing.parent
+            if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+                raise ValueError(f"{flag} {path}: cannot write in {existing}")
 
 
 def check_step(t: int | None, T: int) -> int:

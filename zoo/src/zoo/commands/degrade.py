@@ -9,7 +9,7 @@ import torch
 
 from ..images import read_images, save_grid, save_images
 from ..schedules import get_schedule
-from .common import Formatter, add_output_options, check_step
+from .common import Formatter, add_output_options, add_seed_option, at_least, check_step
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -21,9 +21,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     c.add_argument("images", nargs="+", type=Path, help="image files (PNG, JPEG, ...)")
     c.add_argument("--t", type=int, nargs="+", help="steps to show (default: T)")
     c.add_argument("--variant", help="another set of the schedule's values (list -v)")
-    c.add_argument("--size", type=int, help="resize to this side (default: the schedule's)")
+    c.add_argument("--size", type=at_least(1),
+                   help="resize to this side (default: the schedule's)")
     c.add_argument("--invert", action="store_true", help="invert grey levels (dark digits)")
-    c.add_argument("--seed", type=int, default=0, help="seed of random parameters")
+    add_seed_option(c, "seed of random parameters")
     add_output_options(c, "degraded.png", "degraded")
     c.set_defaults(run=run)
 

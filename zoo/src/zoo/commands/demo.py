@@ -8,7 +8,7 @@ from pathlib import Path
 from ..images import save_grid
 from ..pretrained import load
 from ..registry import list_models
-from .common import Formatter
+from .common import Formatter, add_seed_option, at_least
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -18,8 +18,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                             "restoration model (degraded | direct | Algorithm 1 | TACoS | "
                             "original) and generate with every generation model.")
     c.add_argument("--out", type=Path, default=Path("docs/img"), help="folder of the PNGs")
-    c.add_argument("--n", type=int, default=8, help="images per figure (rows)")
-    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--n", type=at_least(1), default=8, help="images per figure (rows)")
+    add_seed_option(c, "seed of the draws")
     c.add_argument("--no-progress", action="store_true")
     c.set_defaults(run=run)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..evaluate import evaluate
 from ..pretrained import load
-from .common import Formatter, add_model_options
+from .common import Formatter, add_model_options, at_least
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -16,9 +16,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                             description="FID in the features of the shipped classifier, SSIM, "
                             "RMSE and PSNR on the first --n images of a split.")
     add_model_options(c)
-    c.add_argument("--n", type=int, default=1000, help="how many images")
+    c.add_argument("--n", type=at_least(2), default=1000, help="how many images")
     c.add_argument("--split", choices=("train", "test"), default="test")
-    c.add_argument("--batch-size", type=int, default=250)
+    c.add_argument("--batch-size", type=at_least(1), default=250)
     c.add_argument("--data-dir", type=Path, help="folder of the data files "
                    "(default: $COLDDIFF_DATA or ../shared/data)")
     c.add_argument("--out", type=Path, nargs="+", help="write the table (.md) or JSON (.json)")

@@ -7,7 +7,7 @@ import argparse
 from .. import sampling
 from ..images import save_grid, save_images, tile
 from ..pretrained import load
-from .common import Formatter, add_model_options, add_output_options
+from .common import Formatter, add_model_options, add_output_options, at_least, finite
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -17,8 +17,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                             "restore it (section 5.2), or denoise N(0, I) with a diffusion "
                             "model (blur diffusion).")
     add_model_options(c)
-    c.add_argument("--n", type=int, default=64, help="how many images")
-    c.add_argument("--noise-std", type=float,
+    c.add_argument("--n", type=at_least(1), default=64, help="how many images")
+    c.add_argument("--noise-std", type=finite,
                    help="noise on x_T that breaks the symmetry (default: the model's; 0: none)")
     families = {"cold": "cold models", "diffusion": "diffusion models"}
     c.add_argument("--sampler", choices=sampling.names(),
@@ -26,19 +26,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                                                            for s in sampling.SAMPLERS.values()
                                                            if s.family == family)
                                   for family, label in families.items()))
-    c.add_argument("--steps", type=int,
+    c.add_argument("--steps", type=at_least(1),
                    help="diffusion models with --sampler ddim: how many steps (default 100)")
-    c.add_argument("--per-row", type=int, default=8, help="images per row of the grid")
+    c.add_argument("--per-row", type=at_least(1), default=8, help="images per row of the grid")
     add_output_options(c, "generated.png", "generated")
     c.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     model = load(args.model, weights=args.weights)
-    if args.n < 1:
-        raise ValueError(f"--n must be at least 1, got {args.n}")
-    if args.noise_std is not None and args.noise_std < 0:
-        raise ValueError(f"--noise-std must be >= 0, got {args.noise_std}")
     sampler = args.sampler or model.samplers[0]
     images = model.generate(args.n, noise_std=args.noise_std, seed=args.seed, sampler=sampler,
                             steps=args.steps, progress=not args.no_progress)

@@ -47,6 +47,10 @@ def _degradation(model, images: torch.Tensor, args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     model = load(args.model, weights=args.weights)
+    if args.center is not None and ("center" not in model.D.param_names or args.degrade):
+        raise ValueError(f"--center applies to inpainting models with a random mask centre, "
+                         f"restoring files degraded elsewhere; not to {model.name}"
+                         + (" with --degrade" if args.degrade else ""))
     t = check_step(args.t, model.T)
     images = read_images(args.images, model.channels, model.image_size, args.invert)
     D = _degradation(model, images, args)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..images import save_images
 from ..samples import sample_images
-from .common import Formatter
+from .common import Formatter, at_least
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -16,7 +16,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                             description="Write the first --n shipped test images of a data set "
                             "(MNIST at 28x28 as published, CIFAR-10 at 32x32) as PNG files.")
     c.add_argument("dataset", choices=("mnist", "cifar10"))
-    c.add_argument("--n", type=int, default=8, help="how many (at most 64)")
+    c.add_argument("--n", type=at_least(1), default=8, help="how many (at most 64)")
     c.add_argument("--out-dir", type=Path, default=Path("samples"), help="the folder")
     c.set_defaults(run=run)
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 
 from restore.config import RunConfig
-from restore.options import add_run_options, given, run_config
+from restore.options import add_run_options, given, parse_key_value, run_config
 from restore.run import main as run_main
 from restore.train import add_config_options
 
@@ -51,20 +50,19 @@ def _base(args: argparse.Namespace) -> RunConfig:
     config = schedule.run_config(args.variant, **overrides)
     if "data.folder" in given(args):
         config = dataclasses.replace(config, data=dataclasses.replace(config.data, name=None))
-    print(f"schedule {schedule.name}: {schedule.description}", file=sys.stderr)
     return config
 
 
 def _key_value(text: str) -> tuple[str, object]:
-    from restore.options import _parse_argument
-
     try:
-        return _parse_argument(text)
+        return parse_key_value(text)
     except argparse.ArgumentTypeError as error:
         raise ValueError(f"--override: {error}") from error
 
 
 def run(args: argparse.Namespace) -> int:
     config = run_config(args, _base(args))
+    if args.schedule:
+        print(f"schedule {args.schedule}: {get_schedule(args.schedule).description}")
     return run_main(config, resume=args.resume, prog="colddiff train")
 
