@@ -59,3 +59,13 @@ def test_mixing_without_pool_takes_z_from_the_caller():
     D = MixingSchedule.cosine(10)
     x0, cat = torch.zeros(1, 3, 4, 4), torch.ones(1, 3, 4, 4)
     assert torch.allclose(D(x0, 10, z=cat), D.coefficients(10)[1].float() * cat)
+
+
+def test_noise_and_pool_draws_need_no_generator():
+    from degrade import MixingSchedule, NoiseSchedule
+
+    x = torch.zeros(3, 3, 8, 8)
+    assert NoiseSchedule.linear(10).sample_params(x)["z"].shape == x.shape
+    mixing = MixingSchedule.linear(10, pool=torch.rand(4, 3, 8, 8))
+    assert mixing.sample_params(x)["z"].shape == x.shape
+    assert "pool" not in mixing.state_dict()       # the pool is data, not a weight to save
