@@ -336,3 +336,51 @@ def test_reverse_diffusion_clips_only_when_asked():
     assert torch.equal(default, run(clip=False))
     assert not torch.allclose(default, clipped)
     assert clipped.abs().max() < default.abs().max()
+
+
+def test_bad_settings_are_refused_by_name():
+    from degrade import BlurDiffusion as BD
+
+    good_blur = [0.0, 0.1, 0.2]
+    with pytest.raises(ValueError, match="betas must be below 1"):
+        BD([0.5, 1.0], good_blur)
+    with pytest.raises(ValueError, match="betas"):
+        BD([0.0, 0.5], good_blur)
+    with pytest.raises(ValueError, match="3 values, got 2"):
+        BD([0.1, 0.2], [0.0, 0.1])
+    for blur in ([0.0, -0.1, 0.2], [0.1, 0.1, 0.2], [0.0, float("nan"), 0.2]):
+        with pytest.raises(ValueError, match="blur must be finite, non-negative"):
+            BD([0.1, 0.2], blur)
+    with pytest.raises(ValueError, match="sigma must be positive"):
+        BD([0.1, 0.2], good_blur, sigma=0.0)
+    assert BD.paper(num_steps=10).num_steps == 10
+
+
+@pytest.mark.parametrize("kind", ["linear", "quartic", "log", "none"])
+def test_a_final_blur_of_zero_is_no_blur(kind):
+    assert torch.equal(blur_schedule(kind, 10, 0.0), torch.zeros(11, dtype=torch.float64))
+    with pytest.raises(ValueError, match=">= 0"):
+        blur_schedule(kind, 10, -0.1)
+
+
+def test_taps_reach_four_sigma_within_one_period():
+
+
+    assert len(gaussian_taps(0.4, 32)) == 5           # radius ceil(1.6) = 2
+    assert len(gaussian_taps(3.0, 8)) == 15           # radius 12, cut at 7
+    assert len(gaussian_taps(0.1, 8)) == 3            # at least 1
+    assert len(gaussian_taps(2.0, 1)) == 1
+
+
+def test_signals_per_image_and_at_step_zero():
+    D = BlurDiffusion.paper(20, final_blur=0.3)
+    shape = (3, 1, 8, 8)
+    assert torch.equal(D.step_signal(0, shape), torch.ones(1, 1, 8, 8, dtype=torch.float64))
+    t = torch.tensor([0, 5, 20])
+    both = D.signal(t, shape)
+    assert both.shape[0] == 3
+    for i, s in enumerate(t.tolist()):
+        assert torch.equal(both[i], D.signal(s, shape)[0])
+    assert torch.equal(D.step_signal(t, shape)[1], D.step_signal(5, shape)[0])
+    assert D.sample_params(torch.zeros(shape))["eps"].shape == shape
+    assert "f(N)=0.3" in repr(D)
