@@ -171,6 +171,12 @@ def test_the_moving_average_keeps_decay_of_the_old_weights():
     early.update(model, step=4)       # before the start: the average is the model
     assert all(torch.equal(a, b) for a, b in zip(early.model.parameters(), model.parameters(),
                                                  strict=True))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)
+    early.update(model, step=5)       # from the start on: an average
+    assert not any(torch.equal(a, b) for a, b in zip(early.model.parameters(),
+                                                     model.parameters(), strict=True))
 
 
 def test_training_draws_every_step_from_1_to_T_and_never_0(tmp_path):
@@ -214,11 +220,11 @@ def test_the_configured_loss_is_the_one_minimised(tmp_path, loss, expected):
         prediction = R(D(x0, t), t)
         return prediction * 0 + 2, torch.zeros_like(prediction)
 
-    run = trainer(tmp_path, 2, loss=loss, log_every=1, sample_every=0)
+    run = trainer(tmp_path, 4, loss=loss, log_every=2, sample_every=0)
     run.objective = objective
     run._log = records.append
     run.train()
-    assert [r["loss"] for r in records if "loss" in r] == [expected, expected]
+    assert [r["loss"] for r in records if "loss" in r] == [expected, expected]  # window means
 
 
 def test_each_epoch_visits_every_image_once_in_a_new_random_order(tmp_path):
@@ -234,3 +240,51 @@ def test_each_epoch_visits_every_image_once_in_a_new_random_order(tmp_path):
         assert sorted(order.tolist()) == list(range(count))
         assert order.tolist() != list(range(count))
     assert epochs[0].tolist() != epochs[1].tolist()
+
+
+def test_the_average_is_updated_every_ema_every_steps(tmp_path, monkeypatch):
+    from restore.ema import EMA
+
+    steps = []
+    original = EMA.update
+    monkeypatch.setattr(EMA, "update", lambda self, model, step: (steps.append(step),
+                                                                   original(self, model, step)))
+    trainer(tmp_path, 7, ema_every=3, sample_every=0).train()
+    assert steps == [3, 6]
+
+
+def test_settings_by_name_memory_format_and_the_run_written_beside(tmp_path):
+    config = TrainConfig(steps=1, batch_size=8, progress=False, device="cpu", sample_every=0,
+                         channels_last=False)
+    run = Trainer(model=UNet.preset("tiny", in_channels=1),
+                  D=degrade.GaussianBlurSchedule.constant(3, 5, 1.0),
+                  dataset=TensorImages(blobs()), out_dir=tmp_path / "a" / "b", config=config,
+                  run={"note": "a run"})
+    assert run.memory_format == torch.contiguous_format
+    run.train()
+    assert json.loads((tmp_path / "a" / "b" / "config.json").read_text()) == {"note": "a run"}
+    for setting in (True, "auto"):
+        made = trainer(tmp_path / str(setting), 1, channels_last=setting)
+        assert made.memory_format == torch.channels_last
+
+
+def test_a_signal_logs_the_step_it_stopped_at(tmp_path):
+    import os
+    import signal
+
+    from restore.signals import Interrupted
+
+    records, calls = [], []
+
+    def objective(R, D, x0, t):
+        calls.append(1)
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return R(D(x0, t), t), x0
+
+    run = trainer(tmp_path, 10, log_every=100, sample_every=0)
+    run.objective = objective
+    run._log = records.append
+    with pytest.raises(Interrupted):
+        run.train()
+    assert [r["step"] for r in records if "loss" in r] == [2]
