@@ -131,3 +131,54 @@ def test_the_shared_files():
     assert len(celeba) == 1200 and celeba.shape == (3, 64, 64)
     image = celeba[0]
     assert image.min() >= -1 and image.max() <= 1
+
+
+@pytest.mark.parametrize("images, message", [
+    (np.random.rand(5, 28, 28), "float64 values: expected 8-bit pixels"),
+    (np.full((5, 28, 28), np.nan), "float64 values"),
+    (np.full((5, 28, 28), 300, dtype=np.int64), "values 300..300"),
+    (np.full((5, 28, 28), -1, dtype=np.int16), "values -1..-1"),
+    (np.zeros((5, 784), dtype=np.uint8), "flat? reshape to (N, H, W)"),
+    (np.zeros((0, 28, 28), dtype=np.uint8), "expected non-empty images"),
+    (np.zeros((5, 28, 28, 3), dtype=np.uint8), "expected grey images"),
+])
+def test_mnist_arrays_are_refused_rather_than_coerced(tmp_path, monkeypatch, images, message):
+    monkeypatch.setenv("COLDDIFF_CACHE", str(tmp_path / "cache"))
+    path = tmp_path / "mnist.npz"
+    np.savez(path, x_train=images, y_train=np.zeros(len(images)))
+    with pytest.raises(ValueError, match="x_train") as error:
+        data.MNIST(path, "train", size=16)
+    assert message in str(error.value)
+
+
+def test_mnist_arrays_of_other_integer_types_in_range_load_exactly(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLDDIFF_CACHE", str(tmp_path / "cache"))
+    images = np.arange(4 * 8 * 8).reshape(4, 8, 8) % 256
+    np.savez(tmp_path / "m.npz", x_test=images.astype(np.int64), y_test=np.arange(4))
+    loaded = data.MNIST(tmp_path / "m.npz", "test", size=8)
+    assert np.array_equal(np.asarray(loaded.images)[..., 0], images.astype(np.uint8))
+
+
+def test_missing_keys_and_wrong_labels_are_named(tmp_path):
+    np.savez(tmp_path / "m.npz", x_train=np.zeros((3, 8, 8), dtype=np.uint8))
+    with pytest.raises(ValueError, match=r"lacks the key x_test \(it holds: x_train\)"):
+        data.MNIST(tmp_path / "m.npz", "test", size=8)
+    np.savez(tmp_path / "l.npz", x_train=np.zeros((3, 8, 8), dtype=np.uint8),
+             y_train=np.zeros(5))
+    with pytest.raises(ValueError, match="one label per image"):
+        data.MNIST(tmp_path / "l.npz", "train", size=8)
+    (tmp_path / "junk.npz").write_bytes(b"junk")
+    with pytest.raises(ValueError, match="not a readable .npz"):
+        data.MNIST(tmp_path / "junk.npz", "train", size=8)
+
+
+def test_a_truncated_cache_file_is_made_again(tmp_path, monkeypatch):
+    from restore.cache import cached
+
+    monkeypatch.setenv("COLDDIFF_CACHE", str(tmp_path))
+    array = np.arange(1000, dtype=np.uint8)
+    assert np.array_equal(cached("key", lambda: array), array)
+    [path] = tmp_path.glob("*.npy")
+    path.write_bytes(path.read_bytes()[:300])
+    assert np.array_equal(cached("key", lambda: array), array)
+    assert np.array_equal(np.load(path), array)

@@ -101,3 +101,13 @@ def test_a_device_this_machine_lacks_is_refused_in_one_line(tmp_path, capsys, de
     assert main(args) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_folder_with_one_image_is_refused_in_one_line(tmp_path, capsys):
+    folder = tmp_path / "one"
+    folder.mkdir()
+    Image.new("L", (16, 16), 5).save(folder / "a.png")
+    assert main([*BLUR, "--data-folder", str(folder), "--channels", "1", "--out",
+                 str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "holds 1 image(s)" in err and len(err.strip().splitlines()) == 1

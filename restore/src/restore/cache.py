@@ -23,7 +23,15 @@ def cached(key: object, make) -> np.ndarray:
     digest = hashlib.sha256(repr(key).encode()).hexdigest()[:24]
     path = cache_dir() / f"{digest}.npy"
     if path.exists():
-        return np.load(path, mmap_mode="r")
+        try:
+            return np.load(path, mmap_mode="r")
+        except (ValueError, OSError, EOFError):  # truncated or damaged: make it again
+            try:
+                path.unlink()
+            except OSError as error:
+                raise ValueError(f"the cache file {path} is damaged and cannot be removed "
+                                 f"({error.strerror}): delete it, or set COLDDIFF_CACHE "
+                                 "elsewhere") from error
     array = make()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

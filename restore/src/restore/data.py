@@ -256,8 +256,20 @@ def _check_split(split: str) -> None:
 
 def _read_mnist(path: Path, split: str) -> tuple[np.ndarray, np.ndarray | None]:
     if path.is_file():
-        with np.load(path) as archive:
-            return archive[f"x_{split}"], archive[f"y_{split}"]
+        try:
+            with np.load(path) as archive:
+                keys = sorted(archive.files)
+                if f"x_{split}" not in keys:
+                    raise ValueError(f"{path} lacks the key x_{split} (it holds: "
+                                     f"{', '.join(keys) or 'nothing'})")
+                images = archive[f"x_{split}"]
+                labels = archive[f"y_{split}"] if f"y_{split}" in keys else None
+        except (OSError, EOFError, ValueError) as error:
+            if isinstance(error, ValueError) and "lacks the key" in str(error):
+                raise
+            raise ValueError(f"{path} is not a readable .npz archive") from error
+        return check_pixels(images, f"{path.name}: x_{split}", grey=True), \
+            check_labels(labels, len(images), f"{path.name}: y_{split}")
     prefix = "train" if split == "train" else "t10k"
     for name in (f"{prefix}-images-idx3-ubyte", f"{prefix}-images.idx3-ubyte"):
         for suffix in ("", ".gz"):
@@ -266,8 +278,45 @@ def _read_mnist(path: Path, split: str) -> tuple[np.ndarray, np.ndarray | None]:
                 label_file = path / (name.replace("images", "labels").replace("idx3", "idx1")
                                      + suffix)
                 labels = _read_idx(label_file) if label_file.exists() else None
-                return images, labels
+                return check_pixels(images, str(path / (name + suffix)), grey=True), \
+                    check_labels(labels, len(images), str(label_file))
     raise FileNotFoundError(f"no MNIST {split} images ({prefix}-images-idx3-ubyte[.gz]) in {path}")
+
+
+def check_pixels(images: np.ndarray, what: str, grey: bool = False) -> np.ndarray:
+    """8-bit images ``(N, H, W)`` (grey) or ``(N, H, W, C)``, refused rather than coerced.
+
+    Any integer dtype whose values lie in 0..255 is taken losslessly as ``uint8``; floating
+    arrays, values out of range, a flat ``(N, H * W)`` array or an empty one are refused with
+    ``what`` (the file and key) named.
+    """
+    dims = (3, 4) if grey else (4,)
+    layout = "(N, H, W)" if grey else "(N, H, W, C)"
+    if images.ndim not in dims or 0 in images.shape:
+        hint = f" (flat? reshape to {layout})" if images.ndim == 2 else ""
+        raise ValueError(f"{what} has shape {images.shape}: expected non-empty images "
+                         f"{layout}{hint}")
+    if grey and images.ndim == 4:
+        if images.shape[3] != 1:
+            raise ValueError(f"{what} has shape {images.shape}: expected grey images (N, H, W)")
+        images = images[..., 0]
+    if images.dtype != np.uint8:
+        if not np.issubdtype(images.dtype, np.integer):
+            raise ValueError(f"{what} holds {images.dtype} values: expected 8-bit pixels "
+                             "0..255 (uint8); scale and convert floating images first")
+        low, high = int(images.min()), int(images.max())
+        if low < 0 or high > 255:
+            raise ValueError(f"{what} holds values {low}..{high}: expected 8-bit pixels 0..255")
+        images = images.astype(np.uint8)
+    return images
+
+
+def check_labels(labels: np.ndarray | None, count: int, what: str) -> np.ndarray | None:
+    """Labels, one per image, or None."""
+    if labels is not None and (labels.ndim != 1 or len(labels) != count):
+        raise ValueError(f"{what} has shape {labels.shape}: expected one label per image "
+                         f"({count},)")
+    return labels
 
 
 def _read_idx(path: Path) -> np.ndarray:

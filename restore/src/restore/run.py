@@ -57,6 +57,9 @@ def build(config: RunConfig) -> Trainer:
         dataset = data.ImageFolder(source.folder, size=source.image_size,
                                    channels=source.channels)
     seed = config.train.seed
+    if len(dataset) < 2:
+        raise ValueError(f"the data set holds {len(dataset)} image(s): training needs at least "
+                         "2, one of them held out for validation")
     val_count = min(source.val_count, max(1, len(dataset) // 10))
     train_set, val_set = data.split_validation(dataset, val_count, seed=seed)
     if source.hflip:
