@@ -168,7 +168,7 @@ def test_missing_keys_and_wrong_labels_are_named(tmp_path):
     with pytest.raises(ValueError, match="one label per image"):
         data.MNIST(tmp_path / "l.npz", "train", size=8)
     (tmp_path / "junk.npz").write_bytes(b"junk")
-    with pytest.raises(ValueError, match="not a readable .npz"):
+    with pytest.raises(ValueError, match=r"not a readable \.npz"):
         data.MNIST(tmp_path / "junk.npz", "train", size=8)
 
 
