@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 import samplers
 
-from . import checkpoint, distributed, previews
+from . import checkpoint, distributed, previews, runlog
 from .config import TrainConfig
 from .ema import EMA
 from .figures import save_grid
@@ -133,7 +133,7 @@ class Trainer:
             print(f"no checkpoint in {self.out_dir}: starting a new run")
         if self.context.is_main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
-            _trim_log(self.out_dir / LOG, self.step if path.exists() else None)
+            runlog.trim(self.out_dir / LOG, self.step if path.exists() else None)
             if self.run is not None:
                 (self.out_dir / CONFIG).write_text(json.dumps(self.run, indent=2) + "\n")
         network = DistributedDataParallel(self.model) if self.context.world_size > 1 \
@@ -142,7 +142,7 @@ class Trainer:
         bar = samplers.ProgressBar(config.steps, "train", unit="steps",
                                    enabled=config.progress and self.context.is_main)
         bar.count = self.step
-        window = _Window(config.batch_size * config.accumulate)
+        window = runlog.Window(config.batch_size * config.accumulate)
         deadline = time.perf_counter() + (config.max_seconds or math.inf)
         with StopSignals() as stop, bar:
             while self.step < config.steps:
@@ -282,38 +282,3 @@ class Trainer:
         if state["cuda_rng"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda_rng"]])
         self.step = state["step"]
-
-
-def _trim_log(log: Path, step: int | None) -> None:
-    """Keep each step once: a resumed run (``step``) drops the lines past its checkpoint; a new
-    run (None) moves an old log aside to ``log.jsonl.previous`` rather than append to it."""
-    if not log.exists():
-        return
-    if step is None:
-        os.replace(log, log.with_name(log.name + ".previous"))
-        return
-    kept = [line for line in log.read_text().splitlines()
-            if line.strip() and json.loads(line).get("step", 0) <= step]
-    log.write_text("".join(line + "\n" for line in kept))
-
-
-class _Window:
-    """The loss and throughput since the last line of the log."""
-
-    def __init__(self, images_per_step: int) -> None:
-        self.images_per_step = images_per_step
-        self.loss, self.steps, self.start = 0.0, 0, time.perf_counter()
-
-    def add(self, loss: float) -> None:
-        self.loss, self.steps = self.loss + loss, self.steps + 1
-
-    def speed(self) -> float:
-        """Images per second."""
-        return self.steps * self.images_per_step / max(time.perf_counter() - self.start, 1e-9)
-
-    def close(self, context: distributed.Context) -> dict[str, float]:
-        """The window's mean loss (averaged over the processes) and speed; restart."""
-        record = {"loss": distributed.mean_over_processes(self.loss / self.steps, context),
-                  "images_per_second": self.speed()}
-        self.loss, self.steps, self.start = 0.0, 0, time.perf_counter()
-        return record

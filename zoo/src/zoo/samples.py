@@ -7,7 +7,7 @@ CIFAR-10 JPEG copy (32x32), with their labels.
 from __future__ import annotations
 
 import numpy as np
-from restore.data import resize_uint8
+from restore.arrays import resize_uint8
 from restore.images import from_uint8
 from torch import Tensor
 
