@@ -281,7 +281,8 @@ def test_nan_stops_at_the_step_where_it_appears():
     def R(x, s):
         return x * float("nan") if s == 6 else x
 
-    with pytest.raises(FloatingPointError, match=r"from s = 6 to 5: R\(x_s, s\) returned them"):
+    with pytest.raises(FloatingPointError, match=r"R\(x_s, s\) returned NaN or infinite values "
+                                                 r"at s = 6"):
         samplers.tacos(R, D, torch.rand(1, 1, 8, 8), 10)
     with pytest.raises(FloatingPointError, match=r"from s = 10 to 9: the update made them"):
         samplers.naive(lambda x, s: x, lambda x, s: x / 0 if s == 9 else x,
@@ -312,3 +313,30 @@ def test_every_sampler_takes_its_arguments_by_name_and_is_quiet_by_default(capsy
     samplers.rotated_ddim(eps_model=eps, D=blur, x_t=x_t, t=4)
     samplers.reverse_diffusion(eps_model=eps, D=blur, x_t=x_t, t=4)
     assert capsys.readouterr().err == ""
+
+
+def test_one_nan_policy_for_loops_and_direct():
+    """Non-finite input is refused (ValueError), a non-finite estimate stops every sampler
+    (FloatingPointError), direct included; operators refuse non-finite images too."""
+    D = degrade.GaussianBlurSchedule.constant(3, 10, 1.0)
+    x = torch.rand(2, 1, 8, 8)
+    bad = x.clone()
+    bad[0, 0, 3, 3] = float("nan")
+    for sampler in (lambda x_t: samplers.tacos(lambda y, s: y, D, x_t, 5),
+                    lambda x_t: samplers.naive(lambda y, s: y, D, x_t, 5),
+                    lambda x_t: samplers.direct(lambda y, s: y, x_t, 5)):
+        with pytest.raises(ValueError, match="NaN or infinite"):
+            sampler(bad)
+    with pytest.raises(FloatingPointError, match="R\\(x_s, s\\) returned NaN"):
+        samplers.direct(lambda y, s: y * float("inf"), x, 5)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        D(bad, 3)
+
+
+def test_direct_checks_t_against_T_and_keeps_the_dtype():
+    with pytest.raises(ValueError, match="<= T = 5"):
+        samplers.direct(lambda y, s: y, torch.rand(1, 1, 4, 4), 6, num_steps=5)
+    x = torch.rand(1, 1, 4, 4, dtype=torch.float64)
+    assert samplers.direct(lambda y, s: y.float(), x, 2).dtype == torch.float64
+    D = lambda y, s: y  # noqa: E731
+    assert samplers.tacos(lambda y, s: y.half(), D, x, 3).dtype == torch.float64

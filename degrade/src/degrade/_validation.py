@@ -34,6 +34,9 @@ def check_image(x: object, *, channels: int | None = None, name: str = "x") -> T
     if 0 in x.shape[1:]:
         raise ValueError(f"{name} has no pixels: shape {tuple(x.shape)} (C, H and W must be at "
                          "least 1)")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{name} holds NaN or infinite values: degradations take finite "
+                         "images in [-1, 1]")
     return x
 
 

@@ -78,10 +78,13 @@ def sample(
         name: the sampler's name, for the progress bar and error messages.
 
     Raises:
-        FloatingPointError: when NaN or infinite values appear, naming the step.
+        ValueError: when ``x_t`` holds NaN or infinite values.
+        FloatingPointError: when NaN or infinite values appear on the way (from ``R`` or the
+            update), naming the step. ``R``'s output is taken in ``x_t``'s dtype.
     """
     x_t = check_images(x_t)
     t = check_start(t, x_t.shape[0], num_steps)
+    _check_input(x_t, name)
     per_image = isinstance(t, Tensor)
     start = int(t.max()) if per_image else t
     schedule = check_schedule(steps, start)
@@ -96,8 +99,7 @@ def sample(
                 target = torch.where(moving, s_next, current)
             else:
                 target = s_next
-            x0_hat = R(x, current)
-            _check_estimate(x0_hat, x, current, name)
+            x0_hat = _check_estimate(R(x, current), x, current, name)
             new = update(x, x0_hat, current, target)
             if per_image:
                 new = torch.where(moving.view(-1, *([1] * (x.dim() - 1))), new, x)
@@ -113,10 +115,10 @@ def restore_once(R: Restorer, x_t: Tensor, t: Step, *, num_steps: int | None = N
     """``R(x_t, t)`` without autograd and in eval mode, with the checks of :func:`sample`."""
     x_t = check_images(x_t)
     t = check_start(t, x_t.shape[0], num_steps)
+    _check_input(x_t, "direct")
     with torch.no_grad(), _eval_mode(R):
         x0_hat = R(x_t, t.to(x_t.device) if isinstance(t, Tensor) else t)
-    _check_estimate(x0_hat, x_t, t, "direct")
-    return x0_hat
+    return _check_estimate(x0_hat, x_t, t, "direct")
 
 
 @contextmanager
@@ -134,7 +136,13 @@ def _eval_mode(R: Restorer) -> Iterator[None]:
             module.training = training
 
 
-def _check_estimate(x0_hat: object, x: Tensor, s: Step, name: str) -> None:
+def _check_input(x_t: Tensor, name: str) -> None:
+    if not bool(torch.isfinite(x_t).all()):
+        raise ValueError(f"{name}: x_t holds NaN or infinite values")
+
+
+def _check_estimate(x0_hat: object, x: Tensor, s: Step, name: str) -> Tensor:
+    """``R``'s output, checked: a tensor like ``x``, finite, in ``x``'s dtype."""
     if not isinstance(x0_hat, Tensor):
         raise TypeError(f"{name}: R(x_s, s) must return a tensor, got {type(x0_hat).__name__}")
     if x0_hat.shape != x.shape:
@@ -142,6 +150,10 @@ def _check_estimate(x0_hat: object, x: Tensor, s: Step, name: str) -> None:
             f"{name}: R(x_s, s) returned shape {tuple(x0_hat.shape)} for x_s of shape "
             f"{tuple(x.shape)} at s = {_show(s)}; R must return an image like its input"
         )
+    if not bool(torch.isfinite(x0_hat).all()):
+        raise FloatingPointError(f"{name}: R(x_s, s) returned NaN or infinite values at s = "
+                                 f"{_show(s)}; stopped rather than return NaN images")
+    return x0_hat.to(x.dtype)
 
 
 def _check_finite(x: Tensor, x0_hat: Tensor, s: Step, s_next: Step, name: str) -> None:

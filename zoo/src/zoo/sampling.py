@@ -32,7 +32,7 @@ class Sampler:
 
 
 def _direct(R: Any, D: Any, x_t: Tensor, t: Any, *, progress: bool = False) -> Tensor:
-    return samplers.direct(R, x_t, t)
+    return samplers.direct(R, x_t, t, num_steps=getattr(D, "num_steps", None))
 
 
 def _ddim(eps_model: Any, D: Any, x_N: Tensor, T: int, *, generator: Any = None,
