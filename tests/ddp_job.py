@@ -1,9 +1,13 @@
-"""A few training steps of a tiny restorer, alone or under torchrun (test_distributed.py)."""
+"""A few training steps of a tiny restorer, alone or under torchrun (test_distributed.py).
+
+``python ddp_job.py OUT [STEPS [resume]]``; a stop signal ends it with exit code 128 + signal.
+"""
 
 import sys
 
 import torch
 from restore.data import TensorImages
+from restore.signals import Interrupted
 
 import degrade
 from restore import TrainConfig, Trainer, UNet
@@ -13,7 +17,13 @@ if __name__ == "__main__":
     images = torch.rand(64, 1, 16, 16, generator=torch.Generator().manual_seed(0)) * 2 - 1
     torch.manual_seed(0)
     model = UNet.preset("tiny", in_channels=1)
-    config = TrainConfig(steps=4, batch_size=8, accumulate=2, lr=1e-3, ema_start=0, ema_every=1,
-                         checkpoint_every=100, sample_every=0, progress=False, device="cpu")
+    steps = int(sys.argv[2]) if len(sys.argv) > 2 else 4
+    config = TrainConfig(steps=steps, batch_size=8, accumulate=2, lr=1e-3, ema_start=0,
+                         ema_every=1, checkpoint_every=100, log_every=1, sample_every=0,
+                         progress=False, device="cpu")
     D = degrade.GaussianBlurSchedule.constant(3, 5, 1.0)
-    Trainer(model, D, TensorImages(images), sys.argv[1], config).train()
+    trainer = Trainer(model, D, TensorImages(images), sys.argv[1], config)
+    try:
+        trainer.train(resume=sys.argv[3:] == ["resume"])
+    except Interrupted as stop:
+        sys.exit(128 + stop.signum)

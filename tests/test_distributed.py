@@ -1,10 +1,14 @@
 """Two CPU processes under torchrun (gloo) train as one process with the same global batch."""
 
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
 import torch
 from restore.checkpoint import read as read_checkpoint
 
@@ -25,3 +29,32 @@ def test_two_processes_equal_one(tmp_path):
     for name in ("model", "ema"):
         for key, value in one[name].items():
             assert torch.allclose(value, two[name][key], atol=1e-5), f"{name}.{key} differs"
+
+
+@pytest.mark.e2e
+def test_sigterm_stops_every_rank_at_the_same_step_and_resumes(tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env = {k: v for k, v in env.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
+    launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+              str(JOB), str(tmp_path / "run")]
+    process = subprocess.Popen([*launch, "100000"], env=env, stderr=subprocess.PIPE, text=True)
+    log = tmp_path / "run" / "log.jsonl"
+    deadline = time.time() + 240
+    while not (log.exists() and len(log.read_text().splitlines()) >= 2) and \
+            time.time() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)          # torchrun passes it on to every worker
+    process.communicate(timeout=240)
+    state = read_checkpoint(tmp_path / "run" / "checkpoint.pt")
+    stopped = state["step"]
+    assert 2 <= stopped < 100000
+    logged = [json.loads(line)["step"] for line in log.read_text().splitlines()]
+    assert logged[-1] == stopped                 # both ranks stopped at the logged step
+    steps = str(stopped + 2)
+    subprocess.run([*launch, steps, "resume"], check=True, env=env, timeout=300)
+    subprocess.run([*launch[:-1], str(tmp_path / "straight"), steps], check=True, env=env,
+                   timeout=300)
+    resumed = read_checkpoint(tmp_path / "run" / "checkpoint.pt")
+    straight = read_checkpoint(tmp_path / "straight" / "checkpoint.pt")
+    for key, value in straight["model"].items():
+        assert torch.equal(value, resumed["model"][key]), key
