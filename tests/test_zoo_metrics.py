@@ -89,3 +89,32 @@ def test_frechet_distance_of_the_same_features_is_zero():
     assert shifted == pytest.approx(16, rel=1e-9)
     with pytest.raises(ValueError, match="N >= 2"):
         metrics.gaussian_statistics(torch.zeros(1, 4))
+
+
+def test_weight_files_round_trip_their_dtypes(tmp_path):
+    from zoo.files import load_verified, save_weights
+
+    tensors = {"w": torch.rand(3, 3), "steps": torch.arange(4), "d": torch.rand(2).double()}
+    digest = save_weights(tensors, tmp_path / "deep" / "w.safetensors")
+    loaded = load_verified(tmp_path / "deep" / "w.safetensors", digest)
+    assert loaded["w"].dtype == torch.float32                  # stored half, read as float32
+    assert torch.allclose(loaded["w"], tensors["w"], atol=1e-3)
+    assert loaded["steps"].dtype == torch.int64 and torch.equal(loaded["steps"], tensors["steps"])
+    assert loaded["d"].dtype == torch.float32                  # floating: stored half
+    exact = save_weights(tensors, tmp_path / "exact.safetensors", half=False)
+    kept = load_verified(tmp_path / "exact.safetensors", exact)
+    assert kept["d"].dtype == torch.float64 and torch.equal(kept["d"], tensors["d"])
+    assert save_weights(tensors, tmp_path / "w2.safetensors") == digest
+
+
+def test_statistics_need_two_feature_rows_and_ssim_its_window():
+    with pytest.raises(ValueError):
+        metrics.gaussian_statistics(torch.zeros(1, 4))
+    mean, _ = metrics.gaussian_statistics(torch.tensor([[0.0, 1.0], [2.0, 3.0]]))
+    assert torch.allclose(mean, torch.tensor([1.0, 2.0], dtype=mean.dtype))
+    with pytest.raises(ValueError, match="smaller than the SSIM window"):
+        metrics.ssim(torch.zeros(1, 1, 10, 40), torch.zeros(1, 1, 10, 40))
+    with pytest.raises(ValueError, match="smaller than the SSIM window"):
+        metrics.ssim(torch.zeros(1, 1, 40, 10), torch.zeros(1, 1, 40, 10))
+    assert metrics.ssim(torch.zeros(1, 1, 11, 11), torch.zeros(1, 1, 11, 11)) == \
+        pytest.approx(1.0)
