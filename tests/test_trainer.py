@@ -289,3 +289,18 @@ def test_a_signal_logs_the_step_it_stopped_at(tmp_path):
     with pytest.raises(Interrupted):
         run.train()
     assert [r["step"] for r in records if "loss" in r] == [2]
+
+
+def test_the_average_is_frozen_copies_buffers_and_refuses_a_decay_of_one():
+    from restore import EMA
+
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
+    with pytest.raises(ValueError, match="decay"):
+        EMA(model, decay=1.0)
+    ema = EMA(model, decay=0.5, start=0)
+    assert not any(p.requires_grad for p in ema.model.parameters())
+    model.train()
+    model(torch.randn(8, 2))                  # moves the batch-norm running statistics
+    ema.update(model, step=1)
+    for a, b in zip(ema.model.buffers(), model.buffers(), strict=True):
+        assert torch.equal(a, b)
