@@ -118,3 +118,12 @@ def test_images_of_any_float_dtype_come_back_in_it(dtype, sampler):
 def test_integer_images_are_refused_with_the_conversion():
     with pytest.raises(TypeError, match=r"127\.5"):
         zoo.load("mnist-blur").restore(torch.zeros(1, 1, 32, 32, dtype=torch.uint8))
+
+
+def test_wrong_types_are_refused_by_name():
+    with pytest.raises(TypeError, match="a model name is a string"):
+        zoo.load(None)
+    with pytest.raises(TypeError, match="a schedule name is a string"):
+        zoo.schedule(None)
+    with pytest.raises(ValueError, match="components must be a whole number"):
+        samplers.ChannelMeanPrior(components=2.5)
