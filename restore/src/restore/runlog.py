@@ -1,7 +1,8 @@
 """The run's ``log.jsonl``: a line per window of steps, each step logged once.
 
 Each line holds the step, the window's mean loss (over the processes too), the throughput and
-the learning rate; the grids add lines with the validation loss.
+the learning rate; the grids add lines with the validation loss and the grid's path, relative
+to the run's folder (so that a run folder can move).
 """
 
 from __future__ import annotations

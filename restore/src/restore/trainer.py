@@ -238,7 +238,8 @@ class Trainer:
             val_loss = (prediction - target).abs().mean().item()
         path = self.out_dir / "samples" / f"step-{self.step:07d}.png"
         save_grid(columns, path)
-        self._log({"step": self.step, "val_l1": val_loss, "grid": str(path)})
+        self._log({"step": self.step, "val_l1": val_loss,
+                   "grid": str(path.relative_to(self.out_dir))})
 
     def _log(self, record: dict) -> None:
         if not self.context.is_main:

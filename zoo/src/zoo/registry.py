@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -36,8 +37,12 @@ def get_entry(name: str) -> dict[str, Any]:
         raise TypeError(f"a model name is a string, got {type(name).__name__}")
     models = registry()
     if name not in models:
-        close = difflib.get_close_matches(name, models, n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise KeyError(f"no pretrained model named {name!r}{hint} (shipped: "
-                       f"{', '.join(models) or 'none'})")
+        raise KeyError(f"no pretrained model named {name!r}{did_you_mean(name, models)} "
+                       f"(shipped: {', '.join(models) or 'none'})")
     return models[name]
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``"; did you mean a, b?"`` for the names closest to a mistyped one, or ``""``."""
+    close = difflib.get_close_matches(name, list(known), n=3)
+    return f"; did you mean {', '.join(close)}?" if close else ""

@@ -9,7 +9,6 @@ difference; ``variant="code"`` (or the variant named there) gives the other valu
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 from functools import cache
 from importlib import resources
@@ -24,6 +23,8 @@ from restore.config import (
 )
 
 import degrade
+
+from .registry import did_you_mean
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,9 +97,8 @@ def get_schedule(name: str) -> Schedule:
         raise TypeError(f"a schedule name is a string, got {type(name).__name__}")
     registry = _registry()
     if name not in registry:
-        close = difflib.get_close_matches(name, registry, n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise KeyError(f"no schedule named {name!r}{hint} (zoo.list_schedules() lists them)")
+        raise KeyError(f"no schedule named {name!r}{did_you_mean(name, registry)} "
+                       "(zoo.list_schedules() lists them)")
     return registry[name]
 
 
