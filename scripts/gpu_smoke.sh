@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A minute on a machine with a CUDA GPU: what the CPU test suite cannot run for real.
 #   bash scripts/gpu_smoke.sh            (needs MNIST in ../shared/data or $COLDDIFF_DATA)
-# Trains a tiny restorer on cuda with bf16 autocast and in fp32, stops one run with SIGTERM and
+# Trains a tiny restorer on cuda with bf16 and fp16 autocast (fp16 with a gradient scaler) and
+# in fp32, stops one run with SIGTERM and
 # resumes it, trains on cuda:0 by index, then samples and evaluates the runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,11 @@ echo "== bf16 autocast on cuda, then resumed"
 "$python" -m zoo.cli train mnist-blur --device cuda --precision bf16 --steps 20 "${common[@]}" \
     --out "$out/bf16"
 "$python" -m zoo.cli train --config "$out/bf16/config.json" --steps 30 --resume
+
+echo "== fp16 autocast with a gradient scaler on cuda, then resumed"
+"$python" -m zoo.cli train mnist-blur --device cuda --precision fp16 --steps 20 "${common[@]}" \
+    --out "$out/fp16"
+"$python" -m zoo.cli train --config "$out/fp16/config.json" --steps 30 --resume
 
 echo "== fp32 on cuda:0, stopped by SIGTERM, resumed"
 "$python" -m zoo.cli train mnist-blur --device cuda:0 --precision fp32 --steps 100000 \
@@ -40,7 +46,7 @@ import sys
 import torch
 import zoo
 
-for run in ("bf16", "fp32"):
+for run in ("bf16", "fp16", "fp32"):
     model = zoo.from_checkpoint(f"{sys.argv[1]}/{run}/checkpoint.pt")
     x0 = zoo.sample_images("mnist", 4)
     restored = model.restore(model.D(x0, model.T), sampler="tacos")

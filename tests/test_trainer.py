@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+import restore.trainer as trainer_module
 import torch
 from restore.checkpoint import read as read_checkpoint
 from restore.data import TensorImages
@@ -141,13 +142,60 @@ def test_restore_needs_no_degrade():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_bf16_autocast_trains(tmp_path):
-    """The mixed-precision path (bf16 autocast) runs where the device supports it; here the CPU."""
-    run = trainer(tmp_path, 2, precision="bf16", sample_every=0)
-    assert run.bf16
-    run.train()
-    state = read_checkpoint(tmp_path / "checkpoint.pt")["model"]
-    assert all(v.dtype == torch.float32 and torch.isfinite(v).all() for v in state.values())
+@pytest.mark.parametrize("precision, dtype", [("bf16", torch.bfloat16),
+                                              ("fp16", torch.float16)])
+def test_mixed_precision_trains_and_resumes_exactly(tmp_path, precision, dtype):
+    """bf16 and fp16 autocast run where the device supports them (here the CPU); fp16 scales
+    its gradients, and the scaler's state resumes with the run."""
+    straight = trainer(tmp_path / "straight", 5, precision=precision, sample_every=0)
+    assert straight.autocast_dtype == dtype
+    assert straight.scaler.is_enabled() == (precision == "fp16")
+    straight.train()
+    trainer(tmp_path / "stopped", 3, precision=precision, sample_every=0).train()
+    trainer(tmp_path / "stopped", 5, precision=precision, sample_every=0).train(resume=True)
+    a = read_checkpoint(tmp_path / "straight" / "checkpoint.pt")
+    b = read_checkpoint(tmp_path / "stopped" / "checkpoint.pt")
+    assert all(v.dtype == torch.float32 and torch.isfinite(v).all() for v in a["model"].values())
+    for name in ("model", "optimizer", "scaler"):
+        assert _equal(a[name], b[name]), f"{name} differs after resuming"
+    if precision == "fp16":
+        assert a["scaler"]["scale"] == 65536.0 and a["scaler"]["_growth_tracker"] == 5
+
+
+def test_the_autocast_dtype_of_each_precision(monkeypatch):
+    from restore.trainer import autocast_dtype
+
+    cpu, cuda = torch.device("cpu"), torch.device("cuda", 0)
+    assert autocast_dtype("auto", cpu) is None
+    assert autocast_dtype("fp32", cuda) is None
+    assert autocast_dtype("fp16", cpu) is torch.float16
+    assert autocast_dtype("bf16", cpu) is torch.bfloat16
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    assert autocast_dtype("auto", cuda) is torch.bfloat16
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    assert autocast_dtype("auto", cuda) is None
+
+
+def test_the_learning_rate_follows_its_schedule_and_resumes_exactly(tmp_path, monkeypatch):
+    settings = dict(lr_schedule="cosine", warmup=2, lr=1e-2, log_every=1, sample_every=0)
+    straight = trainer(tmp_path / "straight", 7, **settings)
+    straight.train()
+    records = [json.loads(line) for line in (tmp_path / "straight" / "log.jsonl").open()]
+    expected = [straight.config.learning_rate(step) for step in range(7)]
+    assert [r["lr"] for r in records if "lr" in r] == pytest.approx(expected)
+    assert expected[0] == pytest.approx(5e-3) and expected[1] == expected[2] == 1e-2
+    assert expected[-1] == 0.0
+
+    calls = iter(range(1, 100))
+    monkeypatch.setattr(trainer_module.distributed, "all_past", lambda *a: next(calls) == 3)
+    trainer(tmp_path / "stopped", 7, **settings).train()  # out of time after step 3
+    assert read_checkpoint(tmp_path / "stopped" / "checkpoint.pt")["step"] == 3
+    monkeypatch.undo()
+    trainer(tmp_path / "stopped", 7, **settings).train(resume=True)
+    a = read_checkpoint(tmp_path / "straight" / "checkpoint.pt")
+    b = read_checkpoint(tmp_path / "stopped" / "checkpoint.pt")
+    for name in ("model", "optimizer"):
+        assert _equal(a[name], b[name]), f"{name} differs after resuming"
 
 
 def test_the_moving_average_keeps_decay_of_the_old_weights():

@@ -117,6 +117,13 @@ class DegradationSpec:
                 from error
 
 
+PRECISIONS = ("auto", "bf16", "fp16", "fp32")
+"""The trainer's autocast precisions."""
+
+LR_SCHEDULES = ("constant", "cosine")
+"""How the learning rate changes over a run (:meth:`TrainConfig.learning_rate`)."""
+
+
 @dataclasses.dataclass
 class TrainConfig:
     """The optimisation of a run, as plain data (saved in every checkpoint).
@@ -125,7 +132,12 @@ class TrainConfig:
         steps: optimiser steps to train for (700,000 in the paper; far fewer on a CPU).
         batch_size: images per micro-batch, over all processes.
         accumulate: micro-batches whose gradients add up to one optimiser step.
-        lr: Adam's learning rate.
+        lr: Adam's (peak) learning rate.
+        lr_schedule: ``"constant"`` (the paper) or ``"cosine"``: after the warm-up the rate
+            falls along half a cosine from ``lr`` to 0 at ``steps`` (Loshchilov and Hutter,
+            2017, "SGDR: Stochastic Gradient Descent with Warm Restarts", arXiv:1608.03983).
+        warmup: optimiser steps over which the rate rises linearly from ``lr / warmup`` to
+            ``lr`` (0: none, the paper).
         loss: ``"l1"`` (the paper) or ``"l2"`` (the noise objective).
         ema_decay: decay of the weights' moving average.
         ema_every: optimiser steps between updates of the average.
@@ -137,7 +149,8 @@ class TrainConfig:
         sample_every: optimiser steps between validation grids (0: only at the end).
         num_workers: data-loading processes.
         device: ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``...
-        precision: ``"auto"`` (bf16 autocast where the GPU supports it), ``"bf16"`` or
+        precision: ``"auto"`` (bf16 autocast where the GPU supports it), ``"bf16"``,
+            ``"fp16"`` (autocast to float16 with a gradient scaler, for GPUs without bf16) or
             ``"fp32"``.
         channels_last: store images and weights channels-last (``"auto"``: yes; 1.09 times
             faster for a training step of the small U-Net on a 2-core CPU, and the usual
@@ -154,6 +167,10 @@ class TrainConfig:
     accumulate: int = dataclasses.field(default=2, metadata=option(
         "--accumulate", "micro-batches per optimiser step"))
     lr: float = dataclasses.field(default=2e-5, metadata=option("--lr", "Adam's learning rate"))
+    lr_schedule: str = dataclasses.field(default="constant", metadata=option(
+        "--lr-schedule", "the learning rate over the run", choices=LR_SCHEDULES))
+    warmup: int = dataclasses.field(default=0, metadata=option(
+        "--warmup", "steps of linear learning-rate warm-up"))
     loss: str = dataclasses.field(default="l1", metadata=option(
         "--loss", "l1 for restorers (the paper), l2 for noise predictors", choices=("l1", "l2")))
     ema_decay: float = dataclasses.field(default=0.995, metadata=option(
@@ -174,7 +191,7 @@ class TrainConfig:
     device: str = dataclasses.field(default="auto", metadata=option(
         "--device", "auto, cpu, cuda, cuda:1, mps"))
     precision: str = dataclasses.field(default="auto", metadata=option(
-        "--precision", "autocast precision", choices=("auto", "bf16", "fp32")))
+        "--precision", "autocast precision", choices=PRECISIONS))
     channels_last: bool | str = dataclasses.field(default="auto", metadata=option(
         "--channels-last", "channels-last memory format", choices=("auto", "yes", "no")))
     progress: bool = dataclasses.field(default=True, metadata=option(
@@ -187,13 +204,17 @@ class TrainConfig:
                      "log_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("sample_every", "num_workers", "ema_start"):
+        for name in ("sample_every", "num_workers", "ema_start", "warmup"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be at least 0, got {getattr(self, name)}")
         if self.loss not in ("l1", "l2"):
             raise ValueError(f'loss must be "l1" or "l2", got {self.loss!r}')
-        if self.precision not in ("auto", "bf16", "fp32"):
-            raise ValueError(f'precision must be "auto", "bf16" or "fp32", got {self.precision!r}')
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got "
+                             f"{self.precision!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got "
+                             f"{self.lr_schedule!r}")
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise ValueError(f"lr must be a positive number, got {self.lr}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or \
@@ -208,6 +229,21 @@ class TrainConfig:
                              f"{self.channels_last!r}")
         if self.max_seconds is not None and not self.max_seconds > 0:
             raise ValueError(f"max_seconds must be a positive number, got {self.max_seconds}")
+
+    def learning_rate(self, step: int) -> float:
+        """The rate of optimiser step ``step`` (0-based): warm-up, then ``lr_schedule``. A
+        function of the step alone, so that a resumed run continues it exactly.
+
+        Example:
+            >>> config = TrainConfig(steps=101, lr=1e-3, warmup=10, lr_schedule="cosine")
+            >>> [round(config.learning_rate(s), 6) for s in (0, 9, 10, 55, 100)]
+            [0.0001, 0.001, 0.001, 0.0005, 0.0]
+        """
+        rate = self.lr * min(1.0, (step + 1) / self.warmup) if self.warmup else self.lr
+        if self.lr_schedule == "cosine" and step >= self.warmup:
+            progress = (step - self.warmup) / max(1, self.steps - 1 - self.warmup)
+            rate *= 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+        return rate
 
 
 OBJECTIVES = {"x0": "l1", "noise": "l2"}

@@ -96,9 +96,10 @@ class Trainer:
                              f"of {self.config.batch_size}")
         self.dataset = dataset
         device = self.context.device
-        self.bf16 = self.config.precision == "bf16" or (
-            self.config.precision == "auto" and device.type == "cuda"
-            and torch.cuda.is_bf16_supported())
+        self.autocast_dtype = autocast_dtype(self.config.precision, device)
+        # fp16 needs its gradients scaled, or small ones underflow to zero (bf16 does not).
+        self.scaler = torch.amp.GradScaler(device.type,
+                                           enabled=self.autocast_dtype == torch.float16)
         self.memory_format = (torch.channels_last if self.config.channels_last in (True, "auto")
                               else torch.contiguous_format)
         self.model = model.to(device, memory_format=self.memory_format)
@@ -185,16 +186,19 @@ class Trainer:
             last = micro == config.accumulate - 1
             sync = network.no_sync() if isinstance(network, DistributedDataParallel) and not last \
                 else contextlib.nullcontext()
-            with sync, torch.autocast(context.device.type, dtype=torch.bfloat16,
-                                      enabled=self.bf16):
+            with sync, torch.autocast(context.device.type, dtype=self.autocast_dtype,
+                                      enabled=self.autocast_dtype is not None):
                 prediction, target = self.objective(network, self.D, x0, t)
                 error = (prediction.float() - target.float())
                 loss = (error.abs() if config.loss == "l1" else error.square()).mean()
-            (loss / config.accumulate).backward()
+            self.scaler.scale(loss / config.accumulate).backward()
             total += loss.item() / config.accumulate
         if not math.isfinite(total):
             raise FloatingPointError(f"the loss became {total} at step {self.step + 1}")
-        self.optimizer.step()
+        for group in self.optimizer.param_groups:
+            group["lr"] = config.learning_rate(self.step)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
         self.optimizer.zero_grad(set_to_none=True)
         return total
 
@@ -256,6 +260,7 @@ class Trainer:
                 "model": self.model.state_dict(),
                 "ema": self.ema.model.state_dict(),
                 "optimizer": self.optimizer.state_dict(),
+                "scaler": self.scaler.state_dict(),
                 "generator": self.generator.get_state(),
                 "torch_rng": torch.get_rng_state(),
                 "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
@@ -278,8 +283,19 @@ class Trainer:
         checkpoint.load_weights(self.model, state["model"], path)
         checkpoint.load_weights(self.ema.model, state["ema"], path)
         self.optimizer.load_state_dict(state["optimizer"])
+        if state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
         self.generator.set_state(state["generator"].cpu())
         torch.set_rng_state(state["torch_rng"].cpu())
         if state["cuda_rng"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda_rng"]])
         self.step = state["step"]
+
+
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """The dtype a run's forward passes autocast to on ``device``, None for float32:
+    ``"auto"`` is bfloat16 on a GPU that supports it and float32 elsewhere."""
+    if precision == "auto":
+        use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+        return torch.bfloat16 if use_bf16 else None
+    return {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": None}[precision]
