@@ -53,8 +53,7 @@ def rows_for(group: str, data: Path) -> list[Row]:
         overrides = {}
         if s.name == "celeba-animorph":
             overrides["pool"] = test_image("afhq", s.image_size, data, 0)
-        setting = f"{s.task}, {s.image_size}px, T={s.T}"
-        rows.append(Row(s.name, setting, s.build(**overrides), x0))
+        rows.append(Row(s, s.build(**overrides), x0, f", {s.task}, {s.image_size} px"))
     return rows
 
 

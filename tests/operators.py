@@ -36,6 +36,7 @@ OPERATORS = [
                  id="mask-middle"),
     pytest.param(lambda: degrade.GaussianMaskSchedule.linear(30, 2.0, 0.5, center=(3, 12)),
                  id="mask-fixed"),
+    pytest.param(lambda: degrade.GaussianMaskSchedule.paper_code(50), id="mask-paper-code"),
     pytest.param(lambda: degrade.GaussianFadeSchedule.linear(50), id="fade-random"),
     pytest.param(lambda: degrade.GaussianFadeSchedule.linear(50, 1.0, 2.0, center="middle"),
                  id="fade-middle"),

@@ -104,7 +104,8 @@ def test_every_command_succeeds_or_says_why_in_one_line(places, tmp_path_factory
     if args[0] == "train" and "--out" not in args:
         args += ["--out", str(tmp_path_factory.mktemp("run"))]
     torch.manual_seed(0)
-    code, err = run(args)
+    with contextlib.chdir(tmp_path_factory.mktemp("cwd")):  # default outputs land there
+        code, err = run(args)
     assert "Traceback" not in err, (args, err)
     assert code in (0, 2), (args, code, err)
     if code == 2:

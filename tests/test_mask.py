@@ -102,6 +102,11 @@ def test_drawn_centres_must_be_integer_pixels_inside_the_image():
     for center in ([[16, 0]], [[0, 16]], [[-1, 0]]):
         with pytest.raises(ValueError, match="inside the 16x16 image"):
             D(x, 5, center=torch.tensor(center))
+    code = GaussianMaskSchedule.paper_code(5)
+    code(x, 5, center=torch.tensor([[-1, -1]]))
+    for center in ([[-2, 0]], [[0, 16]]):
+        with pytest.raises(ValueError, match="image, or one row or column before it"):
+            code(x, 5, center=torch.tensor(center))
 
 
 def test_draws_need_no_generator_and_colours_span_the_range():
@@ -114,3 +119,64 @@ def test_draws_need_no_generator_and_colours_span_the_range():
 def test_repr_shows_the_first_and_last_beta():
     D = GaussianMaskSchedule.linear(10, beta_start=2.0, beta_step=0.5)
     assert "beta_1=2" in repr(D) and "beta_T=6.5" in repr(D)
+
+
+def code_masks(n, std_step=0.1, initial=11, num_steps=50):
+    """The paper's code, as its text describes it: for step i, one minus a Gaussian of standard
+    deviation std_step * (i + initial) on a (2n + 1) x (2n + 1) grid with peak 1, the first row
+    and column dropped (``fade_kernel[1:, 1:]``): a 2n x 2n grid whose centre is at (n-1, n-1)."""
+    d = torch.arange(2 * n + 1, dtype=torch.float64) - n
+    kernels = []
+    for i in range(num_steps):
+        std = std_step * (i + initial)
+        g = torch.exp(-d**2 / (2 * std**2))
+        kernel = torch.outer(g, g)
+        kernels.append((1 - kernel / kernel.max())[1:, 1:])
+    return torch.stack(kernels)
+
+
+@given(t=st.integers(0, 50), rows=st.integers(0, 16), columns=st.integers(0, 16))
+def test_paper_code_masks_are_the_codes_crops(t, rows, columns):
+    """Cropping the code's masks at offset (rows, columns) in 0..n is our mask with its centre
+    at (n - 1 - rows, n - 1 - columns): -1 .. n-1."""
+    n = 16
+    D = GaussianMaskSchedule.paper_code(50, bits=None)
+    x0 = torch.rand(1, 1, n, n, dtype=torch.float64) * 2 - 1
+    crops = code_masks(n)[:t, rows:rows + n, columns:columns + n]
+    expected = x0[0, 0] * crops.prod(dim=0)
+    center = torch.tensor([[n - 1 - rows, n - 1 - columns]])
+    assert torch.allclose(D(x0, t, center=center)[0, 0], expected, atol=1e-12)
+
+
+def test_paper_code_steps_and_centres():
+    D = GaussianMaskSchedule.paper_code(50)
+    assert D.betas[0].item() == pytest.approx(1.1**2)
+    assert D.betas[-1].item() == pytest.approx(6.0**2)
+    params = D.sample_params((6000, 1, 7, 5), generator=torch.Generator().manual_seed(0))
+    center = params["center"]
+    assert set(center[:, 0].tolist()) == set(range(-1, 7))
+    assert set(center[:, 1].tolist()) == set(range(-1, 5))
+    counts = torch.bincount(center[:, 0] + 1).double()
+    assert counts.min() > 0.8 * counts.mean()  # uniform over the n + 1 rows
+
+
+def test_quantised_masks_round_down_to_8_bits_and_keep_x0_at_t_0():
+    D = GaussianMaskSchedule.paper_code(50)
+    assert not D.is_linear and GaussianMaskSchedule.linear(50).is_linear
+    x0 = torch.rand(4, 3, 16, 16, dtype=torch.float64) * 2 - 1
+    params = D.sample_params(x0, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(D(x0, 0, **params), x0)
+    floats = GaussianMaskSchedule.paper_code(50, bits=None)(x0, 7, **params)
+    levels = (floats + 1) / 2 * 255
+    assert torch.allclose((D(x0, 7, **params) + 1) / 2 * 255, levels.floor(), atol=1e-9)
+    assert torch.equal(D.quantize(torch.tensor([-1.0, 1.0, 2.0])), torch.tensor([-1.0, 1.0, 1.0]))
+    fade = GaussianFadeSchedule.linear(5, bits=4)
+    faded = fade(x0, 5, **fade.sample_params(x0, generator=torch.Generator().manual_seed(1)))
+    steps = (faded + 1) / 2 * 15
+    assert torch.allclose(steps, steps.round(), atol=1e-9)
+    for bad in (0, 17, 2.5, True):
+        with pytest.raises(ValueError, match="bits"):
+            GaussianMaskSchedule.linear(5, bits=bad)
+    with pytest.raises(ValueError, match="center_from"):
+        GaussianMaskSchedule.linear(5, center_from=-2)
+    assert "center_from=-1, bits=8" in repr(D)

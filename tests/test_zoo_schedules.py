@@ -75,7 +75,9 @@ def test_paper_values():
     assert gen.sigmas[0].item() == pytest.approx(math.exp(0.01))
     assert zoo.schedule("celeba-blur-gen", "code").sigmas[0].item() == pytest.approx(1.0)
     assert zoo.schedule("celeba-blur").padding == "reflect"
-    betas = zoo.schedule("mnist-inpaint").betas
+    betas = zoo.schedule("mnist-inpaint").betas  # standard deviations 0.1 (i + 11), squared
+    assert betas[0].item() == pytest.approx(1.1**2) and betas[1].item() == pytest.approx(1.44)
+    betas = zoo.schedule("celeba-inpaint").betas
     assert betas[0].item() == 1 and betas[1].item() == pytest.approx(1.1)
     assert zoo.schedule("mnist-inpaint").center == "random"
     assert zoo.schedule("celeba-inpaint").center == "middle"
@@ -117,3 +119,26 @@ def test_inpainting_generation_ends_at_the_solid_colour():
     params = D.sample_params(x, generator=torch.Generator().manual_seed(0))
     colour = params["color"].view(2, 3, 1, 1).expand_as(x)
     assert torch.allclose(D(x, D.T, **params), colour, atol=1e-6)
+
+
+def test_inpainting_follows_the_code_and_the_text_is_a_variant():
+    """Issue 14: the named inpainting schedules build the masks of the paper's code; variant
+    "text" (another constructor, with its own arguments only) gives the text's reading."""
+    import degrade
+
+    for name in ("mnist-inpaint", "cifar10-inpaint"):
+        D = zoo.schedule(name)
+        expected = degrade.GaussianMaskSchedule.paper_code(50)
+        assert torch.equal(D.betas, expected.betas)
+        assert (D.center_from, D.bits) == (-1, 8)
+        text = zoo.schedule(name, variant="text")
+        assert torch.equal(text.betas, degrade.GaussianMaskSchedule.linear(50, 1.0, 0.1).betas)
+        assert (text.center_from, text.bits) == (0, None)
+        assert "text" in zoo.get_schedule(name).differences
+
+
+def test_a_zoo_model_degrades_with_the_variant_it_was_trained_on():
+    model = zoo.load("mnist-inpaint")
+    run = zoo.run_config_of("mnist-inpaint")
+    variant = run.degradation.arguments.get("variant")
+    assert torch.equal(model.D.betas, zoo.schedule("mnist-inpaint", variant=variant).betas)

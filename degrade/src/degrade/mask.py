@@ -30,9 +30,20 @@ class GaussianMaskSchedule(Degradation):
     Products of masks are precomputed once per image size as a function of the offset from the
     centre, so ``D(x, t)`` costs the same for every ``t``.
 
+    The paper's code builds its masks otherwise than the text reads (see :meth:`paper_code`):
+    standard deviations ``0.1 (i + 11)`` rather than variances ``1 + 0.1 i``, random centres that
+    may fall one pixel above or left of the image (``center_from=-1``), and degraded images
+    quantised to 8 bits (``bits=8``). Both readings are this class with other arguments.
+
     Args:
         betas: per-step variances ``beta_1 .. beta_T`` (length ``T``); see :meth:`linear`.
         center: ``"random"``, ``"middle"`` or a pixel ``(row, column)``.
+        center_from: the smallest row and column a random centre takes: 0 (a pixel of the
+            image) or -1 (the paper's code, whose crops put the centre one pixel outside the
+            image in one draw out of ``n + 1`` per axis).
+        bits: quantise ``D(x, t)`` for ``t >= 1`` to this many bits, rounding down as the
+            paper's code does (``--discrete``, A.2: "quantized to 8 bits"); None keeps floats.
+            A quantised operator is not linear.
 
     Example:
         >>> import torch
@@ -47,11 +58,19 @@ class GaussianMaskSchedule(Degradation):
     is_linear = True
 
     def __init__(
-        self, betas: Sequence[float] | Tensor, center: str | tuple[int, int] = "random"
+        self, betas: Sequence[float] | Tensor, center: str | tuple[int, int] = "random", *,
+        center_from: int = 0, bits: int | None = None,
     ) -> None:
         betas = as_schedule("betas", betas, positive=True)
         super().__init__(len(betas))
         self.betas = betas
+        if center_from not in (0, -1) or isinstance(center_from, bool):
+            raise ValueError(f"center_from must be 0 or -1, got {center_from!r}")
+        if bits is not None and (isinstance(bits, bool) or not isinstance(bits, int)
+                                 or not 1 <= bits <= 16):
+            raise ValueError(f"bits must be None or a whole number from 1 to 16, got {bits!r}")
+        self.center_from, self.bits = center_from, bits
+        self.is_linear = type(self).is_linear and bits is None
         if center == "random":
             self.param_names = ("center",)
         elif center != "middle":
@@ -78,6 +97,25 @@ class GaussianMaskSchedule(Degradation):
         i = torch.arange(check_num_steps(num_steps), dtype=torch.float64)
         return cls(beta_start + i * beta_step, **kwargs)
 
+    @classmethod
+    def paper_code(
+        cls, num_steps: int, std_step: float = 0.1, initial: int = 11, **kwargs: object
+    ) -> GaussianMaskSchedule:
+        """The masks of the paper's code (``--fade_routine Random_Incremental --discrete``).
+
+        Step ``i = 0 .. T-1`` is one minus a Gaussian of standard deviation
+        ``std_step * (i + initial)`` pixels (``--kernel_std 0.1``, ``--initial_mask 11``), so
+        ``beta_i = (std_step * (i + initial))**2``; each image's centre is drawn from
+        ``-1 .. n-1`` on each axis (the code crops an ``n x n`` window at a random offset in
+        ``0 .. n`` from a ``2n x 2n`` grid) and the degraded image is quantised to 8 bits. With
+        these masks the Degraded column of Table 2 comes out at the paper's values.
+        """
+        std_step = check_number("std_step", std_step, positive=True)
+        initial = check_number("initial", initial)
+        i = torch.arange(check_num_steps(num_steps), dtype=torch.float64)
+        options = {"center_from": -1, "bits": 8, **kwargs}
+        return cls((std_step * (i + initial)) ** 2, **options)
+
     def check_image_size(self, height: int, width: int) -> None:
         if isinstance(self.center, tuple) and not (
             0 <= self.center[0] < height and 0 <= self.center[1] < width
@@ -95,7 +133,8 @@ class GaussianMaskSchedule(Degradation):
         device = generator.device if generator is not None else None
         uniform = torch.rand(shape[0], 2, generator=generator, device=device)
         size = torch.tensor(shape[2:], device=uniform.device)
-        return {"center": (uniform * size).long().clamp(max=size - 1)}
+        low = self.center_from
+        return {"center": ((uniform * (size - low)).long() + low).clamp(max=size - 1)}
 
     def mask(self, t: Tensor, shape: Shape, center: Tensor | None, device: torch.device,
              dtype: torch.dtype) -> Tensor:
@@ -106,9 +145,11 @@ class GaussianMaskSchedule(Degradation):
             center = torch.tensor([fixed], device=device).expand(batch, 2)
         elif center.is_floating_point() or center.dtype == torch.bool:
             raise TypeError(f"center must be an integer tensor of pixels, got {center.dtype}")
-        elif bool((center < 0).any()) or bool((center >= torch.tensor([height, width],
-                                                                         device=device)).any()):
-            raise ValueError(f"center must hold pixels inside the {height}x{width} image")
+        elif bool((center < self.center_from).any()) or bool(
+                (center >= torch.tensor([height, width], device=device)).any()):
+            beyond = "" if self.center_from == 0 else ", or one row or column before it"
+            raise ValueError(f"center must hold pixels inside the {height}x{width} "
+                             f"image{beyond}")
         masks = self._masks_by_offset(height, width, device, dtype)
         rows = (height - 1) + torch.arange(height, device=device) - center[:, :1]
         columns = (width - 1) + torch.arange(width, device=device) - center[:, 1:]
@@ -117,11 +158,14 @@ class GaussianMaskSchedule(Degradation):
     def _masks_by_offset(
         self, height: int, width: int, device: torch.device, dtype: torch.dtype
     ) -> Tensor:
-        """``prod_{i<=t} z_{beta_i}`` at every offset from the centre: ``(T+1, 2H-1, 2W-1)``."""
+        """``prod_{i<=t} z_{beta_i}`` at every offset from the centre, from ``-(H-1)`` to
+        ``H-1-center_from`` (and the same across): ``(T+1, 2H-1-center_from, 2W-1-center_from)``.
+        """
         key = (height, width, device, dtype)
         if key not in self._cache:
-            dy = torch.arange(-(height - 1), height, dtype=torch.float64)
-            dx = torch.arange(-(width - 1), width, dtype=torch.float64)
+            margin = -self.center_from
+            dy = torch.arange(-(height - 1), height + margin, dtype=torch.float64)
+            dx = torch.arange(-(width - 1), width + margin, dtype=torch.float64)
             distance2 = dy[:, None] ** 2 + dx[None, :] ** 2
             z = 1 - torch.exp(-distance2 / (2 * self.betas[:, None, None]))
             ones = torch.ones(1, *distance2.shape, dtype=torch.float64)
@@ -130,12 +174,22 @@ class GaussianMaskSchedule(Degradation):
 
     def degrade(self, x: Tensor, t: Tensor, center: Tensor | None = None) -> Tensor:
         mask = self.mask(t, tuple(x.shape), center, x.device, compute_dtype(x.dtype))
-        return (x * mask).to(x.dtype)
+        return self.quantize(x * mask).to(x.dtype)
+
+    def quantize(self, x: Tensor) -> Tensor:
+        """``x`` in [-1, 1] rounded down to ``2**bits`` levels, as the paper's code does
+        (``int((x + 1) / 2 * 255) / 255 * 2 - 1``); ``x`` itself when ``bits`` is None."""
+        if self.bits is None:
+            return x
+        top = 2**self.bits - 1
+        return torch.floor(((x + 1) / 2).clamp(0, 1) * top) / top * 2 - 1
 
     def extra_repr(self) -> str:
+        extra = "" if self.center_from == 0 else f", center_from={self.center_from}"
+        extra += "" if self.bits is None else f", bits={self.bits}"
         return (
             f"T={self.num_steps}, beta_1={self.betas[0].item():.4g}, "
-            f"beta_T={self.betas[-1].item():.4g}, center={self.center!r}"
+            f"beta_T={self.betas[-1].item():.4g}, center={self.center!r}{extra}"
         )
 
 
@@ -160,9 +214,10 @@ class GaussianFadeSchedule(GaussianMaskSchedule):
     is_linear = False
 
     def __init__(
-        self, betas: Sequence[float] | Tensor, center: str | tuple[int, int] = "random"
+        self, betas: Sequence[float] | Tensor, center: str | tuple[int, int] = "random", *,
+        center_from: int = 0, bits: int | None = None,
     ) -> None:
-        super().__init__(betas, center)
+        super().__init__(betas, center, center_from=center_from, bits=bits)
         self.param_names = (*self.param_names, "color")
 
     def param_shapes(self, shape: Shape) -> dict[str, tuple[int, ...]]:
@@ -179,4 +234,4 @@ class GaussianFadeSchedule(GaussianMaskSchedule):
         self, x: Tensor, t: Tensor, color: Tensor, center: Tensor | None = None
     ) -> Tensor:
         mask = self.mask(t, tuple(x.shape), center, x.device, compute_dtype(x.dtype))
-        return (mask * x + (1 - mask) * color[:, :, None, None]).to(x.dtype)
+        return self.quantize(mask * x + (1 - mask) * color[:, :, None, None]).to(x.dtype)

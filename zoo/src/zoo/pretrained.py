@@ -53,8 +53,10 @@ def load(name: str, *, weights: str | os.PathLike[str] | None = None,
     prior = _load_prior(entry["prior"]) if entry.get("prior") else None
     data = entry["data"]
     options = {"prior": prior} if prior is not None else {}
+    # The D the model was trained on: its schedule with the run's variant and overrides.
+    _, variant, overrides = schedule_of(entry.get("run") or {}) or (None, None, {})
     return kind_for(schedule, prior)(
-        name=name, R=R.eval(), D=schedule.build(), schedule=schedule,
+        name=name, R=R.eval(), D=schedule.build(variant, **overrides), schedule=schedule,
         image_size=data["image_size"], channels=data["channels"],
         value_range=tuple(data["range"]), entry=entry, **options)
 

@@ -3,7 +3,10 @@
 Each :class:`Schedule` names a ``degrade`` operator, the constructor that builds it and its
 arguments, the data set it was made for and where the paper (or its code) gives the values.
 Where the paper's text and its code disagree, the schedule follows the text and records the
-difference; ``variant="code"`` (or the variant named there) gives the other value.
+difference; ``variant="code"`` (or the variant named there) gives the other value. The inpainting
+schedules are the exception: they follow the code, whose masks reproduce the paper's Degraded
+column, and ``variant="text"`` gives the text's reading. A variant changes some arguments, or
+names another ``constructor`` with all of its own.
 """
 
 from __future__ import annotations
@@ -55,11 +58,13 @@ class Schedule:
             known = ", ".join(sorted(self.variants)) or "none"
             raise ValueError(f"schedule {self.name!r} has no variant {variant!r} (variants: "
                              f"{known})")
-        arguments = {**self.arguments, **(self.variants[variant] if variant else {}),
-                     **overrides}
+        changes = dict(self.variants[variant]) if variant else {}
+        constructor = changes.pop("constructor", self.constructor)
+        base = self.arguments if constructor == self.constructor else {}
+        arguments = {**base, **changes, **overrides}
         arguments = {k: tuple(v) if isinstance(v, list) else v for k, v in arguments.items()}
         kind = getattr(degrade, self.operator)
-        make = getattr(kind, self.constructor) if self.constructor else kind
+        make = getattr(kind, constructor) if constructor else kind
         return make(**arguments)
 
     def run_config(self, variant: str | None = None, **overrides: Any) -> RunConfig:
