@@ -52,4 +52,10 @@ OPERATORS = [
                  id="blur-diffusion-reflect"),
     pytest.param(lambda: degrade.BlurDiffusion.paper(100, boundary="circular"),
                  id="blur-diffusion-circular"),
+    pytest.param(lambda: degrade.GaussianMaskSchedule.linear(20)
+                 @ degrade.GaussianBlurSchedule.constant(5, 20, 1.0, padding="reflect"),
+                 id="compose-blur-mask"),
+    pytest.param(lambda: degrade.compose(degrade.GaussianBlurSchedule.constant(5, 50, 1.0),
+                                         degrade.NoiseSchedule.linear(50)),
+                 id="compose-blur-noise"),
 ]

@@ -5,6 +5,7 @@ import torch
 from operators import OPERATORS, SHAPE
 from torch.utils._python_dispatch import TorchDispatchMode
 
+import degrade
 from degrade import testing
 
 
@@ -32,6 +33,28 @@ def test_linear_where_declared(make):
     else:
         with pytest.raises(AssertionError, match="not linear"):
             testing.check_linearity(D, SHAPE, max_examples=20)
+
+
+@pytest.mark.parametrize("make", OPERATORS)
+def test_the_adjoint_of_every_linear_operator(make):
+    """``<D(x, t), y> = <x, D.adjoint(y, t)>`` for every linear built-in (issue 15); operators
+    that are not linear have none."""
+    D = make()
+    if D.is_linear:
+        testing.check_adjoint(D, SHAPE, max_examples=8)
+    else:
+        with pytest.raises(TypeError, match="not linear"):
+            D.adjoint(torch.zeros(SHAPE), 1, **D.sample_params(SHAPE))
+
+
+def test_a_wrong_adjoint_is_caught():
+    class Transposed(degrade.GaussianBlurSchedule):
+        def adjoint(self, y, t, **params):
+            return super().adjoint(y.transpose(-1, -2), t, **params)
+
+    D = Transposed(5, [0.5, 3.0], padding="zeros")
+    with pytest.raises(AssertionError, match="adjoint"):
+        testing.check_adjoint(D, SHAPE, max_examples=5)
 
 
 class _CountOps(TorchDispatchMode):

@@ -12,6 +12,7 @@ Noise", arXiv:2208.09392.
 from .base import BoundDegradation, Degradation, DegradationFn, ResampledDegradation
 from .blur import GaussianBlurSchedule
 from .blur_diffusion import BlurDiffusion, blur_schedule
+from .composition import Composition, compose
 from .desaturation import DesaturationSchedule
 from .interpolation import InterpolationSchedule
 from .kernels import gaussian_kernel1d
@@ -26,6 +27,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BlurDiffusion",
     "BoundDegradation",
+    "Composition",
     "Degradation",
     "DegradationFn",
     "DesaturationSchedule",
@@ -39,5 +41,6 @@ __all__ = [
     "SnowSchedule",
     "SuperResolutionSchedule",
     "blur_schedule",
+    "compose",
     "gaussian_kernel1d",
 ]

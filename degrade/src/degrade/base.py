@@ -78,6 +78,30 @@ class Degradation(nn.Module):
         """
         raise NotImplementedError
 
+    def adjoint(self, y: Tensor, t: Step, **params: Tensor) -> Tensor:
+        """The adjoint of a linear ``D`` at step ``t``: ``<D(x, t), y> = <x, D.adjoint(y, t)>``.
+
+        The default differentiates ``<D(x, t), y>`` with respect to ``x`` (exact for a linear
+        operator, one forward and one backward pass); operators with a cheaper closed form
+        override it. ``params`` are the random parameters, as for ``D(x, t, **params)``.
+        Operators that are not linear raise ``TypeError``.
+        """
+        if not self.is_linear:
+            raise TypeError(f"{type(self).__name__} is not linear in x: it has no adjoint")
+        with torch.enable_grad():
+            x = torch.zeros_like(y, requires_grad=True)
+            (gradient,) = torch.autograd.grad(self(x, t, **params), x, grad_outputs=y,
+                                              create_graph=y.requires_grad)
+        return gradient
+
+    def __matmul__(self, inner: Degradation) -> Degradation:
+        """``D2 @ D1`` is ``D(x, t) = D2(D1(x, t), t)``: :func:`degrade.compose` ``(D1, D2)``."""
+        if not isinstance(inner, Degradation):
+            return NotImplemented
+        from .composition import compose
+
+        return compose(inner, self)
+
     def check_image_size(self, height: int, width: int) -> None:
         """Raise ``ValueError`` if the operator cannot handle images of this size."""
 
@@ -209,6 +233,10 @@ class BoundDegradation:
 
     def __call__(self, x: Tensor, t: Step) -> Tensor:
         return self.D(x, t, **self.params)
+
+    def adjoint(self, y: Tensor, t: Step) -> Tensor:
+        """The adjoint of the bound operator at step ``t`` (:meth:`Degradation.adjoint`)."""
+        return self.D.adjoint(y, t, **self.params)
 
     def __repr__(self) -> str:
         return f"{self.D!r}.bind({', '.join(self.params)})"

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from ._validation import as_schedule, check_num_steps, check_number, compute_dtype
+from ._validation import Step, as_schedule, check_num_steps, check_number, compute_dtype
 from .base import Degradation, Shape
 
 
@@ -175,6 +175,13 @@ class GaussianMaskSchedule(Degradation):
     def degrade(self, x: Tensor, t: Tensor, center: Tensor | None = None) -> Tensor:
         mask = self.mask(t, tuple(x.shape), center, x.device, compute_dtype(x.dtype))
         return self.quantize(x * mask).to(x.dtype)
+
+    def adjoint(self, y: Tensor, t: Step, **params: Tensor) -> Tensor:
+        """The mask is diagonal, so the operator is its own adjoint (when not quantised)."""
+        if not self.is_linear:
+            raise TypeError(f"{type(self).__name__} is not linear in x (quantised, or fading to "
+                            "a colour): it has no adjoint")
+        return self(y, t, **params)
 
     def quantize(self, x: Tensor) -> Tensor:
         """``x`` in [-1, 1] rounded down to ``2**bits`` levels, as the paper's code does

@@ -9,6 +9,7 @@ example) when ``D`` breaks the protocol of section 3.1 of Bansal et al. (2022):
 * :func:`check_deterministic`: fixed parameters give the same output, the same generator seed
   the same parameters;
 * :func:`check_linearity`: ``D(a x + b y, t) = a D(x, t) + b D(y, t)`` where ``D`` is linear;
+* :func:`check_adjoint`: ``<D(x, t), y> = <x, D.adjoint(y, t)>`` where ``D`` is linear;
 * :func:`check_differentiable`: ``gradcheck`` in float64.
 
 :func:`check_degradation` runs them all. ``D`` may be a :class:`degrade.Degradation` or any
@@ -48,6 +49,7 @@ except ImportError as error:  # pragma: no cover - depends on the environment
     ) from error
 
 __all__ = [
+    "check_adjoint",
     "check_degradation",
     "check_deterministic",
     "check_differentiable",
@@ -91,6 +93,8 @@ def check_degradation(
     check_deterministic(D, shape, **options)
     if linear if linear is not None else getattr(D, "is_linear", False):
         check_linearity(D, shape, **options)
+        if hasattr(D, "adjoint"):
+            check_adjoint(D, shape, **options)
     if gradcheck:
         check_differentiable(D, shape, **options)
 
@@ -198,6 +202,29 @@ def check_linearity(D: Callable[..., Tensor], shape: Shape, **options: Any) -> N
         )
 
     linear()
+
+
+def check_adjoint(D: Callable[..., Tensor], shape: Shape, **options: Any) -> None:
+    """``<D(x, t), y> = <x, D.adjoint(y, t)>`` for the same parameters (float64), for a
+    linear ``D`` with an ``adjoint`` method."""
+    T, device, runs = _options(D, options)
+    if not hasattr(D, "adjoint"):
+        raise AssertionError("D is linear but has no adjoint(y, t, **params) method")
+
+    @runs
+    @given(seed=_SEEDS, t=st.integers(0, T))
+    def adjoint(seed: int, t: int) -> None:
+        x, params = _draw(D, shape, seed, torch.float64, device)
+        y = _image(shape, seed + 1, torch.float64, device)
+        forward = (D(x, t, **params) * y).sum()
+        backward = (x * D.adjoint(y, t, **params)).sum()
+        error = abs(float(forward - backward))
+        scale = max(1.0, float(x.abs().sum()), float(y.abs().sum()))
+        assert error <= 1e-10 * scale, (
+            f"<D(x, {t}), y> = {float(forward)} but <x, D.adjoint(y, {t})> = {float(backward)}"
+        )
+
+    adjoint()
 
 
 def check_differentiable(
