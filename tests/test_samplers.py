@@ -340,3 +340,48 @@ def test_direct_checks_t_against_T_and_keeps_the_dtype():
     assert samplers.direct(lambda y, s: y.float(), x, 2).dtype == torch.float64
     D = lambda y, s: y  # noqa: E731
     assert samplers.tacos(lambda y, s: y.half(), D, x, 3).dtype == torch.float64
+
+
+@pytest.mark.parametrize("sampler", [samplers.tacos, samplers.naive])
+def test_the_noise_term_is_seeded_zero_is_exact_and_x0_is_left_clean(sampler):
+    """Issue 15: fresh Gaussian noise after each step to s >= 1 (warm diffusion sampling)."""
+    x0 = torch.rand(64, 1, 8, 8, dtype=torch.float64) * 2 - 1
+    D = lambda x, s: x * (1 - s / 40)  # noqa: E731
+    D.num_steps = 20
+    R = lambda x, s: x0  # noqa: E731
+    x_T = D(x0, 20)
+    plain = sampler(R, D, x_T, 20)
+    assert torch.equal(sampler(R, D, x_T, 20, noise_std=0.0), plain)
+
+    def at_step_5(seed):
+        seen = {}
+        sampler(R, D, x_T, 20, noise_std=0.1, generator=torch.Generator().manual_seed(seed),
+                callback=lambda s, x_s, x0_hat: seen.setdefault(s, x_s))
+        return seen[5]
+
+    assert torch.equal(at_step_5(0), at_step_5(0)) and not torch.equal(at_step_5(0), at_step_5(1))
+    seen = {}
+    sampler(R, D, x_T, 20, noise_std=0.1, generator=torch.Generator().manual_seed(0),
+            callback=lambda s, x_s, x0_hat: seen.setdefault(s, x_s - D(x0, s)))
+    if sampler is samplers.naive:  # x_s = D(x0, s) + noise: one draw of std 0.1 per step
+        assert 0.09 < float(seen[5].std()) < 0.11
+        assert torch.equal(seen[0], torch.zeros_like(x0))  # x_0 is left clean
+    else:  # TACoS keeps the noise it was given: after k noisy steps, std 0.1 sqrt(k)
+        assert 0.1 * 15**0.5 * 0.9 < float(seen[5].std()) < 0.1 * 15**0.5 * 1.1
+    for bad in (-0.1, float("nan"), float("inf"), True):
+        with pytest.raises(ValueError, match="noise_std"):
+            sampler(R, D, x_T, 20, noise_std=bad)
+
+
+def test_noise_reaches_only_the_images_that_moved_to_a_step_of_1_or_more():
+    x0 = torch.zeros(3, 1, 4, 4)
+    D = lambda x, s: x  # noqa: E731
+    t = torch.tensor([0, 1, 3])
+    out = samplers.naive(lambda x, s: x0, D, x0, t, noise_std=1.0,
+                         generator=torch.Generator().manual_seed(0))
+    assert torch.equal(out, x0)  # image 0 never moves; the others end at s = 0, clean
+    seen = []
+    samplers.naive(lambda x, s: x0, D, x0, t, noise_std=1.0,
+                   generator=torch.Generator().manual_seed(0),
+                   callback=lambda s, x_s, x0_hat: seen.append(x_s.abs().amax(dim=(1, 2, 3))))
+    assert seen[0][0] == 0 and seen[0][1] == 0 and seen[0][2] > 0  # 3 -> 2 moves only image 2

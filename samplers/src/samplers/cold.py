@@ -1,13 +1,15 @@
 """Cold sampling: Algorithm 1 (naive) and Algorithm 2 (TACoS) of Bansal et al. (2022), section 3.2.
 
 References: Bansal et al., 2022, "Cold Diffusion: Inverting Arbitrary Image Transforms Without
-Noise", arXiv:2208.09392.
+Noise", arXiv:2208.09392; for the optional noise term, Rissanen, Heinonen and Solin, 2023,
+"Generative Modelling With Inverse Heat Dissipation", arXiv:2206.13397.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import torch
 from torch import Tensor
 
 from ._validation import Step
@@ -26,6 +28,8 @@ def tacos(
     steps: Sequence[int] | Tensor | None = None,
     callback: Callback | None = None,
     progress: bool = False,
+    noise_std: float = 0.0,
+    generator: torch.Generator | None = None,
 ) -> Tensor:
     r"""Transformation Agnostic Cold Sampling (Algorithm 2 of Bansal et al. (2022)).
 
@@ -44,6 +48,10 @@ def tacos(
         steps: a strictly decreasing sequence from ``t`` (``max(t)`` for a tensor) to 0.
         callback: ``callback(s, x_s, x0_hat)`` after each step.
         progress: show a progress bar.
+        noise_std: fresh Gaussian noise of this standard deviation added after each step
+            that lands on ``s >= 1``, seeded by ``generator`` (warm diffusion; Rissanen et al.
+            (2023) sample with 0.013). 0, the default, is Algorithm 2 exactly.
+        generator: the random generator of that noise.
 
     Returns:
         ``x_0``, the restored images.
@@ -62,7 +70,8 @@ def tacos(
         return x_s - D(x0_hat, s) + D(x0_hat, s_next)
 
     return sample(update, R, x_t, t, num_steps=getattr(D, "num_steps", None), steps=steps,
-                  callback=callback, progress=progress, name="tacos")
+                  callback=callback, progress=progress, name="tacos", noise_std=noise_std,
+                  generator=generator)
 
 
 def naive(
@@ -74,19 +83,23 @@ def naive(
     steps: Sequence[int] | Tensor | None = None,
     callback: Callback | None = None,
     progress: bool = False,
+    noise_std: float = 0.0,
+    generator: torch.Generator | None = None,
 ) -> Tensor:
     r"""Naive sampling (Algorithm 1 of Bansal et al. (2022)): ``x_{s-1} = D(R(x_s, s), s - 1)``.
 
     The standard update of diffusion models, written for any ``D``; with ``steps``,
     ``x_{s'} = D(x0_hat, s')``. It compounds the errors of an imperfect ``R`` on smooth cold
-    degradations (section 3.3); use :func:`tacos` there. Arguments as for :func:`tacos`.
+    degradations (section 3.3); use :func:`tacos` there. Arguments as for :func:`tacos`
+    (``noise_std`` adds noise after each step as there).
     """
 
     def update(x_s: Tensor, x0_hat: Tensor, s: Step, s_next: Step) -> Tensor:
         return D(x0_hat, s_next)
 
     return sample(update, R, x_t, t, num_steps=getattr(D, "num_steps", None), steps=steps,
-                  callback=callback, progress=progress, name="naive")
+                  callback=callback, progress=progress, name="naive", noise_std=noise_std,
+                  generator=generator)
 
 
 def direct(R: Restorer, x_t: Tensor, t: Step, *, num_steps: int | None = None) -> Tensor:

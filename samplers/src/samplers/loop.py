@@ -12,6 +12,7 @@ Noise", arXiv:2208.09392.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -58,6 +59,8 @@ def sample(
     callback: Callback | None = None,
     progress: bool = False,
     name: str = "sampling",
+    noise_std: float = 0.0,
+    generator: torch.Generator | None = None,
 ) -> Tensor:
     """Walk from ``x_t`` at step ``t`` down to step 0 with ``update``; return ``x_0``.
 
@@ -76,6 +79,12 @@ def sample(
         callback: called as ``callback(s, x_s, x0_hat)`` after each step.
         progress: show a progress bar on standard error.
         name: the sampler's name, for the progress bar and error messages.
+        noise_std: add fresh Gaussian noise of this standard deviation to ``x_{s'}`` after
+            each update that lands on a step ``s' >= 1`` (not on ``x_0``): the stochastic
+            sampling of warm (blur plus noise) diffusion (Rissanen, Heinonen and Solin, 2023,
+            "Generative Modelling With Inverse Heat Dissipation", arXiv:2206.13397, sampling
+            with ``delta = 0.013``). 0, the default, is the deterministic sampler exactly.
+        generator: the random generator of that noise (seed it for reproducible samples).
 
     Raises:
         ValueError: when ``x_t`` holds NaN or infinite values.
@@ -85,6 +94,7 @@ def sample(
     x_t = check_images(x_t)
     t = check_start(t, x_t.shape[0], num_steps)
     _check_input(x_t, name)
+    noise_std = check_noise_std(noise_std, name)
     per_image = isinstance(t, Tensor)
     start = int(t.max()) if per_image else t
     schedule = check_schedule(steps, start)
@@ -101,6 +111,8 @@ def sample(
                 target = s_next
             x0_hat = _check_estimate(R(x, current), x, current, name)
             new = update(x, x0_hat, current, target)
+            if noise_std:
+                new = _add_noise(new, target, noise_std, generator)
             if per_image:
                 new = torch.where(moving.view(-1, *([1] * (x.dim() - 1))), new, x)
             _check_finite(new, x0_hat, current, target, name)
@@ -109,6 +121,24 @@ def sample(
                 callback(current, x, x0_hat)
             bar.update()
     return x
+
+
+def check_noise_std(noise_std: float, name: str) -> float:
+    """A finite, non-negative standard deviation of sampling noise."""
+    if isinstance(noise_std, bool) or not isinstance(noise_std, (int, float)) or \
+            not math.isfinite(noise_std) or noise_std < 0:
+        raise ValueError(f"{name}: noise_std must be a finite number >= 0, got {noise_std!r}")
+    return float(noise_std)
+
+
+def _add_noise(x: Tensor, s: Step, noise_std: float,
+               generator: torch.Generator | None) -> Tensor:
+    """``x + noise_std z`` for the images whose step ``s`` is at least 1."""
+    device = generator.device if generator is not None else x.device
+    z = torch.randn(x.shape, generator=generator, device=device, dtype=x.dtype).to(x.device)
+    if isinstance(s, Tensor):
+        return x + noise_std * z * (s >= 1).view(-1, *([1] * (x.dim() - 1))).to(x.dtype)
+    return x + noise_std * z if s >= 1 else x
 
 
 def restore_once(R: Restorer, x_t: Tensor, t: Step, *, num_steps: int | None = None) -> Tensor:
