@@ -52,6 +52,8 @@ OPERATORS = [
                  id="blur-diffusion-reflect"),
     pytest.param(lambda: degrade.BlurDiffusion.paper(100, boundary="circular"),
                  id="blur-diffusion-circular"),
+    pytest.param(lambda: degrade.HeatDissipation(100, 0.5, 20.0), id="heat-warm"),
+    pytest.param(lambda: degrade.HeatDissipation(50, 0.3, 8.0, sigma=0.0), id="heat-pure"),
     pytest.param(lambda: degrade.GaussianMaskSchedule.linear(20)
                  @ degrade.GaussianBlurSchedule.constant(5, 20, 1.0, padding="reflect"),
                  id="compose-blur-mask"),

@@ -14,6 +14,7 @@ from .blur import GaussianBlurSchedule
 from .blur_diffusion import BlurDiffusion, blur_schedule
 from .composition import Composition, compose
 from .desaturation import DesaturationSchedule
+from .heat import HeatDissipation
 from .interpolation import InterpolationSchedule
 from .kernels import gaussian_kernel1d
 from .mask import GaussianFadeSchedule, GaussianMaskSchedule
@@ -34,6 +35,7 @@ __all__ = [
     "GaussianBlurSchedule",
     "GaussianFadeSchedule",
     "GaussianMaskSchedule",
+    "HeatDissipation",
     "InterpolationSchedule",
     "MixingSchedule",
     "NoiseSchedule",

@@ -1,0 +1,79 @@
+"""HeatDissipation: the heat equation in the DCT basis plus a little noise (Rissanen et al.,
+2023), issue 15."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import fft
+
+from degrade import HeatDissipation
+
+
+def scipy_heat(x, tau):
+    """The heat equation with Neumann boundaries by scipy's orthonormal DCT-II."""
+    h, w = x.shape[-2:]
+    n = np.arange(h)[:, None] / h
+    m = np.arange(w)[None, :] / w
+    decay = np.exp(-(np.pi**2) * (n**2 + m**2) * tau)
+    return fft.idctn(fft.dctn(x, axes=(-2, -1), norm="ortho") * decay, axes=(-2, -1),
+                     norm="ortho")
+
+
+@given(t=st.integers(0, 100), height=st.integers(2, 20), width=st.integers(2, 20),
+       seed=st.integers(0, 2**31))
+def test_the_blur_is_the_heat_equation_in_the_dct_basis(t, height, width, seed):
+    D = HeatDissipation(100, 0.5, 20.0, sigma=0.0)
+    x = torch.rand(2, 3, height, width, dtype=torch.float64,
+                   generator=torch.Generator().manual_seed(seed)) * 2 - 1
+    expected = scipy_heat(x.numpy(), float(D.times[t]))
+    assert np.allclose(D(x, t).numpy(), expected, atol=1e-10)
+
+
+def test_the_schedule_is_log_spaced_and_keeps_the_mean():
+    D = HeatDissipation(100, 0.5, 20.0, sigma=0.0)
+    assert D.blur_sigmas[0] == 0 and D.blur_sigmas[1] == pytest.approx(0.5)
+    assert D.blur_sigmas[-1] == pytest.approx(20.0)
+    ratios = D.blur_sigmas[2:] / D.blur_sigmas[1:-1]
+    assert torch.allclose(ratios, ratios[0].expand_as(ratios))
+    assert D.times[5] == pytest.approx(D.blur_sigmas[5].item() ** 2 / 2)
+    x = torch.rand(4, 3, 28, 28, dtype=torch.float64) * 2 - 1
+    x_T = D(x, 100)
+    assert torch.allclose(x_T.mean(dim=(2, 3)), x.mean(dim=(2, 3)), atol=1e-12)
+    assert float(x_T.std(dim=(2, 3)).max()) < 0.01  # nearly flat at sigma_B = 20 on 28 px
+
+
+def test_a_small_blur_is_a_gaussian_blur_of_that_width():
+    """Far from the borders, heat for tau = s^2 / 2 blurs a point into a Gaussian of width s."""
+    D = HeatDissipation(10, 2.0, 2.0, sigma=0.0)
+    x = torch.zeros(1, 1, 64, 64, dtype=torch.float64)
+    x[0, 0, 32, 32] = 1.0
+    spread = D(x, 1)[0, 0]
+    d = torch.arange(64, dtype=torch.float64) - 32
+    g = torch.exp(-(d**2) / (2 * 2.0**2))
+    expected = torch.outer(g, g) / torch.outer(g, g).sum()
+    assert torch.allclose(spread, expected, atol=2e-4)
+
+
+def test_the_noise_is_sigma_z_at_every_step_but_0():
+    D = HeatDissipation(50, 0.5, 10.0, sigma=0.02)
+    assert D.param_names == ("z",) and not D.is_linear
+    x = torch.rand(3, 1, 16, 16, dtype=torch.float64) * 2 - 1
+    params = D.sample_params(x, generator=torch.Generator().manual_seed(0))
+    t = torch.tensor([0, 1, 50])
+    noisy = D(x, t, **params)
+    pure = HeatDissipation(50, 0.5, 10.0, sigma=0.0)(x, t)
+    assert torch.equal(noisy[0], x[0])
+    assert torch.allclose(noisy[1:] - pure[1:], 0.02 * params["z"][1:], atol=1e-12)
+    assert HeatDissipation(5, sigma=0.0).param_names == ()
+
+
+def test_bad_settings_are_refused():
+    for kwargs, message in (({"blur_min": 0.0}, "blur_min"), ({"blur_max": -1.0}, "blur_max"),
+                            ({"blur_min": 3.0, "blur_max": 2.0}, "at least blur_min"),
+                            ({"sigma": -0.1}, "sigma"), ({"sigma": math.nan}, "sigma")):
+        with pytest.raises(ValueError, match=message):
+            HeatDissipation(10, **kwargs)
