@@ -77,3 +77,58 @@ def test_bad_settings_are_refused():
                             ({"sigma": -0.1}, "sigma"), ({"sigma": math.nan}, "sigma")):
         with pytest.raises(ValueError, match=message):
             HeatDissipation(10, **kwargs)
+
+
+def test_the_previous_objective_targets_the_noiseless_image_one_step_back():
+    from restore.objectives import predict_previous
+
+    D = HeatDissipation(20, 0.5, 8.0, sigma=0.05)
+    x0 = torch.rand(4, 1, 12, 12) * 2 - 1
+    t = torch.tensor([1, 5, 10, 20])
+    torch.manual_seed(0)
+    prediction, target = predict_previous(lambda x, s: x, D, x0, t)
+    torch.manual_seed(0)
+    z = torch.randn_like(x0)
+    assert torch.allclose(prediction, D.heat(x0, t) + 0.05 * z, atol=1e-6)
+    assert torch.allclose(target, D.heat(x0, t - 1), atol=1e-6)
+    assert torch.equal(target[0], x0[0])
+
+
+def test_previous_step_walks_back_exactly_with_a_perfect_one_step_denoiser():
+    import samplers
+
+    D = HeatDissipation(30, 0.5, 10.0, sigma=0.02)
+    x0 = torch.rand(3, 1, 16, 16, dtype=torch.float64) * 2 - 1
+
+    def R(x, s):
+        return D.heat(x0, torch.full((len(x),), s - 1))
+
+    x_T = D(x0, 30, **D.sample_params(x0, generator=torch.Generator().manual_seed(0)))
+    assert torch.allclose(samplers.previous_step(R, x_T, 30), x0, atol=1e-12)
+    seen = []
+    out = samplers.previous_step(R, x_T, 30, noise_std=0.026, num_steps=30,
+                                 generator=torch.Generator().manual_seed(1),
+                                 callback=lambda s, x_s, x_hat: seen.append(x_s - R(x_s, s + 1)))
+    assert torch.allclose(out, x0, atol=1e-12)  # the last step adds no noise
+    assert 0.02 < float(seen[10].std()) < 0.032
+    with pytest.raises(ValueError, match="t must"):
+        samplers.previous_step(R, x_T, 31, num_steps=30)
+
+
+def test_a_warm_run_trains_and_draws_its_grid(tmp_path):
+    from PIL import Image
+    from restore.train import main
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for i in range(24):
+        Image.new("L", (16, 16), i * 10).save(folder / f"{i}.png")
+    args = ["--data-folder", str(folder), "--channels", "1", "--preset", "tiny", "--batch", "4",
+            "--degradation", "degrade:HeatDissipation", "--degradation-arg", "num_steps=5",
+            "--objective", "previous", "--steps", "3", "--device", "cpu", "--no-progress",
+            "--out", str(tmp_path / "run")]
+    assert main(args) == 0
+    assert (tmp_path / "run" / "samples" / "step-0000003.png").exists()
+    import zoo
+
+    assert zoo.get_schedule("mnist-heat").run_config().objective == "previous"

@@ -246,11 +246,13 @@ class TrainConfig:
         return rate
 
 
-OBJECTIVES = {"x0": "l1", "noise": "l2"}
+OBJECTIVES = {"x0": "l1", "noise": "l2", "previous": "l2"}
 """What the network learns, and the loss that goes with it: ``x0`` restores the clean image
 (section 3.1 of cold diffusion, L1), ``noise`` predicts the noise (eq. 18 of Lee et al., 2022,
 "Progressive Deblurring of Diffusion Models for Coarse-to-Fine Image Synthesis",
-arXiv:2207.11192; L2)."""
+arXiv:2207.11192; L2), ``previous`` the noiseless image one step less degraded (eq. 6 of
+Rissanen et al., 2023, "Generative Modelling With Inverse Heat Dissipation", arXiv:2206.13397;
+L2)."""
 
 
 @dataclasses.dataclass
@@ -268,7 +270,8 @@ class RunConfig:
     out: str | None = dataclasses.field(default=None, metadata=option(
         "--out", "the run's folder"))
     objective: str = dataclasses.field(default="x0", metadata=option(
-        "--objective", "what R learns: x0 (a restorer, L1) or noise (a noise predictor, L2)",
+        "--objective", "what R learns: x0 (a restorer, L1), noise (a noise predictor, L2) or "
+        "previous (the image one step less degraded, L2)",
         choices=tuple(OBJECTIVES)))
     data: DataConfig = dataclasses.field(default_factory=DataConfig)
     network: NetworkConfig = dataclasses.field(default_factory=NetworkConfig)
@@ -322,6 +325,43 @@ class RunConfig:
     def save(self, path: str | os.PathLike[str]) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
+
+
+RECIPES: dict[str, dict[str, dict[str, Any]]] = {
+    "paper": {},
+    "cpu": {
+        "train": {"steps": 20_000, "batch_size": 32, "accumulate": 1, "lr": 1e-3,
+                  "lr_schedule": "cosine", "warmup": 100, "ema_decay": 0.995, "ema_every": 10,
+                  "ema_start": 2000},
+        "network": {},
+    },
+}
+"""Training recipes by name, as changes to a :class:`RunConfig`'s sections.
+
+``paper``: appendix A.1 of Bansal et al. (2022), the defaults of :class:`TrainConfig` (Adam at
+2e-5, batches of 32 accumulated over 2, 700,000 steps on GPUs). ``cpu``: the recipe that reached
+the lowest validation error in a fixed CPU budget on MNIST and CIFAR-10 deblurring
+(``benchmarks/recipe.py``, docs/performance.md): a ten times larger rate warmed up over 100
+steps and lowered along a cosine, no accumulation, 20,000 steps. ``colddiff train`` uses
+``cpu`` for a named schedule when it trains on a CPU, ``paper`` otherwise (``--recipe``)."""
+
+
+def with_recipe(config: RunConfig, recipe: str) -> RunConfig:
+    """``config`` with a recipe of :data:`RECIPES` applied to its sections.
+
+    Example:
+        >>> config = with_recipe(RunConfig(), "cpu")
+        >>> config.train.lr_schedule, config.train.accumulate
+        ('cosine', 1)
+        >>> with_recipe(RunConfig(), "paper") == RunConfig()
+        True
+    """
+    if recipe not in RECIPES:
+        raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, got {recipe!r}")
+    values = config.to_dict()
+    for section, changes in RECIPES[recipe].items():
+        values[section] = {**values[section], **changes}
+    return RunConfig.from_dict(values)
 
 
 SECTIONS: dict[str, type] = {"data": DataConfig, "network": NetworkConfig,

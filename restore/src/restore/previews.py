@@ -3,7 +3,8 @@
 A preview is any ``preview(R, x0) -> [(title, images), ...]``; each pair is one column of the
 grid ``samples/step-*.png``. :func:`restoration` is the default of a restorer (cold diffusion,
 Bansal et al., 2022, arXiv:2208.09392, Figure 3's columns); :func:`diffusion_samples` that of a
-noise predictor (blur diffusion, Lee et al., 2022, arXiv:2207.11192).
+noise predictor (blur diffusion, Lee et al., 2022, arXiv:2207.11192); :func:`warm_samples` that of
+a one-step denoiser (inverse heat dissipation, Rissanen et al., 2023, arXiv:2206.13397).
 """
 
 from __future__ import annotations
@@ -42,5 +43,19 @@ def diffusion_samples(D: samplers.RotatedDiffusion, steps: int = 50, seed: int =
         jumps = samplers.spaced_steps(D.num_steps, steps)
         return [(f"samples ({len(jumps) - 1} steps)",
                  samplers.rotated_ddim(R, D, x_N, D.num_steps, steps=jumps, clip=True))]
+
+    return preview
+
+
+def warm_samples(D: Degradation, T: int, noise_std: float, seed: int = 0) -> Preview:
+    """``x_T | samples | original``: validation images degraded to ``T`` (with fresh noise
+    ``z`` of ``seed``), walked back by :func:`samplers.previous_step` with ``noise_std``."""
+
+    def preview(R: nn.Module, x0: Tensor) -> list[tuple[str, Tensor]]:
+        generator = torch.Generator().manual_seed(seed)
+        z = torch.randn(x0.shape, generator=generator).to(x0.device)
+        x_T = D(x0, torch.full((len(x0),), T, device=x0.device), z=z)
+        sampled = samplers.previous_step(R, x_T, T, noise_std=noise_std, generator=generator)
+        return [("x_T", x_T), ("samples", sampled), ("original", x0)]
 
     return preview

@@ -15,16 +15,21 @@ from torch import Tensor, nn
 
 from . import data, previews
 from .config import RunConfig
-from .objectives import Objective, predict_noise, restore_x0
+from .objectives import Objective, predict_noise, predict_previous, restore_x0
 from .signals import Interrupted
 from .trainer import Trainer
 from .unet import UNet
 
-OBJECTIVES: dict[str, Objective] = {"x0": restore_x0, "noise": predict_noise}
+OBJECTIVES: dict[str, Objective] = {"x0": restore_x0, "noise": predict_noise,
+                                    "previous": predict_previous}
 """The objectives of :data:`restore.config.OBJECTIVES`, by name."""
 
-SUPPLIED = {"noise": ("eps",)}
+SUPPLIED = {"noise": ("eps",), "previous": ("z",)}
 """The random parameters of ``D`` that an objective draws itself."""
+
+WARM_SAMPLING_NOISE = 0.026
+"""The sampling noise of the ``previous`` objective's grids: Rissanen et al.'s delta = 0.013 for
+images in [0, 1], doubled for ours in [-1, 1]."""
 
 
 def training_pair(operator: Any, val_images: Tensor,
@@ -69,7 +74,10 @@ def build(config: RunConfig) -> Trainer:
     torch.manual_seed(seed)  # the initial weights too are the seed's
     width = {"channels": config.network.width} if config.network.width else {}
     model = UNet.preset(config.network.preset, in_channels=dataset.shape[0], **width)
-    preview = (previews.diffusion_samples(operator) if config.objective == "noise" else None)
+    preview = {"noise": lambda: previews.diffusion_samples(operator),
+               "previous": lambda: previews.warm_samples(operator, operator.num_steps,
+                                                         WARM_SAMPLING_NOISE),
+               }.get(config.objective, lambda: None)()
     return Trainer(model, D, train_set, config.out, config.train, val_images=val_images,
                    sample_D=sample_D, objective=OBJECTIVES[config.objective], preview=preview,
                    run=config.to_dict())

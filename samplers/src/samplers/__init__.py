@@ -3,6 +3,8 @@
 * :func:`tacos`: Algorithm 2 of Bansal et al. (2022) (TACoS), the sampler for cold degradations;
 * :func:`naive`: Algorithm 1, the standard diffusion update;
 * :func:`direct`: the one-shot reconstruction ``R(x_t, t)``;
+* :func:`previous_step`: inverse heat dissipation's walk, ``R`` predicting ``x_{s-1}`` (Rissanen
+  et al., 2023), with the noise term that all three loops take;
 * :func:`estimated_noise`: hot diffusion with the noise re-estimated at each step (A.6, DDIM);
 * :func:`reverse_diffusion`, :func:`rotated_ddim`: blur diffusion (Lee et al., 2022), stochastic
   and deterministic, for a noise predictor;
@@ -16,7 +18,7 @@ Noise", arXiv:2208.09392; Lee et al., 2022, "Progressive Deblurring of Diffusion
 Coarse-to-Fine Image Synthesis", arXiv:2207.11192.
 """
 
-from .cold import direct, naive, tacos
+from .cold import direct, naive, previous_step, tacos
 from .hot import estimated_noise
 from .loop import sample, spaced_steps
 from .priors import (
@@ -47,6 +49,7 @@ __all__ = [
     "estimated_noise",
     "fit_gaussian_mixture",
     "naive",
+    "previous_step",
     "reverse_diffusion",
     "rotated_ddim",
     "sample",

@@ -23,6 +23,7 @@ from restore.config import (
     DegradationSpec,
     RunConfig,
     TrainConfig,
+    with_recipe,
 )
 
 import degrade
@@ -67,20 +68,25 @@ class Schedule:
         make = getattr(kind, constructor) if constructor else kind
         return make(**arguments)
 
-    def run_config(self, variant: str | None = None, **overrides: Any) -> RunConfig:
+    def run_config(self, variant: str | None = None, *, recipe: str = "paper",
+                   **overrides: Any) -> RunConfig:
         """A training run on this schedule: its data set at its size, the degradation
         ``zoo:schedule`` with this name, ``variant`` and ``overrides``, and the objective of
-        its task (``noise`` with L2 for blur diffusion, ``x0`` with L1 otherwise); every other
-        setting at its default (:class:`restore.RunConfig`)."""
+        its task (``noise`` with L2 for blur diffusion, ``previous`` with L2 for heat
+        dissipation, ``x0`` with L1 otherwise); the
+        optimisation of ``recipe`` (:data:`restore.config.RECIPES`: ``"paper"``, the defaults
+        of :class:`restore.RunConfig`, or ``"cpu"``)."""
         if variant is not None and variant not in self.variants:
             self.build(variant)
-        objective = "noise" if self.task == "diffusion" else "x0"
+        objective = ("noise" if self.task == "diffusion" else
+                     "previous" if self.operator == "HeatDissipation" else "x0")
         arguments = {"name": self.name, **({"variant": variant} if variant else {}),
                      **overrides}
-        return RunConfig(objective=objective,
-                         data=DataConfig(name=self.dataset, image_size=self.image_size),
-                         degradation=DegradationSpec("zoo:schedule", arguments),
-                         train=TrainConfig(loss=OBJECTIVES[objective]))
+        config = RunConfig(objective=objective,
+                           data=DataConfig(name=self.dataset, image_size=self.image_size),
+                           degradation=DegradationSpec("zoo:schedule", arguments),
+                           train=TrainConfig(loss=OBJECTIVES[objective]))
+        return with_recipe(config, recipe)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2)
