@@ -7,7 +7,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["README.md", "docs/degrade.md", "docs/samplers.md", "docs/restore.md", "zoo/README.md",
-         "docs/blur-diffusion.md"]
+         "docs/blur-diffusion.md", "docs/diffusers.md"]
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -1,0 +1,89 @@
+"""zoo.schedulers: cold diffusion in diffusers' loop equals samplers.tacos (issue 15)."""
+
+import pytest
+import torch
+
+diffusers = pytest.importorskip("diffusers")
+
+from zoo.schedulers import ColdDiffusionScheduler, pipeline_parts  # noqa: E402
+
+import samplers  # noqa: E402
+import zoo  # noqa: E402
+
+
+def tiny_unet():
+    torch.manual_seed(0)
+    return diffusers.UNet2DModel(
+        sample_size=32, in_channels=1, out_channels=1, layers_per_block=1,
+        block_out_channels=(8, 16), down_block_types=("DownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "UpBlock2D"), norm_num_groups=4).eval()
+
+
+def diffusers_loop(unet, scheduler, sample, num_inference_steps):
+    """diffusers' usual sampling loop."""
+    scheduler.set_timesteps(num_inference_steps)
+    with torch.no_grad():
+        for t in scheduler.timesteps:
+            model_output = unet(sample, t).sample
+            sample = scheduler.step(model_output, t, sample).prev_sample
+    return sample
+
+
+@pytest.mark.parametrize("name", ["mnist-blur", "mnist-inpaint"])
+@pytest.mark.parametrize("sampler", ["tacos", "naive"])
+@pytest.mark.parametrize("count", [None, 7])
+def test_diffusers_loop_equals_the_samplers(name, sampler, count):
+    unet = tiny_unet()
+    scheduler = ColdDiffusionScheduler(degradation_arguments={"name": name}, sampler=sampler)
+    T = scheduler.num_train_timesteps
+    x0 = zoo.sample_images("mnist", 3)
+    x_T = scheduler.add_noise(x0, generator=torch.Generator().manual_seed(0))
+    ours = diffusers_loop(unet, scheduler, x_T, count or T)
+
+    def R(x, s):
+        return unet(x, s).sample
+
+    D = zoo.schedule(name).draw(x0, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(D(x0, T), x_T)
+    run = {"tacos": samplers.tacos, "naive": samplers.naive}[sampler]
+    steps = samplers.spaced_steps(T, count) if count else None
+    expected = run(R, D, x_T, T, steps=steps)
+    assert torch.allclose(ours, expected, atol=1e-6)
+
+
+def test_the_config_saves_and_loads_from_a_local_folder(tmp_path):
+    scheduler = ColdDiffusionScheduler(degradation_arguments={"name": "mnist-sr"},
+                                       sampler="naive")
+    scheduler.save_pretrained(tmp_path)
+    loaded = ColdDiffusionScheduler.from_pretrained(tmp_path)
+    assert loaded.config.degradation_arguments == {"name": "mnist-sr"}
+    assert loaded.config.sampler == "naive" and loaded.num_train_timesteps == 3
+    x0 = zoo.sample_images("mnist", 2)
+    unet = tiny_unet()
+    a = diffusers_loop(unet, scheduler, scheduler.add_noise(x0), 3)
+    b = diffusers_loop(unet, loaded, loaded.add_noise(x0), 3)
+    assert torch.equal(a, b)
+
+
+def test_a_zoo_model_loads_as_a_model_and_scheduler_pair():
+    model, scheduler = pipeline_parts("mnist-blur")
+    x0 = zoo.sample_images("mnist", 2)
+    x_T = scheduler.add_noise(x0)
+    out = diffusers_loop(model, scheduler, x_T, scheduler.num_train_timesteps)
+    assert torch.allclose(out, zoo.load("mnist-blur").restore(x_T, sampler="tacos"), atol=1e-5)
+    assert pipeline_parts("mnist-inpaint")[1].config.degradation_arguments["variant"] == "text"
+
+
+def test_misuse_is_refused_in_one_line():
+    scheduler = ColdDiffusionScheduler(degradation_arguments={"name": "mnist-inpaint"})
+    x = torch.zeros(1, 1, 32, 32)
+    with pytest.raises(ValueError, match="add_noise"):
+        scheduler.step(x, 50, x)
+    scheduler.add_noise(x)
+    with pytest.raises(ValueError, match="not one of the scheduler's timesteps"):
+        scheduler.step(x, 51, x)
+    for bad in (0, 51, 2.5):
+        with pytest.raises(ValueError, match="num_inference_steps"):
+            scheduler.set_timesteps(bad)
+    with pytest.raises(ValueError, match="sampler must be"):
+        ColdDiffusionScheduler(sampler="ddim")
