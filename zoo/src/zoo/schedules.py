@@ -52,6 +52,9 @@ class Schedule:
     description: str
     differences: str
     variants: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    objective: str | None = None
+    """What a network for this schedule learns (:data:`restore.config.OBJECTIVES`); by default
+    ``noise`` for a diffusion task and ``x0`` otherwise."""
 
     def build(self, variant: str | None = None, **overrides: Any) -> degrade.Degradation:
         """The ``degrade`` operator, with a variant's values and then ``overrides`` applied."""
@@ -72,14 +75,13 @@ class Schedule:
                    **overrides: Any) -> RunConfig:
         """A training run on this schedule: its data set at its size, the degradation
         ``zoo:schedule`` with this name, ``variant`` and ``overrides``, and the objective of
-        its task (``noise`` with L2 for blur diffusion, ``previous`` with L2 for heat
-        dissipation, ``x0`` with L1 otherwise); the
+        schedule (:attr:`objective`: ``noise`` with L2 for blur diffusion, ``previous`` with L2
+        for warm heat dissipation, ``x0`` with L1 otherwise); the
         optimisation of ``recipe`` (:data:`restore.config.RECIPES`: ``"paper"``, the defaults
         of :class:`restore.RunConfig`, or ``"cpu"``)."""
         if variant is not None and variant not in self.variants:
             self.build(variant)
-        objective = ("noise" if self.task == "diffusion" else
-                     "previous" if self.operator == "HeatDissipation" else "x0")
+        objective = self.objective or ("noise" if self.task == "diffusion" else "x0")
         arguments = {"name": self.name, **({"variant": variant} if variant else {}),
                      **overrides}
         config = RunConfig(objective=objective,

@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from restore.config import RunConfig
+from restore.config import RECIPES, RunConfig
+from restore.distributed import resolve_device
 from restore.options import add_run_options, given, parse_key_value, run_config
 from restore.run import main as run_main
 from restore.train import add_config_options
@@ -29,6 +30,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     c.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
                    help="change one of the schedule's arguments, the value as JSON "
                    "(repeatable): --override num_steps=40")
+    c.add_argument("--recipe", choices=("auto", *RECIPES), default="auto",
+                   help="the optimisation settings: cpu (measured fastest on CPUs, "
+                   "docs/performance.md), paper (A.1: Adam 2e-5, 700,000 steps), or auto: cpu "
+                   "when training on a CPU (the options you give change it)")
     add_config_options(c)
     add_run_options(c, skip=("degradation",))
     c.set_defaults(run=run)
@@ -37,9 +42,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def _base(args: argparse.Namespace) -> RunConfig:
     """The run before the options: a configuration file or zoo model, or the schedule's."""
     if args.config is not None:
-        if args.schedule or args.variant or args.override:
-            raise ValueError("give a schedule (with --variant, --override) or --config, "
-                             "not both")
+        if args.schedule or args.variant or args.override or args.recipe != "auto":
+            raise ValueError("give a schedule (with --variant, --override, --recipe) or "
+                             "--config, not both")
         if not args.config.exists() and str(args.config) in registry():
             return run_config_of(str(args.config))
         return RunConfig.load(args.config)
@@ -47,10 +52,18 @@ def _base(args: argparse.Namespace) -> RunConfig:
         raise ValueError("give a named schedule (colddiff list --schedules) or --config")
     schedule = get_schedule(args.schedule)
     overrides = dict(_key_value(text) for text in args.override)
-    config = schedule.run_config(args.variant, **overrides)
+    config = schedule.run_config(args.variant, recipe=_recipe(args), **overrides)
     if "data.folder" in given(args):
         config = dataclasses.replace(config, data=dataclasses.replace(config.data, name=None))
     return config
+
+
+def _recipe(args: argparse.Namespace) -> str:
+    """The recipe asked for; ``auto`` is ``cpu`` when the run's device is the CPU."""
+    if args.recipe != "auto":
+        return args.recipe
+    device = given(args).get("train.device", "auto")
+    return "cpu" if resolve_device(device).type == "cpu" else "paper"
 
 
 def _key_value(text: str) -> tuple[str, object]:
@@ -64,5 +77,8 @@ def run(args: argparse.Namespace) -> int:
     config = run_config(args, _base(args))
     if args.schedule:
         print(f"schedule {args.schedule}: {get_schedule(args.schedule).description}")
+        print(f"recipe {_recipe(args)}: lr {config.train.lr:g} ({config.train.lr_schedule}), "
+              f"batch {config.train.batch_size} x {config.train.accumulate}, "
+              f"{config.train.steps:,} steps")
     return run_main(config, resume=args.resume, prog="colddiff train")
 
