@@ -5,11 +5,13 @@ import argparse
 import dataclasses
 
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from restore.config import SECTIONS
+from restore.config import SECTIONS, with_recipe
 from restore.options import add_run_options, run_config
 
+import zoo
 from restore import DegradationSpec, RunConfig, TrainConfig
 
 
@@ -105,3 +107,35 @@ def test_the_spec_builds_any_importable_factory():
         DegradationSpec("zoo:schedule", {"nam": "mnist-blur"}).build()
     with pytest.raises(ValueError, match="no degradation"):
         DegradationSpec().build()
+
+
+def _train_config(*argv):
+    """The run ``colddiff train ARGV`` would start, without training."""
+    from restore.options import run_config
+    from zoo.cli import parser
+    from zoo.commands import train
+
+    args = parser().parse_args(["train", *argv])
+    return run_config(args, train._base(args))
+
+
+def test_colddiff_train_uses_the_cpu_recipe_on_a_cpu_and_the_papers_on_request(monkeypatch):
+    from restore.config import RECIPES
+
+    cpu = _train_config("mnist-blur", "--out", "r")
+    for field, value in RECIPES["cpu"]["train"].items():
+        assert getattr(cpu.train, field) == value, field
+    assert _train_config("mnist-blur", "--recipe", "paper", "--out", "r").train == \
+        zoo.get_schedule("mnist-blur").run_config().train
+    assert _train_config("mnist-blur", "--lr", "3e-4").train.lr == 3e-4  # options win
+    assert cpu.network.width == RECIPES["cpu"]["network"]["width"]
+    assert _train_config("mnist-blur", "--width", "24").network.width == 24
+    assert _train_config("mnist-blur", "--recipe", "paper").train.loss == "l1"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert _train_config("mnist-blur").train.lr == TrainConfig().lr  # a GPU: the paper's
+    assert _train_config("mnist-blur", "--device", "cpu").train.lr == RECIPES["cpu"]["train"]["lr"]
+    with pytest.raises(ValueError, match="not both"):
+        _train_config("--config", "mnist-blur", "--recipe", "cpu")
+    with pytest.raises(ValueError, match="recipe must be one of"):
+        with_recipe(RunConfig(), "fast")

@@ -330,10 +330,9 @@ class RunConfig:
 RECIPES: dict[str, dict[str, dict[str, Any]]] = {
     "paper": {},
     "cpu": {
-        "train": {"steps": 20_000, "batch_size": 32, "accumulate": 1, "lr": 1e-3,
-                  "lr_schedule": "cosine", "warmup": 100, "ema_decay": 0.995, "ema_every": 10,
-                  "ema_start": 2000},
-        "network": {},
+        "train": {"steps": 20_000, "batch_size": 32, "accumulate": 1, "lr": 2e-3,
+                  "lr_schedule": "cosine", "warmup": 100, "loss": "l2"},
+        "network": {"width": 16},
     },
 }
 """Training recipes by name, as changes to a :class:`RunConfig`'s sections.
@@ -341,9 +340,11 @@ RECIPES: dict[str, dict[str, dict[str, Any]]] = {
 ``paper``: appendix A.1 of Bansal et al. (2022), the defaults of :class:`TrainConfig` (Adam at
 2e-5, batches of 32 accumulated over 2, 700,000 steps on GPUs). ``cpu``: the recipe that reached
 the lowest validation error in a fixed CPU budget on MNIST and CIFAR-10 deblurring
-(``benchmarks/recipe.py``, docs/performance.md): a ten times larger rate warmed up over 100
-steps and lowered along a cosine, no accumulation, 20,000 steps. ``colddiff train`` uses
-``cpu`` for a named schedule when it trains on a CPU, ``paper`` otherwise (``--recipe``)."""
+(``benchmarks/recipe.py``, docs/performance.md): the small U-Net at half its width (16 base
+channels, a quarter of the cost per step), Adam at 2e-3 warmed up over 100 steps and lowered
+along a cosine to 0, batches of 32 without accumulation, the L2 loss (the tables' RMSE), 20,000
+steps. ``colddiff train`` uses ``cpu`` for a named schedule when it trains on a CPU, ``paper``
+otherwise (``--recipe``)."""
 
 
 def with_recipe(config: RunConfig, recipe: str) -> RunConfig:
