@@ -102,7 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         "training": {
             "steps": state["step"],
             "batch": f"{train['batch_size']} x {train['accumulate']} accumulated",
-            "optimiser": f"Adam, lr {train['lr']:g}",
+            "optimiser": f"Adam, lr {train['lr']:g}" + (
+                f", cosine decay after {train.get('warmup', 0)} warm-up steps"
+                if train.get("lr_schedule") == "cosine" else ""),
             "loss": train["loss"],
             "ema": f"EMA {train['ema_decay']} every {train['ema_every']} steps from step "
                    f"{train['ema_start']}",
