@@ -137,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     old = next((e for e in entries if e["name"] == args.name), None)
     if old is not None and old.get("metrics") and old["sha256"] == digest:
         entry["metrics"] = old["metrics"]
-    entries = [e for e in entries if e["name"] != args.name] + [entry]
+    names = [e["name"] for e in entries]  # a new model goes last, a retrained one in its place
+    entries = ([e if e["name"] != args.name else entry for e in entries]
+               if args.name in names else [*entries, entry])
     registry_path.write_text(json.dumps(entries, indent=2) + "\n")
     print(f"{args.name}: step {state['step']}, {model.num_parameters():,} parameters, "
           f"{(args.out / file).stat().st_size / 1e6:.2f} MB, sha256 {digest[:16]}...")
