@@ -86,7 +86,7 @@ class Composition(Degradation):
         """The parts' adjoints in reverse order (each closed form where the part has one)."""
         if not self.is_linear:
             raise TypeError("a composition with a part that is not linear has no adjoint")
-        self._check_params(params, y)
+        params = self._check_params(params, y)
         for operator, own in reversed(list(zip(self.operators, self._parts(params), strict=True))):
             y = operator.adjoint(y, t, **own)
         return y

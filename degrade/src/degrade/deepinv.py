@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ._validation import Step
+from ._validation import Step, as_steps
 from .base import Degradation
 
 
@@ -103,8 +103,6 @@ class PhysicsSchedule(Degradation):
         """deepinv's ``A_adjoint`` of each image's step (linear families only)."""
         if not self.is_linear:
             raise TypeError("this PhysicsSchedule is not linear (linear=False): no adjoint")
-        from ._validation import as_steps
-
         steps = as_steps(t, batch_size=y.shape[0], num_steps=self.num_steps, device=y.device)
         return self._by_step(y, steps, "A_adjoint")
 

@@ -14,6 +14,7 @@ from torch import Tensor
 
 from ._validation import check_num_steps, check_number, compute_dtype
 from .base import Degradation, Shape
+from .blur_diffusion import dct_matrix
 
 
 class HeatDissipation(Degradation):
@@ -91,19 +92,15 @@ class HeatDissipation(Degradation):
 
     def degrade(self, x: Tensor, t: Tensor, z: Tensor | None = None) -> Tensor:
         out = self.heat(x, t)
-        if z is None:
-            return out
-        moving = (t > 0).view(-1, 1, 1, 1).to(x.dtype)
-        return out + self.sigma * moving * z
+        # Images at t = 0 get x itself back from Degradation.forward, noise and all.
+        return out if z is None else out + self.sigma * z
 
     def _matrices(self, n: int, device: torch.device, dtype: torch.dtype) -> Tensor:
         """``C^T exp(-(pi k / n)^2 tau_t) C`` along one axis of length ``n``: ``(T+1, n, n)``."""
         key = (n, device, dtype)
         if key not in self._cache:
             k = torch.arange(n, dtype=torch.float64)
-            i = torch.arange(n, dtype=torch.float64)
-            dct = torch.cos(math.pi * (i[None, :] + 0.5) * k[:, None] / n) * math.sqrt(2 / n)
-            dct[0] /= math.sqrt(2)
+            dct = dct_matrix(n)
             decay = torch.exp(-(math.pi * k / n) ** 2 * self.times[:, None])
             self._cache[key] = (dct.T @ (decay[:, :, None] * dct)).to(device, dtype)
         return self._cache[key]

@@ -74,10 +74,11 @@ def build(config: RunConfig) -> Trainer:
     torch.manual_seed(seed)  # the initial weights too are the seed's
     width = {"channels": config.network.width} if config.network.width else {}
     model = UNet.preset(config.network.preset, in_channels=dataset.shape[0], **width)
-    preview = {"noise": lambda: previews.diffusion_samples(operator),
-               "previous": lambda: previews.warm_samples(operator, operator.num_steps,
-                                                         WARM_SAMPLING_NOISE),
-               }.get(config.objective, lambda: None)()
+    preview = None  # the default: degraded | direct R | TACoS | original
+    if config.objective == "noise":
+        preview = previews.diffusion_samples(operator)
+    elif config.objective == "previous":
+        preview = previews.warm_samples(operator, operator.num_steps, WARM_SAMPLING_NOISE)
     return Trainer(model, D, train_set, config.out, config.train, val_images=val_images,
                    sample_D=sample_D, objective=OBJECTIVES[config.objective], preview=preview,
                    run=config.to_dict())

@@ -1,8 +1,10 @@
-"""Checks on the samplers' inputs: the images, the starting step and the step schedule."""
+"""Checks on the samplers' inputs: the images, the starting step, the step schedule and the
+standard deviation of added noise."""
 
 from __future__ import annotations
 
 import itertools
+import math
 import numbers
 from collections.abc import Sequence
 
@@ -11,6 +13,15 @@ from torch import Tensor
 
 Step = int | Tensor
 """A step: a Python int, or an integer tensor of shape ``(B,)`` (a step per image)."""
+
+
+def check_noise_std(noise_std: object, where: str | None = None) -> float:
+    """A finite, non-negative standard deviation of added noise (samplers and priors)."""
+    if isinstance(noise_std, bool) or not isinstance(noise_std, (int, float)) or \
+            not math.isfinite(noise_std) or noise_std < 0:
+        prefix = f"{where}: " if where else ""
+        raise ValueError(f"{prefix}noise_std must be a finite number >= 0, got {noise_std!r}")
+    return float(noise_std)
 
 
 def check_images(x: object, name: str = "x_t") -> Tensor:

@@ -12,14 +12,13 @@ Noise", arXiv:2208.09392.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import torch
 from torch import Tensor, nn
 
-from ._validation import Step, check_images, check_schedule, check_start
+from ._validation import Step, check_images, check_noise_std, check_schedule, check_start
 from .progress import ProgressBar
 
 Restorer = Callable[[Tensor, Step], Tensor]
@@ -121,14 +120,6 @@ def sample(
                 callback(current, x, x0_hat)
             bar.update()
     return x
-
-
-def check_noise_std(noise_std: float, name: str) -> float:
-    """A finite, non-negative standard deviation of sampling noise."""
-    if isinstance(noise_std, bool) or not isinstance(noise_std, (int, float)) or \
-            not math.isfinite(noise_std) or noise_std < 0:
-        raise ValueError(f"{name}: noise_std must be a finite number >= 0, got {noise_std!r}")
-    return float(noise_std)
 
 
 def _add_noise(x: Tensor, s: Step, noise_std: float,

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ._validation import check_images
+from ._validation import check_images, check_noise_std
 
 
 class Prior:
@@ -39,9 +39,8 @@ class Prior:
         self._check_fitted()
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise ValueError(f"n must be a whole number >= 0, got {n!r}")
-        std = float(getattr(self, "noise_std", 0.0)) if noise_std is None else noise_std
-        if not (isinstance(std, (int, float)) and math.isfinite(std) and std >= 0):
-            raise ValueError(f"noise_std must be a finite number >= 0, got {std!r}")
+        std = check_noise_std(float(getattr(self, "noise_std", 0.0)) if noise_std is None
+                              else noise_std)
         if n == 0:
             return torch.empty(0, *self.image_shape)
         x_T = self._draw(n, generator)
@@ -121,8 +120,7 @@ class ChannelMeanPrior(Prior):
     def __init__(self, components: int = 1, noise_std: float = 0.0) -> None:
         if isinstance(components, bool) or not isinstance(components, int) or components < 1:
             raise ValueError(f"components must be a whole number >= 1, got {components!r}")
-        if not math.isfinite(noise_std) or noise_std < 0:
-            raise ValueError(f"noise_std must be a finite number >= 0, got {noise_std}")
+        check_noise_std(noise_std)
         self.components = components
         self.weights = self.means = self.covariances = self.shape = None
         self.noise_std = torch.tensor(float(noise_std))

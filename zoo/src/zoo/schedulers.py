@@ -146,12 +146,10 @@ def pipeline_parts(name: str, sampler: str = "tacos") -> tuple[DiffusersModel,
         >>> sample.shape
         torch.Size([2, 1, 32, 32])
     """
-    from .pretrained import load, schedule_of
+    from .pretrained import load, run_config_of
 
     model = load(name)
-    _, variant, overrides = schedule_of(model.entry.get("run") or {}) or (None, None, {})
-    arguments = {"name": model.schedule.name, **({"variant": variant} if variant else {}),
-                 **overrides}
-    scheduler = ColdDiffusionScheduler(degradation="zoo:schedule",
-                                       degradation_arguments=arguments, sampler=sampler)
+    spec = run_config_of(name).degradation  # the D the model was trained on
+    scheduler = ColdDiffusionScheduler(degradation=spec.factory,
+                                       degradation_arguments=spec.arguments, sampler=sampler)
     return DiffusersModel(model.R).eval(), scheduler
