@@ -36,7 +36,61 @@ PAPER = {
     "mnist-sr": ("Table 3, MNIST", {"Degraded": (368.56, 0.178, 0.231),
                                     "Sampled (TACoS)": (4.33, 0.820, 0.115),
                                     "Direct": (4.05, 0.823, 0.114)}),
+    "cifar10-inpaint": ("Table 2, CIFAR-10", {"Degraded": (40.83, 0.615, 0.143),
+                                              "Sampled (TACoS)": (8.92, 0.859, 0.068),
+                                              "Direct": (9.97, 0.869, 0.063)}),
+    "cifar10-sr": ("Table 3, CIFAR-10", {"Degraded": (358.99, 0.279, 0.146),
+                                         "Sampled (TACoS)": (152.76, 0.411, 0.155),
+                                         "Direct": (169.94, 0.420, 0.152)}),
+    # Table 4 prints the reconstruction's SSIM and RMSE in each other's columns (0.074, 0.838)
+    "cifar10-snow": ("Table 4, CIFAR-10 (one reconstruction row, shown as TACoS)",
+                     {"Degraded": (125.63, 0.419, 0.327),
+                      "Sampled (TACoS)": (31.10, 0.838, 0.074)}),
+    "cifar10-color": ("Table 6, CIFAR-10 (one reconstruction row, shown as TACoS)",
+                      {"Degraded": (97.39, 0.937, 0.078),
+                       "Sampled (TACoS)": (45.74, 0.942, 0.069)}),
 }
+
+# issue 14's targets: (paper TACoS RMSE, paper direct RMSE or None, tolerance)
+TARGETS = {
+    "mnist-blur": (0.154, 0.142, 0.10), "mnist-sr": (0.115, 0.114, 0.10),
+    "mnist-inpaint": (0.068, 0.060, 0.10), "cifar10-blur": (0.075, 0.071, 0.15),
+    "cifar10-inpaint": (0.068, 0.063, 0.15), "cifar10-sr": (0.155, 0.152, 0.15),
+    "cifar10-snow": (0.074, None, 0.15), "cifar10-color": (0.069, None, 0.15),
+}
+
+
+def targets_section() -> list[str]:
+    """Where each restorer stands against the RMSE it should reach (issue 14)."""
+    entries = {e["name"]: e for e in zoo.list_models()}
+    lines = ["## Targets: the paper's restored RMSE", "",
+             "Each restorer should come within 10 % (MNIST) or 15 % (CIFAR-10) of the paper's "
+             "TACoS and direct RMSE, or below them. A model trained on old settings, or not "
+             "yet, is marked so; its section below says how far it is.", "",
+             "| model | steps | n | TACoS RMSE (paper) | direct RMSE (paper) | target met |",
+             "|---|---|---|---|---|---|"]
+    for name, (tacos, direct, tolerance) in TARGETS.items():
+        entry = entries.get(name)
+        metrics = (entry or {}).get("metrics")
+        if not metrics:
+            lines.append(f"| `{name}` | not trained | | ({tacos}) | ({direct or '-'}) | no |")
+            continue
+        rows = metrics["rows"]
+        ours = [(rows["Sampled (TACoS)"]["RMSE"], tacos)]
+        if direct is not None:
+            ours.append((rows["Direct"]["RMSE"], direct))
+        met = all(value <= paper * (1 + tolerance) for value, paper in ours)
+        variant = (((entry.get("run") or {}).get("degradation") or {}).get("arguments")
+                   or {}).get("variant")
+        cells = [f"{value:.3f} ({paper}, {100 * (value / paper - 1):+.0f} %)"
+                 for value, paper in ours]
+        if direct is None:
+            cells.append(f"{rows['Direct']['RMSE']:.3f} (-)")
+        n = metrics["setting"].split()[0]
+        verdict = f"no: trained on variant {variant!r}" if variant else "yes" if met else "no"
+        lines.append(f"| `{name}` | {entry['training']['steps']:,} | {n} | {cells[0]} | "
+                     f"{cells[1]} | {verdict} |")
+    return [*lines, ""]
 PAPER_GENERATION = (
     "| the paper (Table 5, A.7; Inception FID; CelebA / AFHQ 128 px, 300 steps) | CelebA | AFHQ |\n"
     "|---|---|---|\n"
@@ -163,7 +217,8 @@ def page() -> str:
         "# Results: the zoo's models next to the paper's tables",
         "",
         "Made by `python scripts/results_page.py` from the figures that",
-        "`python -m zoo.maintain.record NAME --n 1000` measured and recorded in each model card.",
+        "`python -m zoo.maintain.record NAME --n N` measured and recorded in each model card",
+        "(each table says its n; `colddiff evaluate NAME --n N` measures the same).",
         "",
         "Read these tables with three differences from the paper in mind:",
         "",
@@ -191,6 +246,7 @@ def page() -> str:
         "`-20 log10(RMSE)`.",
         "",
     ]
+    lines += targets_section()
     lines += degraded_section()
     for entry in zoo.list_models():
         lines += model_section(entry)

@@ -139,6 +139,51 @@ def test_property_deterministic_sampler_inverts_with_the_true_noise(seed, t, str
     assert torch.allclose(out, x0, atol=1e-6)
 
 
+@settings(max_examples=15)
+@given(seed=st.integers(0, 2**16), t=st.integers(1, 100), stride=st.integers(1, 30),
+       boundary=st.sampled_from(["reflect", "circular"]))
+def test_property_fixed_noise_is_tacos_with_that_noise_bound(seed, t, stride, boundary):
+    # Table 5's Fixed Noise: Algorithm 2 with D(x, s) = D(x, s, eps=z), z fixed. Any model:
+    # the update must be TACoS's with x0_hat the model's implied clean image; a perfect model
+    # with the true noise restores x0.
+    D = BlurDiffusion.paper(100, blur="quartic", final_blur=0.3, boundary=boundary)
+    g = torch.Generator().manual_seed(seed)
+    x0 = (torch.rand(2, 1, 8, 8, generator=g) * 2 - 1).double()
+    z = torch.randn(x0.shape, generator=g).double()
+    x_t = D(x0, t, eps=z)
+    steps = sorted({*range(t, 0, -stride), 0}, reverse=True)
+    out = samplers.rotated_fixed_noise(perfect_eps_model(D, x0), D, x_t, t, noise=z, steps=steps)
+    assert torch.allclose(out, x0, atol=1e-6)
+
+    def eps_model(x, s):
+        return torch.tanh(x) * 0.5
+
+    def R(x, s):  # the clean image that eps_model implies, as the sampler computes it
+        a_bar = D.signal(s, x.shape).to(x)
+        return D.unrotate((D.rotate(x) - (1 - a_bar).sqrt() * D.rotate(eps_model(x, s)))
+                          / a_bar.sqrt())
+
+    ours = samplers.rotated_fixed_noise(eps_model, D, x_t, t, noise=z, steps=steps)
+    tacos = samplers.tacos(R, D.bind(eps=z), x_t, t, steps=steps)
+    assert torch.allclose(ours, tacos, atol=1e-6)
+
+
+def test_fixed_noise_starts_from_x_t_and_differs_from_estimated_noise():
+    # With z the model's own estimate at each step the update is DDIM (A.6); fixing z changes
+    # the walk for an imperfect model; by default z is x_t, the noise generation starts from.
+    D = BlurDiffusion.paper(50, blur="quartic", final_blur=0.3)
+    x_N = torch.randn(2, 1, 8, 8, generator=torch.Generator().manual_seed(3)).double()
+
+    def eps_model(x, s):
+        return x * 0.9
+
+    fixed = samplers.rotated_fixed_noise(eps_model, D, x_N, 50)
+    assert torch.equal(fixed, samplers.rotated_fixed_noise(eps_model, D, x_N, 50, noise=x_N))
+    assert not torch.allclose(fixed, samplers.rotated_ddim(eps_model, D, x_N, 50), atol=1e-3)
+    with pytest.raises(ValueError, match="noise must be shaped like x_t"):
+        samplers.rotated_fixed_noise(eps_model, D, x_N, 50, noise=x_N[:1])
+
+
 def test_deterministic_sampler_without_blur_is_diffusers_ddim():
     diffusers = pytest.importorskip("diffusers")
     scheduler = diffusers.DDIMScheduler(num_train_timesteps=1000, beta_schedule="linear",

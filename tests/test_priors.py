@@ -7,6 +7,7 @@ from samplers import (
     ChannelMeanPrior,
     DownsampledPrior,
     ImagePoolPrior,
+    LowFrequencyPrior,
     Prior,
     SolidColorPrior,
     fit_gaussian_mixture,
@@ -73,6 +74,45 @@ def test_downsampled_prior_draws_blocky_images_at_full_size():
         DownsampledPrior(final_size=3).fit(data)
 
 
+def dct(n):
+    """The orthonormal DCT-II matrix, built from its definition."""
+    k, j = torch.meshgrid(torch.arange(n, dtype=torch.float64),
+                          torch.arange(n, dtype=torch.float64), indexing="ij")
+    scale = torch.where(k == 0, (1 / n) ** 0.5, (2 / n) ** 0.5)
+    return scale * torch.cos(torch.pi * k * (2 * j + 1) / (2 * n))
+
+
+def test_low_frequency_prior_draws_the_fitted_coefficients_and_nothing_above():
+    g = torch.Generator().manual_seed(0)
+    C = dct(8)
+    # images whose only content is a 3x3 block of correlated low coefficients
+    mean = torch.randn(2, 3, 3, generator=g, dtype=torch.float64)
+    mixing = torch.randn(18, 18, generator=g, dtype=torch.float64) * 0.3
+    coefficients = mean + (torch.randn(6000, 18, generator=g, dtype=torch.float64)
+                           @ mixing.T).view(-1, 2, 3, 3)
+    full = torch.zeros(6000, 2, 8, 8, dtype=torch.float64)
+    full[:, :, :3, :3] = coefficients
+    data = (C.T @ full @ C).float()
+    x_T = LowFrequencyPrior(3).fit(data).sample(20000, generator=torch.Generator().manual_seed(1))
+    drawn = C @ x_T.double() @ C.T
+    assert drawn[:, :, 3:].abs().max() < 1e-5 and drawn[:, :, :, 3:].abs().max() < 1e-5
+    low = drawn[:, :, :3, :3].flatten(1)
+    assert torch.allclose(low.mean(0), mean.flatten(), atol=0.05)
+    assert (low.T.cov() - mixing @ mixing.T).abs().max() < 0.15  # entries up to 2.5
+    # one coefficient: the channel means, as ChannelMeanPrior draws them
+    ones = LowFrequencyPrior(1).fit(images())
+    level = ones.sample(20000, generator=torch.Generator().manual_seed(2))
+    assert torch.equal(level, level[:, :, :1, :1].expand_as(level))
+    expected = ChannelMeanPrior().fit(images()).sample(20000, generator=torch.Generator()
+                                                       .manual_seed(2))
+    assert torch.allclose(level.mean(0), expected.mean(0), atol=0.01)
+    assert torch.allclose(level.std(0), expected.std(0), atol=0.01)
+    with pytest.raises(ValueError, match="exceeds"):
+        LowFrequencyPrior(9).fit(images())
+    with pytest.raises(ValueError, match="size must be"):
+        LowFrequencyPrior(0)
+
+
 def test_solid_colours_and_image_pool():
     prior = SolidColorPrior().fit(images())
     colours = prior.sample(500, generator=torch.Generator().manual_seed(0))
@@ -86,8 +126,8 @@ def test_solid_colours_and_image_pool():
 @pytest.mark.parametrize(
     "make",
     [lambda: ChannelMeanPrior(components=2, noise_std=0.002), lambda: DownsampledPrior(2),
-     SolidColorPrior, ImagePoolPrior],
-    ids=["channel-mean", "downsampled", "solid-colour", "image-pool"],
+     lambda: LowFrequencyPrior(2, noise_std=0.02), SolidColorPrior, ImagePoolPrior],
+    ids=["channel-mean", "downsampled", "low-frequency", "solid-colour", "image-pool"],
 )
 def test_save_and_load_round_trip(tmp_path, make):
     prior = make().fit(images(50))
@@ -110,8 +150,8 @@ def test_unfitted_prior_says_so():
         ChannelMeanPrior(noise_std=-1.0)
 
 
-@pytest.mark.parametrize("make", [ChannelMeanPrior, DownsampledPrior, SolidColorPrior,
-                                  ImagePoolPrior])
+@pytest.mark.parametrize("make", [ChannelMeanPrior, DownsampledPrior, LowFrequencyPrior,
+                                  SolidColorPrior, ImagePoolPrior])
 def test_priors_refuse_non_finite_images_and_draw_empty_batches(make):
     data = images(20)
     for bad in (float("nan"), float("inf")):

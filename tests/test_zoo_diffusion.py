@@ -61,7 +61,7 @@ def test_default_sampler_is_ddim_in_100_steps_or_fewer(model):
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"sampler": "tacos"}, "ddim, stochastic"),
+    ({"sampler": "tacos"}, "ddim, fixed, stochastic"),
     ({"steps": N + 1}, "between 1 and"),
     ({"steps": 0}, "between 1 and"),
     ({"sampler": "stochastic", "steps": 5}, f"all {N} steps"),
@@ -90,6 +90,7 @@ def test_evaluate_diffusion_rows(model):
 
     result = zoo.evaluate(model, n=6, batch_size=4, features=mean_features, fid_name="FID-mean")
     assert list(result.rows) == [f"Stochastic, {N} steps (eq. 19)", f"Deterministic, {N} steps",
+                                 f"Fixed noise (TACoS), {N} steps",
                                  f"Deterministic, {N} steps, no clipping"]
     assert all(row["FID-mean"] >= 0 for row in result.rows.values())
     # the clipped deterministic row is the Frechet distance of model.generate's images

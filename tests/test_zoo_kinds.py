@@ -53,6 +53,53 @@ def test_a_generator_takes_any_prior():
     assert torch.equal(a, other.generate(2, seed=0, sampler="direct"))
 
 
+class _Constant(torch.nn.Module):
+    """A restorer that always answers the same image ``y``."""
+
+    def __init__(self, y):
+        super().__init__()
+        self.y = y
+
+    def forward(self, x, t):
+        return self.y.expand_as(x)
+
+
+class _MeanOf(samplers.Prior):
+    """A prior that always draws the mean grey of ``y``."""
+
+    _fields = ("shape",)
+
+    def __init__(self, y):
+        self.y, self.shape = y, torch.tensor(y.shape[1:])
+
+    def _draw(self, n, generator):
+        return self.y.mean().expand(n, *self.y.shape[1:]).clone()
+
+
+@pytest.mark.parametrize("std", [0.0, 0.02, 0.05])
+def test_a_noisy_heat_generator_removes_the_noise_that_broke_the_symmetry(std):
+    # D(x, t) = F_t x + sigma z: the prior's noise is D's own z, kept through TACoS and taken
+    # away by its last step, so that a restorer sure of y returns y (F_T y is y's mean).
+    from degrade import HeatDissipation
+
+    model = zoo.load("mnist-blur-gen")
+    y = torch.linspace(-0.5, 0.5, 32 * 32).reshape(1, 1, 32, 32)
+    prior = _MeanOf(y)
+    D = HeatDissipation(10, blur_max=200.0, sigma=0.02)
+    fields = {f.name: getattr(model, f.name) for f in kinds.dataclasses.fields(model)}
+    other = zoo.Generator(**fields | {"prior": prior, "D": D, "R": _Constant(y)})
+    x0 = other.generate(3, seed=1, noise_std=std)
+    assert torch.allclose(x0, y.expand(3, -1, -1, -1), atol=1e-5)
+    # The noise was there on the way: one step before the end x_1 = F_1 y + std z.
+    seen = []
+    samplers.tacos(other.R, other._carrying(torch.ones(3, 1, 32, 32), std),
+                   y.mean() + std * torch.ones(3, 1, 32, 32), 10,
+                   callback=lambda s, x_s, x0_hat: seen.append((s, x_s)))
+    x_1 = dict(seen)[1]
+    assert torch.allclose(x_1, D.heat(y.expand(3, -1, -1, -1), torch.ones(3, dtype=torch.long))
+                          + std, atol=1e-5)
+
+
 def test_priors_load_by_their_recorded_class():
     entry = zoo.registry.get_entry("mnist-blur-gen")
     assert entry["prior"]["class"] == "ChannelMeanPrior"
@@ -68,7 +115,7 @@ def test_wrong_verbs_are_refused_by_kind():
         zoo.load("mnist-blur-diffusion").restore(torch.zeros(1, 1, 32, 32))
     with pytest.raises(ValueError, match="takes the samplers tacos, naive, direct"):
         zoo.load("mnist-blur").restore(torch.zeros(1, 1, 32, 32), sampler="ddim")
-    with pytest.raises(ValueError, match="takes the samplers ddim, stochastic"):
+    with pytest.raises(ValueError, match="takes the samplers ddim, fixed, stochastic"):
         zoo.load("mnist-blur-diffusion").generate(1, sampler="tacos")
 
 
@@ -132,3 +179,54 @@ def test_wrong_types_are_refused_by_name():
         zoo.schedule(None)
     with pytest.raises(ValueError, match="components must be a whole number"):
         samplers.ChannelMeanPrior(components=2.5)
+
+
+class _Sharpen(torch.nn.Module):
+    """A stand-in for a network predicting x_{s-1}: a fixed, seed-free map."""
+
+    def forward(self, x, t):
+        return 1.01 * x - 0.001
+
+
+def _warm_model(**changes):
+    from degrade import HeatDissipation
+
+    model = zoo.load("mnist-blur-gen")
+    fields = {f.name: getattr(model, f.name) for f in kinds.dataclasses.fields(model)}
+    fields.pop("prior")
+    prior = samplers.LowFrequencyPrior(2, noise_std=0.02).fit(
+        zoo.sample_images("mnist", 16))
+    entry = dict(model.entry, sampling={"noise_std": 0.05})
+    return zoo.WarmGenerator(**fields | {"D": HeatDissipation(12, sigma=0.02), "R": _Sharpen(),
+                                         "prior": prior, "entry": entry} | changes)
+
+
+def test_a_warm_generator_walks_back_from_its_prior_with_fresh_noise():
+    model = _warm_model()
+    assert model.samplers == ("previous",) and model.sampling_noise == 0.05
+    # noise 0: previous_step from the prior's draw, nothing else
+    g = torch.Generator().manual_seed(4)
+    x_T = model.prior.sample(3, generator=g)
+    expected = samplers.previous_step(model.R, x_T, 12, noise_std=0.0, generator=g)
+    assert torch.equal(model.generate(3, seed=4, noise_std=0.0), expected.clamp(-1, 1))
+    # the recorded noise by default, fresh at each step, from the seed
+    g = torch.Generator().manual_seed(4)
+    x_T = model.prior.sample(3, generator=g)
+    noisy = samplers.previous_step(model.R, x_T, 12, noise_std=0.05, generator=g).clamp(-1, 1)
+    assert torch.equal(model.generate(3, seed=4), noisy)
+    assert not torch.allclose(noisy, expected, atol=1e-3)
+    assert list(model.conditions()) == ["Previous-step walk, noise 0.05",
+                                        "Previous-step walk, no noise"]
+    with pytest.raises(ValueError, match="steps does not apply"):
+        model.generate(1, steps=5)
+    with pytest.raises(ValueError, match="takes the samplers previous"):
+        model.generate(1, sampler="tacos")
+    with pytest.raises(ValueError, match="restores nothing"):
+        model.restore(x_T)
+
+
+def test_the_kind_follows_the_objective():
+    prior = samplers.ChannelMeanPrior().fit(torch.zeros(2, 1, 4, 4))
+    assert kinds.kind_for(zoo.get_schedule("mnist-heat"), prior) is zoo.WarmGenerator
+    assert kinds.kind_for(zoo.get_schedule("mnist-heat-gen"), prior) is zoo.Generator
+    assert kinds.kind_for(zoo.get_schedule("mnist-heat"), None) is zoo.Restorer

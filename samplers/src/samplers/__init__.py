@@ -7,7 +7,8 @@
   et al., 2023), with the noise term that all three loops take;
 * :func:`estimated_noise`: hot diffusion with the noise re-estimated at each step (A.6, DDIM);
 * :func:`reverse_diffusion`, :func:`rotated_ddim`: blur diffusion (Lee et al., 2022), stochastic
-  and deterministic, for a noise predictor;
+  and deterministic, for a noise predictor; :func:`rotated_fixed_noise`, TACoS with the noise
+  fixed (Table 5's *Fixed Noise*);
 * priors over ``x_T`` for generation from scratch (:class:`ChannelMeanPrior`, ...);
 * :mod:`samplers.testing`: hypothesis checks for any sampler with the same signature.
 
@@ -25,6 +26,7 @@ from .priors import (
     ChannelMeanPrior,
     DownsampledPrior,
     ImagePoolPrior,
+    LowFrequencyPrior,
     Prior,
     SolidColorPrior,
     fit_gaussian_mixture,
@@ -32,7 +34,7 @@ from .priors import (
 )
 from .progress import ProgressBar
 from .recorder import Recorder
-from .rotated import RotatedDiffusion, reverse_diffusion, rotated_ddim
+from .rotated import RotatedDiffusion, reverse_diffusion, rotated_ddim, rotated_fixed_noise
 
 __version__ = "0.1.0"
 
@@ -40,6 +42,7 @@ __all__ = [
     "ChannelMeanPrior",
     "DownsampledPrior",
     "ImagePoolPrior",
+    "LowFrequencyPrior",
     "Prior",
     "ProgressBar",
     "Recorder",
@@ -52,6 +55,7 @@ __all__ = [
     "previous_step",
     "reverse_diffusion",
     "rotated_ddim",
+    "rotated_fixed_noise",
     "sample",
     "sample_gaussian_mixture",
     "spaced_steps",

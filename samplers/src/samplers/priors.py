@@ -189,6 +189,67 @@ class DownsampledPrior(Prior):
         return F.interpolate(low, size=(height, width), mode="nearest")
 
 
+class LowFrequencyPrior(Prior):
+    r"""A Gaussian over the lowest ``size x size`` DCT coefficients: ``x_T`` for heat dissipation.
+
+    Images blurred by the heat equation to its last step keep only their lowest frequencies
+    (Rissanen, Heinonen and Solin, 2023, "Generative Modelling With Inverse Heat Dissipation",
+    arXiv:2206.13397, section 2). Fitted on such images, one Gaussian over the first
+    ``size x size`` coefficients of each channel's orthonormal 2-D DCT-II (the constant one
+    included) draws new ones, the other coefficients zero; ``noise_std`` then adds the noise
+    the degradation carries (their ``sigma``). With ``size = 1`` it is :class:`ChannelMeanPrior`
+    with one component.
+
+    Example:
+        >>> import torch
+        >>> from samplers import LowFrequencyPrior
+        >>> prior = LowFrequencyPrior(4).fit(torch.rand(100, 1, 16, 16) * 2 - 1)
+        >>> prior.sample(3, generator=torch.Generator().manual_seed(0)).shape
+        torch.Size([3, 1, 16, 16])
+    """
+
+    _fields = ("mean", "covariance", "shape", "noise_std")
+
+    def __init__(self, size: int = 4, noise_std: float = 0.0) -> None:
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f"size must be a whole number >= 1, got {size!r}")
+        check_noise_std(noise_std)
+        self.size = size
+        self.mean = self.covariance = self.shape = None
+        self.noise_std = torch.tensor(float(noise_std))
+
+    def fit(self, images: Tensor) -> LowFrequencyPrior:
+        """Fit the Gaussian to the low-frequency coefficients of ``images`` ``(N, C, H, W)``."""
+        images = _training_images(images).double()
+        height, width = images.shape[-2:]
+        if self.size > min(height, width):
+            raise ValueError(f"size {self.size} exceeds the images' {height}x{width}")
+        rows, columns = _dct(height)[:self.size], _dct(width)[:self.size]
+        low = (rows @ images @ columns.T).flatten(1)
+        _, means, covariances = fit_gaussian_mixture(low, 1)
+        self.mean, self.covariance = means[0], covariances[0]
+        self.shape = torch.tensor(images.shape[1:])
+        return self
+
+    def _draw(self, n: int, generator: torch.Generator | None) -> Tensor:
+        channels, height, width = self.image_shape
+        size = math.isqrt(len(self.mean) // channels)
+        low = sample_gaussian_mixture(torch.ones(1, dtype=torch.float64), self.mean[None],
+                                      self.covariance[None], n, generator)
+        low = low.view(n, channels, size, size)
+        rows, columns = _dct(height)[:size], _dct(width)[:size]
+        return (rows.T @ low @ columns).float()
+
+
+def _dct(size: int) -> Tensor:
+    """The orthonormal DCT-II matrix (float64): ``C @ v`` transforms, ``C.T @ c`` inverts."""
+    k = torch.arange(size, dtype=torch.float64)[:, None]
+    j = torch.arange(size, dtype=torch.float64)[None, :]
+    matrix = torch.cos(math.pi * k * (2 * j + 1) / (2 * size)) * math.sqrt(2 / size)
+    matrix[0] /= math.sqrt(2)
+    return matrix
+
+
 class SolidColorPrior(Prior):
     """A random solid colour per image, uniform in [-1, 1] per channel: for fade generation (5.3).
 
@@ -237,7 +298,8 @@ def _training_images(images: Tensor) -> Tensor:
     return images
 
 
-_PRIORS = (ChannelMeanPrior, DownsampledPrior, SolidColorPrior, ImagePoolPrior)
+_PRIORS = (ChannelMeanPrior, DownsampledPrior, LowFrequencyPrior, SolidColorPrior,
+           ImagePoolPrior)
 
 
 def fit_gaussian_mixture(

@@ -207,3 +207,56 @@ def rotated_ddim(
     return sample(update, eps_model, x_t, t, num_steps=getattr(D, "num_steps", None),
                   steps=steps, callback=estimate.report, progress=progress,
                   name="rotated_ddim")
+
+
+def rotated_fixed_noise(
+    eps_model: EpsModel,
+    D: RotatedDiffusion,
+    x_t: Tensor,
+    t: Step,
+    *,
+    noise: Tensor | None = None,
+    steps: Sequence[int] | Tensor | None = None,
+    clip: bool = False,
+    callback: Callback | None = None,
+    progress: bool = False,
+) -> Tensor:
+    r"""TACoS on a hot diffusion with its noise fixed: Table 5's *Fixed Noise* column.
+
+    Bansal et al. (2022), arXiv:2208.09392, section 5.1: Algorithm 2 with
+    ``D(x, s) = U Abar_s^{1/2} U^T x + U (I - Abar_s)^{1/2} U^T z`` for one noise image ``z``
+    drawn per generation and reused at every step, ``x0_hat`` the clean image the noise
+    prediction implies. In rotated coordinates, from step ``i`` to ``s``:
+
+        xbar_s = xbar_i + (Abar_s^{1/2} - Abar_i^{1/2}) x0bar
+                 + ((I - Abar_s)^{1/2} - (I - Abar_i)^{1/2}) zbar.
+
+    With ``z`` the estimated noise instead (*Estimated Noise*) the same update is
+    :func:`rotated_ddim` (their A.6).
+
+    Args:
+        eps_model, D, x_t, t, steps, clip, callback, progress: as for :func:`rotated_ddim`.
+        noise: ``z``, shaped like ``x_t``; by default ``x_t`` itself, the white noise that
+            generation starts from (``Abar_N`` is near 0).
+    """
+    _check(D, "rotated_fixed_noise")
+    z = x_t if noise is None else noise
+    if z.shape != x_t.shape:
+        raise ValueError(f"noise must be shaped like x_t {tuple(x_t.shape)}, got "
+                         f"{tuple(z.shape)}")
+    z_bar = D.rotate(z)
+    estimate = _Estimate(D, callback)
+
+    def update(x_s: Tensor, eps_hat: Tensor, s: Step, s_next: Step) -> Tensor:
+        x_bar, eps_bar = D.rotate(x_s), D.rotate(eps_hat)
+        a_s = _diagonal(D.signal(s, x_s.shape), x_bar)
+        a_next = _diagonal(D.signal(s_next, x_s.shape), x_bar)
+        if clip:
+            eps_bar = _clip_noise(D, x_bar, eps_bar, a_s)
+        x0_bar = estimate.keep(x_bar, eps_bar, a_s)
+        return D.unrotate(x_bar + (a_next.sqrt() - a_s.sqrt()) * x0_bar
+                          + ((1 - a_next).sqrt() - (1 - a_s).sqrt()) * z_bar.to(x_bar))
+
+    return sample(update, eps_model, x_t, t, num_steps=getattr(D, "num_steps", None),
+                  steps=steps, callback=estimate.report, progress=progress,
+                  name="rotated_fixed_noise")

@@ -4,8 +4,9 @@
   (data in ``data/schedules.json``);
 * :func:`load` / :func:`list_models`: pretrained models with their degradation and card, from
   verified safetensors files inside the package, each of its kind (:class:`Restorer`,
-  :class:`Generator`, :class:`DiffusionModel`, :mod:`zoo.kinds`); :func:`from_checkpoint`:
-  the same for a training run of your own, :func:`run_config_of`: a model's training run;
+  :class:`Generator`, :class:`WarmGenerator`, :class:`DiffusionModel`, :mod:`zoo.kinds`);
+  :func:`from_checkpoint`: the same for a training run of your own, :func:`run_config_of`: a
+  model's training run;
 * :func:`evaluate`: the paper's tables (FID in a named feature space, SSIM, RMSE, PSNR);
 * :func:`sample_images`: the test images the package ships;
 * :mod:`zoo.metrics`, :mod:`zoo.features`: the metrics and the pluggable feature extractors.
@@ -13,7 +14,7 @@
 
 from .evaluate import Evaluation, evaluate
 from .files import WeightsError
-from .kinds import DiffusionModel, Generator, Pretrained, Restorer
+from .kinds import DiffusionModel, Generator, Pretrained, Restorer, WarmGenerator
 from .pretrained import from_checkpoint, load, run_config_of
 from .registry import list_models
 from .samples import sample_images
@@ -28,6 +29,7 @@ __all__ = [
     "Pretrained",
     "Restorer",
     "Schedule",
+    "WarmGenerator",
     "WeightsError",
     "evaluate",
     "from_checkpoint",

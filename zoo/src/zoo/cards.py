@@ -36,6 +36,9 @@ def render_card(entry: dict[str, Any]) -> str:
         prior = entry["prior"]
         lines.append(f"| prior | {prior['kind']} fitted on {prior['fitted_on']}, "
                      f"noise_std {prior['noise_std']} |")
+    if entry.get("sampling"):
+        lines.append(f"| sampling | fresh noise of standard deviation "
+                     f"{entry['sampling']['noise_std']} after each step |")
     if schedule.task == "diffusion":
         lines += ["| objective | noise prediction `eps(x_i, i)`, eq. (18) of Lee et al., 2022 "
                   "(arXiv:2207.11192) |",

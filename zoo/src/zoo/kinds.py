@@ -5,6 +5,9 @@
   section 3): :meth:`~Restorer.restore` by a cold sampler.
 * :class:`Generator`: a restorer with a prior over ``x_T`` (section 5.2):
   :meth:`~Generator.generate` draws ``x_T`` and restores it.
+* :class:`WarmGenerator`: a network ``R(x_s, s) ~ x_{s-1}`` with a prior over ``x_T``
+  (inverse heat dissipation, Rissanen et al., 2023): :meth:`~WarmGenerator.generate` walks back
+  one step at a time with fresh noise.
 * :class:`DiffusionModel`: a noise predictor ``eps(x_i, i)`` of blur diffusion (Lee et al.,
   2022, "Progressive Deblurring of Diffusion Models for Coarse-to-Fine Image Synthesis",
   arXiv:2207.11192): :meth:`~DiffusionModel.generate` denoises ``N(0, I)``.
@@ -21,9 +24,12 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import torch
+from restore.run import WARM_SAMPLING_NOISE
+from samplers._validation import check_noise_std
 from torch import Tensor
 
 import samplers
+from degrade import HeatDissipation
 from restore import UNet
 
 from . import sampling
@@ -221,9 +227,22 @@ class Generator(_Generative, Restorer):
             raise ValueError(f"n must be at least 1, got {n}")
         if steps is not None:
             raise ValueError("steps is for diffusion models; a cold sampler visits every step")
-        std = self.entry["prior"]["noise_std"] if noise_std is None else noise_std
-        x_T = self.prior.sample(n, generator=torch.Generator().manual_seed(seed), noise_std=std)
-        return self.restore(x_T, self.T, sampler=sampler or "tacos", progress=progress)
+        std = check_noise_std(self.entry["prior"]["noise_std"] if noise_std is None
+                              else noise_std)
+        generator = torch.Generator().manual_seed(seed)
+        x_T = self.prior.sample(n, generator=generator, noise_std=0.0)
+        z = torch.randn(x_T.shape, generator=generator)  # the stream of sample(noise_std=std)
+        return self.restore(x_T + std * z, self.T, sampler=sampler or "tacos",
+                            D=self._carrying(z, std), progress=progress)
+
+    def _carrying(self, z: Tensor, std: float) -> Any:
+        """The ``D`` that walks back from ``x_T + std z``. A degradation with additive noise of
+        its own (:class:`degrade.HeatDissipation`) was trained on ``F_T x0 + sigma z``: bound
+        to the prior's noise, ``D(x, t) = F_t x + std z`` keeps it through TACoS, whose last
+        step then removes it."""
+        if isinstance(self.D, HeatDissipation) and self.D.sigma > 0:
+            return self.D.bind(z=z * (std / self.D.sigma))
+        return self.D
 
     def conditions(self) -> dict[str, dict[str, Any]]:
         std = self.entry["prior"]["noise_std"]
@@ -274,9 +293,54 @@ class DiffusionModel(_Generative, Pretrained):
         return {
             f"Stochastic, {self.T} steps (eq. 19)": {"sampler": "stochastic"},
             f"Deterministic, {many} steps": {"sampler": "ddim", "steps": many},
+            f"Fixed noise (TACoS), {many} steps": {"sampler": "fixed", "steps": many},
             f"Deterministic, {few} steps": {"sampler": "ddim", "steps": few},
             f"Deterministic, {many} steps, no clipping": {"sampler": "ddim", "steps": many,
                                                           "clip": False},
+        }
+
+
+@dataclasses.dataclass
+class WarmGenerator(_Generative, Pretrained):
+    """A network ``R(x_s, s) ~ x_{s-1}`` (``restore``'s ``previous`` objective) with a prior
+    over ``x_T``: inverse heat dissipation (Rissanen, Heinonen and Solin, 2023, "Generative
+    Modelling With Inverse Heat Dissipation", arXiv:2206.13397, Algorithm 2), which walks back
+    one step at a time adding fresh noise."""
+
+    prior: samplers.Prior | None = None
+    family: ClassVar[str] = "warm"
+    how: ClassVar[str] = "the previous-step walk with fresh noise, from the prior"
+
+    def describe(self) -> str:
+        return "warm generation model (it predicts the image one step less blurred)"
+
+    @property
+    def sampling_noise(self) -> float:
+        """The noise ``delta`` added after each step (their 0.013 for images in [0, 1])."""
+        return float(self.entry.get("sampling", {}).get("noise_std", WARM_SAMPLING_NOISE))
+
+    def generate(self, n: int, *, noise_std: float | None = None, seed: int = 0,
+                 sampler: str | None = None, steps: int | None = None, clip: bool = True,
+                 progress: bool = False) -> Tensor:
+        """``n`` new images: ``x_T`` from the prior (its noise ``sigma`` included), walked back
+        by ``sampler`` (``"previous"``) with fresh noise of ``noise_std`` after each step (the
+        model's :attr:`sampling_noise` by default; 0 makes the walk deterministic given
+        ``x_T``). ``steps`` and ``clip`` do not apply."""
+        if n < 1:
+            raise ValueError(f"n must be at least 1, got {n}")
+        if steps is not None:
+            raise ValueError(f"{self.name} walks back every step: steps does not apply")
+        run = sampling.get(sampler or "previous", self.family, self.name).run
+        std = check_noise_std(self.sampling_noise if noise_std is None else noise_std)
+        generator = torch.Generator().manual_seed(seed)
+        x_T = self.prior.sample(n, generator=generator)
+        return run(self.R, self.D, x_T, self.T, noise_std=std, generator=generator,
+                   progress=progress).clamp(-1, 1)
+
+    def conditions(self) -> dict[str, dict[str, Any]]:
+        return {
+            f"Previous-step walk, noise {self.sampling_noise:g}": {},
+            "Previous-step walk, no noise": {"noise_std": 0.0},
         }
 
 
@@ -285,4 +349,6 @@ def kind_for(schedule: Schedule, prior: samplers.Prior | None) -> type[Pretraine
     it has a prior, a restorer otherwise."""
     if schedule.task == "diffusion":
         return DiffusionModel
-    return Generator if prior is not None else Restorer
+    if prior is None:
+        return Restorer
+    return WarmGenerator if schedule.objective == "previous" else Generator

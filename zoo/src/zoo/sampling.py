@@ -5,7 +5,9 @@ Inverting Arbitrary Image Transforms Without Noise", arXiv:2208.09392, section 3
 as ``run(R, D, x_t, t, progress=...)``. Diffusion samplers (for noise predictors; Lee et al.,
 2022, "Progressive Deblurring of Diffusion Models for Coarse-to-Fine Image Synthesis",
 arXiv:2207.11192, section 3) as ``run(eps_model, D, x_N, T, generator=..., steps=...,
-clip=..., progress=...)``.
+clip=..., progress=...)``. Warm samplers (for networks predicting ``x_{s-1}``; Rissanen,
+Heinonen and Solin, 2023, arXiv:2206.13397) as ``run(R, D, x_T, T, noise_std=...,
+generator=..., progress=...)``.
 """
 
 from __future__ import annotations
@@ -35,13 +37,24 @@ def _direct(R: Any, D: Any, x_t: Tensor, t: Any, *, progress: bool = False) -> T
     return samplers.direct(R, x_t, t, num_steps=getattr(D, "num_steps", None))
 
 
-def _ddim(eps_model: Any, D: Any, x_N: Tensor, T: int, *, generator: Any = None,
-          steps: int | None = None, clip: bool = True, progress: bool = False) -> Tensor:
+def _spaced(T: int, steps: int | None) -> list[int]:
+    """``steps`` jumps (100 or ``T`` by default) evenly spaced from ``T`` to 0."""
     steps = min(100, T) if steps is None else steps
     if not 1 <= steps <= T:
         raise ValueError(f"steps must be between 1 and {T}, got {steps}")
-    return samplers.rotated_ddim(eps_model, D, x_N, T, steps=samplers.spaced_steps(T, steps),
-                                 clip=clip, progress=progress)
+    return samplers.spaced_steps(T, steps)
+
+
+def _ddim(eps_model: Any, D: Any, x_N: Tensor, T: int, *, generator: Any = None,
+          steps: int | None = None, clip: bool = True, progress: bool = False) -> Tensor:
+    return samplers.rotated_ddim(eps_model, D, x_N, T, steps=_spaced(T, steps), clip=clip,
+                                 progress=progress)
+
+
+def _fixed(eps_model: Any, D: Any, x_N: Tensor, T: int, *, generator: Any = None,
+           steps: int | None = None, clip: bool = True, progress: bool = False) -> Tensor:
+    return samplers.rotated_fixed_noise(eps_model, D, x_N, T, steps=_spaced(T, steps), clip=clip,
+                                        progress=progress)
 
 
 def _stochastic(eps_model: Any, D: Any, x_N: Tensor, T: int, *, generator: Any = None,
@@ -52,13 +65,23 @@ def _stochastic(eps_model: Any, D: Any, x_N: Tensor, T: int, *, generator: Any =
                                       progress=progress)
 
 
+def _previous(R: Any, D: Any, x_T: Tensor, T: int, *, noise_std: float = 0.0,
+              generator: Any = None, progress: bool = False) -> Tensor:
+    return samplers.previous_step(R, x_T, T, num_steps=D.num_steps, noise_std=noise_std,
+                                  generator=generator, progress=progress)
+
+
 SAMPLERS: dict[str, Sampler] = {s.name: s for s in (
     Sampler("tacos", "cold", "TACoS (Alg. 2)", "Algorithm 2 (TACoS), the default",
             samplers.tacos),
     Sampler("naive", "cold", "Algorithm 1", "Algorithm 1, the standard update", samplers.naive),
     Sampler("direct", "cold", "direct R", "one call R(x_t, t)", _direct),
+    Sampler("previous", "warm", "previous-step walk", "x_{s-1} = R(x_s, s) plus fresh noise "
+            "(inverse heat dissipation), the default", _previous),
     Sampler("ddim", "diffusion", "deterministic", "deterministic, skips steps (--steps), the "
             "default", _ddim),
+    Sampler("fixed", "diffusion", "fixed noise (TACoS)", "TACoS with the starting noise fixed "
+            "(Table 5's Fixed Noise), skips steps (--steps)", _fixed),
     Sampler("stochastic", "diffusion", "stochastic (eq. 19)", "eq. 19, every step",
             _stochastic),
 )}

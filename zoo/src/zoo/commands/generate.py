@@ -19,15 +19,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     add_model_options(c)
     c.add_argument("--n", type=at_least(1), default=64, help="how many images")
     c.add_argument("--noise-std", type=finite,
-                   help="noise on x_T that breaks the symmetry (default: the model's; 0: none)")
-    families = {"cold": "cold models", "diffusion": "diffusion models"}
+                   help="cold models: noise on x_T that breaks the symmetry; warm models: fresh "
+                   "noise after each step (default: the model's; 0: none)")
+    families = {"cold": "cold models", "warm": "warm models", "diffusion": "diffusion models"}
     c.add_argument("--sampler", choices=sampling.names(),
                    help="; ".join(f"{label}: " + ", ".join(f"{s.name} ({s.help})"
                                                            for s in sampling.SAMPLERS.values()
                                                            if s.family == family)
                                   for family, label in families.items()))
     c.add_argument("--steps", type=at_least(1),
-                   help="diffusion models with --sampler ddim: how many steps (default 100)")
+                   help="diffusion models with --sampler ddim or fixed: how many steps "
+                   "(default 100)")
     c.add_argument("--per-row", type=at_least(1), default=8, help="images per row of the grid")
     add_output_options(c, "generated.png", "generated")
     c.set_defaults(run=run)

@@ -14,13 +14,17 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
+import torch
+
+from degrade import HeatDissipation
 from restore import UNet, UNetConfig, checkpoint
 
 from ..files import save_weights
 from ..pretrained import schedule_of
 from ..registry import package_path
-from ..schedules import get_schedule
+from ..schedules import Schedule, get_schedule
 
 DATASET_LABELS = {"mnist": "MNIST", "cifar10": "CIFAR-10 (JPEG copy)",
                   "celeba": "CelebA (64x64 subset)", "afhq": "AFHQ cats (64x64)"}
@@ -53,6 +57,41 @@ def preset_name(config: dict) -> str:
     return "custom"
 
 
+def _prior_entry(args: argparse.Namespace, schedule: Schedule, recorded: tuple | None,
+                 run: dict[str, Any] | None) -> dict[str, Any]:
+    """The prior of a generation model, fitted on the training images and saved: a
+    ChannelMeanPrior for cold generation (the images' means: section 5.2), a LowFrequencyPrior
+    on the images blurred to ``T`` for a warm model (objective ``previous``), which also records
+    its sampling noise."""
+    from restore.run import WARM_SAMPLING_NOISE
+
+    from restore import data
+    from samplers import ChannelMeanPrior, LowFrequencyPrior
+
+    D = schedule.build(recorded[1], **recorded[2]) if recorded else schedule.build()
+    noisy = isinstance(D, HeatDissipation) and D.sigma > 0
+    noise_std = args.prior_noise_std
+    if noise_std is None:
+        noise_std = D.sigma if noisy else 0.002
+    data_dir = run["data"]["data_dir"] if run else None
+    images = data.load(schedule.dataset, "train", data_dir, size=schedule.image_size).tensor()
+    extra: dict[str, Any] = {}
+    if schedule.objective == "previous":
+        t = torch.full((len(images),), D.num_steps)
+        prior = LowFrequencyPrior(4, noise_std=noise_std).fit(D.heat(images, t))
+        kind, fitted_on = "LowFrequencyPrior (4 x 4 DCT coefficients)", "blurred to T"
+        extra["sampling"] = {"noise_std": WARM_SAMPLING_NOISE}
+    else:
+        prior = ChannelMeanPrior(noise_std=noise_std).fit(images)
+        kind, fitted_on = "ChannelMeanPrior (1 component)", "(their means)"
+    prior_file = f"weights/{args.name}-prior.safetensors"
+    return {"prior": {"class": type(prior).__name__, "kind": kind, "file": prior_file,
+                      "sha256": save_weights(prior.state_dict(), args.out / prior_file,
+                                             half=False),
+                      "fitted_on": f"the {len(images):,} training images {fitted_on}",
+                      "noise_std": noise_std}, **extra}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m zoo.maintain.export",
                                 description=__doc__.splitlines()[0])
@@ -63,8 +102,10 @@ def main(argv: list[str] | None = None) -> int:
                    "records)")
     p.add_argument("--summary", default="", help="one line on the model")
     p.add_argument("--notes", default="", help="caveats for the card")
-    p.add_argument("--prior-noise-std", type=float, default=0.002,
-                   help="generation models: the noise that breaks the symmetry of x_T")
+    p.add_argument("--prior-noise-std", type=float,
+                   help="generation models: the noise that breaks the symmetry of x_T "
+                   "(default: the degradation's own noise sigma if it has one, else 0.002, "
+                   "the paper's)")
     p.add_argument("--out", type=Path, default=package_path(""), help="the zoo package folder")
     args = p.parse_args(argv)
 
@@ -118,21 +159,9 @@ def main(argv: list[str] | None = None) -> int:
         "notes": args.notes,
     }
     if schedule.task == "generation":
-        from restore import data
-        from samplers import ChannelMeanPrior
-
-        data_dir = run["data"]["data_dir"] if run else None
-        images = data.load(schedule.dataset, "train", data_dir,
-                           size=schedule.image_size).tensor()
-        prior = ChannelMeanPrior(noise_std=args.prior_noise_std).fit(images)
-        prior_file = f"weights/{args.name}-prior.safetensors"
-        entry["prior"] = {"class": "ChannelMeanPrior", "kind": "ChannelMeanPrior (1 component)",
-                          "file": prior_file,
-                          "sha256": save_weights(prior.state_dict(), args.out / prior_file,
-                                                 half=False),
-                          "fitted_on": f"the {len(images):,} training images",
-                          "noise_std": args.prior_noise_std}
+        entry.update(_prior_entry(args, schedule, recorded, run))
     registry_path = args.out / "data/models.json"
+    registry_path.parent.mkdir(parents=True, exist_ok=True)
     entries = json.loads(registry_path.read_text()) if registry_path.exists() else []
     old = next((e for e in entries if e["name"] == args.name), None)
     if old is not None and old.get("metrics") and old["sha256"] == digest:

@@ -1,0 +1,138 @@
+"""Cold, warm and hot generation on MNIST, side by side (issue 15, section 3).
+
+    python scripts/generation_experiment.py measure --n 1000 --seeds 0 1
+    python scripts/generation_experiment.py figure
+
+The three zoo models (trained with the zoo's CPU recipe; their cards give the budgets):
+
+* cold: ``mnist-heat-gen``, a restorer ``R(x_t, t) ~ x0`` for heat dissipation with one fixed
+  noise image, sampled by TACoS from a channel-mean prior (Bansal et al., 2022, "Cold
+  Diffusion", arXiv:2208.09392, section 5.2);
+* warm: ``mnist-heat``, ``R(x_s, s) ~ x_{s-1}`` walked back with fresh noise (Rissanen,
+  Heinonen and Solin, 2023, "Generative Modelling With Inverse Heat Dissipation",
+  arXiv:2206.13397, Algorithm 2);
+* hot: ``mnist-blur-diffusion``, a noise predictor for blur diffusion (Lee et al., 2022,
+  arXiv:2207.11192) with its deterministic 100-step sampler.
+
+``measure`` writes ``docs/data/generation-mnist.json``: every evaluation row of each model
+(:func:`zoo.evaluate`, FID-mnistnet of n samples against n test images) for each seed, and the
+samples per second of each model's default sampler, timed in turns in one process so that the
+ratios hold on a shared machine. ``figure`` draws ``docs/img/generation-trajectories.png``:
+``x_s`` on the way from ``x_T`` to ``x_0``, as each sampler hands it to the network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import time
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+from zoo.images import save_grid, tile
+
+import zoo
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = {"cold": "mnist-heat-gen", "warm": "mnist-heat", "hot": "mnist-blur-diffusion"}
+DEFAULT_ROWS = {"cold": "TACoS, broken symmetry", "warm": "Previous-step walk, noise",
+                "hot": "Deterministic, 100 steps"}  # what model.generate(n) does
+DATA = ROOT / "docs/data/generation-mnist.json"
+FIGURE = ROOT / "docs/img/generation-trajectories.png"
+
+
+class Recording(nn.Module):
+    """``R`` that keeps every ``(s, x_s)`` a sampler hands it."""
+
+    def __init__(self, R: nn.Module) -> None:
+        super().__init__()
+        self.R, self.seen = R, []
+
+    def forward(self, x: Tensor, s: int | Tensor) -> Tensor:
+        step = int(s.flatten()[0]) if isinstance(s, Tensor) else int(s)
+        self.seen.append((step, x.detach().clone()))
+        return self.R(x, s)
+
+
+def samples_per_second(models: dict[str, zoo.Pretrained], n: int,
+                       turns: int) -> dict[str, float]:
+    """Each model's default sampler timed in turns (model by model, ``turns`` times): the
+    median rate."""
+    times: dict[str, list[float]] = {kind: [] for kind in models}
+    for turn in range(turns):
+        for kind, model in models.items():
+            start = time.perf_counter()
+            model.generate(n, seed=turn)
+            times[kind].append(time.perf_counter() - start)
+    return {kind: n / statistics.median(seconds) for kind, seconds in times.items()}
+
+
+def measure(args: argparse.Namespace) -> None:
+    models = {kind: zoo.load(name) for kind, name in MODELS.items()}
+    results = {}
+    for kind, model in models.items():
+        training = model.entry["training"]
+        rows: dict[str, dict[str, float]] = {}
+        for seed in args.seeds:
+            evaluation = zoo.evaluate(model, n=args.n, seed=seed, data_dir=args.data_dir,
+                                      progress=not args.no_progress)
+            for row, values in evaluation.rows.items():
+                rows.setdefault(row, {})[str(seed)] = round(values[evaluation.fid_name], 2)
+            print(f"{kind} ({model.name}), seed {seed}\n{evaluation.table()}", flush=True)
+        results[kind] = {"model": model.name, "how": model.how, "steps": training["steps"],
+                         "wall_time": training["wall_time"], "batch": training["batch"],
+                         "optimiser": training["optimiser"], "loss": training["loss"],
+                         "parameters": model.entry["architecture"]["parameters"],
+                         "default_row": next(row for row in rows
+                                             if row.startswith(DEFAULT_ROWS[kind])),
+                         "rows": rows}
+    rates = samples_per_second(models, args.speed_n, args.turns)
+    for kind, rate in rates.items():
+        results[kind]["samples_per_second"] = round(rate, 1)
+    out = {"n": args.n, "seeds": args.seeds, "fid_name": "FID-mnistnet",
+           "speed": f"{args.speed_n} samples per call, median of {args.turns} turns, "
+                    "one process, models in turn", "models": results}
+    DATA.write_text(json.dumps(out, indent=2) + "\n")
+    print(f"wrote {DATA}")
+
+
+def figure(args: argparse.Namespace) -> None:
+    columns = []
+    for kind, name in MODELS.items():
+        model = zoo.load(name)
+        recording = Recording(model.R)
+        final = dataclasses.replace(model, R=recording).generate(args.count, seed=args.seed)
+        seen = dict(recording.seen)  # the last visit of each step
+        T = max(seen)
+        for fraction in (1, 0.8, 0.6, 0.4, 0.2, 0.1):
+            s = min(seen, key=lambda step: abs(step - fraction * T))
+            columns.append((f"{kind} s={s}", tile(seen[s].clamp(-1, 1), 1)))
+        columns.append((f"{kind} x0", tile(final, 1)))
+    save_grid(columns, FIGURE, scale=2)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    m = sub.add_parser("measure", help="FID of every row for each seed, and samples per second")
+    m.add_argument("--n", type=int, default=1000, help="samples (and test images) per seed")
+    m.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    m.add_argument("--speed-n", type=int, default=50, help="samples per timed call")
+    m.add_argument("--turns", type=int, default=3, help="timed calls per model")
+    m.add_argument("--data-dir", help="the data files (default: $COLDDIFF_DATA)")
+    m.add_argument("--no-progress", action="store_true")
+    m.set_defaults(run=measure)
+    f = sub.add_parser("figure", help="the trajectories from x_T to x_0")
+    f.add_argument("--count", type=int, default=4, help="samples per model")
+    f.add_argument("--seed", type=int, default=0)
+    f.set_defaults(run=figure)
+    args = p.parse_args(argv)
+    torch.set_num_threads(1)
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()
