@@ -148,6 +148,78 @@ def blur_diffusion_section() -> list[str]:
     return lines
 
 
+TABLE5_COLD, TABLE5_HOT = "mnist-heat-gen", "mnist-blur-diffusion"
+
+
+def table5_section() -> list[str]:
+    """Table 5 and A.7 on MNIST: the cold generator's and the hot model's recorded rows."""
+    entries = {e["name"]: e for e in zoo.list_models()}
+    cold, hot = (entries.get(name, {}).get("metrics") for name in (TABLE5_COLD, TABLE5_HOT))
+    if not cold or not hot:
+        return []
+
+    def row(metrics: dict, start: str) -> str:
+        found = [v[metrics["fid_name"]] for k, v in metrics["rows"].items() if k.startswith(start)]
+        return f"{found[0]:.2f}" if found else "not measured"
+
+    return [
+        "## Table 5 and A.7 on MNIST: hot and cold generation", "",
+        f"`{TABLE5_HOT}` (hot: blur diffusion, a noise predictor; 100 evenly spaced steps) and "
+        f"`{TABLE5_COLD}` (cold: heat blur to the channel mean with one fixed noise image; "
+        "every step), each as recorded in its card: "
+        f"{hot['setting']} (hot), {cold['setting']} (cold); FID-mnistnet, lower is better. "
+        "*Estimated noise* is the deterministic sampler (A.6: DDIM); *fixed noise* is TACoS "
+        "with the starting noise reused at every step (`samplers.rotated_fixed_noise`).", "",
+        "| | hot, fixed noise | hot, estimated noise | cold, perfect symmetry | "
+        "cold, broken symmetry | cold, direct (A.7) | cold, Algorithm 1 (A.7) |",
+        "|---|---|---|---|---|---|---|",
+        f"| MNIST, ours | {row(hot, 'Fixed noise')} | {row(hot, 'Deterministic, 100 steps')} | "
+        f"{row(cold, 'TACoS, perfect')} | {row(cold, 'TACoS, broken')} | "
+        f"{row(cold, 'Direct')} | {row(cold, 'Algorithm 1')} |",
+        "| CelebA 128 px, paper (Inception FID) | 59.91 | 23.11 | 97.00 | 49.45 | 257.69 | "
+        "fails |",
+        "| AFHQ 128 px, paper (Inception FID) | 25.62 | 20.59 | 93.05 | 54.68 | 214.24 | "
+        "fails |", "",
+    ]
+
+
+GENERATION_DATA = ROOT / "docs/data/generation-mnist.json"
+KINDS = {"cold": "cold (TACoS, no fresh noise)", "warm": "warm (heat + fresh noise)",
+         "hot": "hot (blur diffusion)"}
+
+
+def generation_section() -> list[str]:
+    """Cold, warm and hot generation side by side (``scripts/generation_experiment.py``)."""
+    if not GENERATION_DATA.exists():
+        return []
+    data = json.loads(GENERATION_DATA.read_text())
+    seeds = [str(seed) for seed in data["seeds"]]
+    lines = ["## Cold, warm and hot generation on MNIST", "",
+             "`python scripts/generation_experiment.py measure --n "
+             f"{data['n']} --seeds {' '.join(seeds)}` and `... figure`: each model's default "
+             f"sampler (the row `model.generate(n)` runs), {data['fid_name']} of {data['n']} "
+             f"samples against {data['n']} test images for each seed; speed: {data['speed']}.",
+             "", "| | model | training | " + " | ".join(f"seed {s}" for s in seeds) +
+             " | samples/s |", "|---|---|---|" + "---|" * len(seeds) + "---|"]
+    for kind, m in data["models"].items():
+        fids = m["rows"][m["default_row"]]
+        lines.append(f"| {KINDS.get(kind, kind)} | `{m['model']}`: {m['default_row']} | "
+                     f"{m['steps']:,} steps, {m['wall_time']}, {m['loss']}, {m['optimiser']} | "
+                     + " | ".join(f"{fids[s]:.2f}" for s in seeds) +
+                     f" | {m['samples_per_second']:.1f} |")
+    lines += ["", "Every row of each model, for each seed:", "",
+              "| model | row | " + " | ".join(f"seed {s}" for s in seeds) + " |",
+              "|---|---|" + "---|" * len(seeds)]
+    for m in data["models"].values():
+        for row, fids in m["rows"].items():
+            lines.append(f"| `{m['model']}` | {row} | " +
+                         " | ".join(f"{fids[s]:.2f}" for s in seeds) + " |")
+    lines += ["", "![trajectories](img/generation-trajectories.png)", "",
+              "From `x_T` (left) to the sample (right), as each sampler hands `x_s` to its "
+              "network.", "", data.get("notes", ""), ""]
+    return lines
+
+
 def model_section(entry: dict) -> list[str]:
     metrics, name = entry.get("metrics"), entry["name"]
     lines = [f"## `{name}`", "", f"{entry['training']['steps']:,} training steps "
@@ -250,6 +322,8 @@ def page() -> str:
     lines += degraded_section()
     for entry in zoo.list_models():
         lines += model_section(entry)
+    lines += table5_section()
+    lines += generation_section()
     lines += blur_diffusion_section()
     return "\n".join(lines).rstrip() + "\n"
 
