@@ -7,7 +7,7 @@ tests/test_zoo_docs.py checks that the page matches the registry.
 
 from __future__ import annotations
 
-import sys
+import argparse
 from pathlib import Path
 
 from zoo.cards import render_card
@@ -41,6 +41,9 @@ def page() -> str:
 
 
 if __name__ == "__main__":
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs/models.md"
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("out", nargs="?", type=Path, default=ROOT / "docs/models.md",
+                        help="where to write the page (default: %(default)s)")
+    out = parser.parse_args().out
     out.write_text(page())
     print(f"wrote {out}")

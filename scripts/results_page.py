@@ -14,8 +14,8 @@ tests/test_zoo_docs.py checks that the page matches the registry.
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from pathlib import Path
 
 import zoo
@@ -329,6 +329,9 @@ def page() -> str:
 
 
 if __name__ == "__main__":
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs/results.md"
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("out", nargs="?", type=Path, default=ROOT / "docs/results.md",
+                        help="where to write the page (default: %(default)s)")
+    out = parser.parse_args().out
     out.write_text(page())
     print(f"wrote {out}")
