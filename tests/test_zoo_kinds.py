@@ -267,3 +267,24 @@ def test_cold_heat_generation_with_the_exact_restorer_draws_the_pool_images():
     assert len(set(nearest.indices.tolist())) >= 4
     same = generator.generate(3, seed=0, noise_std=0.0)
     assert torch.allclose(same, same[:1].expand_as(same), atol=1e-5)
+
+
+def test_quantised_masks_step_unquantised_as_the_papers_code_samples():
+    # x_T is quantised (A.2, --discrete); the samplers' updates use the plain masks.
+    model = zoo.load("mnist-inpaint")
+    assert model.D.bits == 8
+    x0 = zoo.sample_images("mnist", 4)
+    D = model.D.draw(x0, generator=torch.Generator().manual_seed(0))
+    x_T = D(x0, model.T)
+    levels = (x_T + 1) / 2 * 255
+    assert torch.allclose(levels, levels.round(), atol=1e-3)
+    fields = {f.name: getattr(model, f.name) for f in kinds.dataclasses.fields(model)}
+    restorer = zoo.Restorer(**fields | {"R": _Constant(0.9 * x0)})
+    plain = D.D.unquantised().bind(**D.params)
+    assert plain.D.bits is None and model.D.bits == 8 and plain.is_linear
+    for sampler in ("tacos", "naive"):
+        out = restorer.restore(x_T, sampler=sampler, D=D)
+        expected = getattr(samplers, sampler)(restorer.R, plain, x_T, model.T)
+        assert torch.equal(out, expected)
+    quantised_walk = samplers.tacos(restorer.R, D, x_T, model.T)
+    assert not torch.allclose(quantised_walk, out, atol=1e-3)

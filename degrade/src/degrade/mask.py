@@ -6,6 +6,7 @@ Noise", arXiv:2208.09392.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 import torch
@@ -182,6 +183,14 @@ class GaussianMaskSchedule(Degradation):
             raise TypeError(f"{type(self).__name__} is not linear in x (quantised, or fading to "
                             "a colour): it has no adjoint")
         return self(y, t, **params)
+
+    def unquantised(self) -> GaussianMaskSchedule:
+        """The same masks without the quantisation (``bits=None``): what the paper's code steps
+        its samplers with, while ``x_T`` and the training inputs are quantised (A.2)."""
+        plain = copy.copy(self)
+        plain.bits = None
+        plain.is_linear = type(self).is_linear
+        return plain
 
     def quantize(self, x: Tensor) -> Tensor:
         """``x`` in [-1, 1] rounded down to ``2**bits`` levels, as the paper's code does

@@ -24,12 +24,13 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import torch
+from degrade.base import BoundDegradation
 from restore.run import WARM_SAMPLING_NOISE
 from samplers._validation import check_noise_std
 from torch import Tensor
 
 import samplers
-from degrade import HeatDissipation
+from degrade import GaussianMaskSchedule, HeatDissipation
 from restore import UNet
 
 from . import sampling
@@ -139,7 +140,8 @@ class Restorer(Pretrained):
         (``R(x_t, t)``). Images of any floating dtype are restored in float32, the network's,
         and given back in their own dtype. Degradations with random parameters (mask centres)
         need the ``D`` that made ``x_t``, with its parameters fixed: ``D = model.D.draw(x0)``,
-        ``x_t = D(x0, t)``.
+        ``x_t = D(x0, t)``. Quantised masks (``mnist-inpaint``) step unquantised, as the
+        paper's code samples.
         """
         run = sampling.get(sampler, self.family, self.name).run
         self.check_images(x_t)
@@ -147,7 +149,8 @@ class Restorer(Pretrained):
         if D is None and self.D.param_names and sampler != "direct":
             raise ValueError(f"{self.name}'s degradation draws {list(self.D.param_names)}: "
                              "pass the D that made x_t, D = model.D.draw(x0)")
-        restored = run(self.R, self.D if D is None else D, x_t.float(), t, progress=progress)
+        D = _stepping_form(self.D if D is None else D)
+        restored = run(self.R, D, x_t.float(), t, progress=progress)
         return restored.to(x_t.dtype)
 
     def evaluation_batches(self, x0: Tensor, *, seed: int,
@@ -177,6 +180,17 @@ class Restorer(Pretrained):
                      self.restore(x_T, sampler=name, D=D, progress=progress))
                     for name in ("direct", "naive", "tacos")]
         return Figure(f"restore-{self.name}", [("degraded", x_T), *restored, ("original", x0)])
+
+
+def _stepping_form(D: Any) -> Any:
+    """The ``D`` a cold sampler steps with. A quantised mask schedule (the paper code's
+    ``--discrete``, A.2) quantises ``x_T`` and the network's training inputs, but the code's
+    samplers step with the unquantised masks; so do ours. Anything else is used as it is."""
+    inner = D.D if isinstance(D, BoundDegradation) else D
+    if not isinstance(inner, GaussianMaskSchedule) or inner.bits is None:
+        return D
+    plain = inner.unquantised()
+    return plain.bind(**D.params) if isinstance(D, BoundDegradation) else plain
 
 
 class _Generative:
