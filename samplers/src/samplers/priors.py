@@ -149,7 +149,29 @@ class ChannelMeanPrior(Prior):
         return levels.float()[:, :, None, None].expand(n, channels, height, width).clone()
 
 
-class DownsampledPrior(Prior):
+class _LowGaussian(Prior):
+    """One Gaussian over a small ``(C, k, k)`` summary of each image: the fitting and drawing
+    that :class:`DownsampledPrior` and :class:`LowFrequencyPrior` share."""
+
+    mean: Tensor | None
+    covariance: Tensor | None
+
+    def _fit_low(self, low: Tensor, images: Tensor) -> _LowGaussian:
+        _, means, covariances = fit_gaussian_mixture(low.flatten(1), 1)
+        self.mean, self.covariance = means[0], covariances[0]
+        self.shape = torch.tensor(images.shape[1:])
+        return self
+
+    def _draw_low(self, n: int, generator: torch.Generator | None) -> Tensor:
+        """``n`` summaries ``(n, C, k, k)``, float64."""
+        channels = self.image_shape[0]
+        size = math.isqrt(len(self.mean) // channels)
+        low = sample_gaussian_mixture(torch.ones(1, dtype=torch.float64), self.mean[None],
+                                      self.covariance[None], n, generator)
+        return low.view(n, channels, size, size)
+
+
+class DownsampledPrior(_LowGaussian):
     r"""A Gaussian over fully downsampled images: ``x_T`` for super-resolution generation (5.3).
 
     Images are averaged down to ``final_size x final_size`` per channel (what the
@@ -174,22 +196,15 @@ class DownsampledPrior(Prior):
                 f"images of {height}x{width} cannot be averaged down to "
                 f"{self.final_size}x{self.final_size}"
             )
-        low = F.adaptive_avg_pool2d(images.double(), self.final_size).flatten(1)
-        _, means, covariances = fit_gaussian_mixture(low, 1)
-        self.mean, self.covariance = means[0], covariances[0]
-        self.shape = torch.tensor(images.shape[1:])
-        return self
+        return self._fit_low(F.adaptive_avg_pool2d(images.double(), self.final_size), images)
 
     def _draw(self, n: int, generator: torch.Generator | None) -> Tensor:
-        channels, height, width = self.image_shape
-        final_size = math.isqrt(len(self.mean) // channels)
-        low = sample_gaussian_mixture(torch.ones(1, dtype=torch.float64), self.mean[None],
-                                      self.covariance[None], n, generator)
-        low = low.float().view(n, channels, final_size, final_size)
-        return F.interpolate(low, size=(height, width), mode="nearest")
+        height, width = self.image_shape[1:]
+        return F.interpolate(self._draw_low(n, generator).float(), size=(height, width),
+                             mode="nearest")
 
 
-class LowFrequencyPrior(Prior):
+class LowFrequencyPrior(_LowGaussian):
     r"""A Gaussian over the lowest ``size x size`` DCT coefficients: ``x_T`` for heat dissipation.
 
     Images blurred by the heat equation to its last step keep only their lowest frequencies
@@ -225,18 +240,12 @@ class LowFrequencyPrior(Prior):
         if self.size > min(height, width):
             raise ValueError(f"size {self.size} exceeds the images' {height}x{width}")
         rows, columns = _dct(height)[:self.size], _dct(width)[:self.size]
-        low = (rows @ images @ columns.T).flatten(1)
-        _, means, covariances = fit_gaussian_mixture(low, 1)
-        self.mean, self.covariance = means[0], covariances[0]
-        self.shape = torch.tensor(images.shape[1:])
-        return self
+        return self._fit_low(rows @ images @ columns.T, images)
 
     def _draw(self, n: int, generator: torch.Generator | None) -> Tensor:
-        channels, height, width = self.image_shape
-        size = math.isqrt(len(self.mean) // channels)
-        low = sample_gaussian_mixture(torch.ones(1, dtype=torch.float64), self.mean[None],
-                                      self.covariance[None], n, generator)
-        low = low.view(n, channels, size, size)
+        height, width = self.image_shape[1:]
+        low = self._draw_low(n, generator)
+        size = low.shape[-1]
         rows, columns = _dct(height)[:size], _dct(width)[:size]
         return (rows.T @ low @ columns).float()
 

@@ -89,6 +89,19 @@ class _Estimate:
         return report
 
 
+def _jump_terms(D: RotatedDiffusion, estimate: _Estimate, x_s: Tensor, eps_hat: Tensor,
+                s: Step, s_next: Step, clip: bool) -> tuple[Tensor, ...]:
+    """``(xbar, x0bar, epsbar, Abar_s, Abar_next)`` of a jump from ``s`` to ``s_next``: the
+    rotated image, the clean image the noise prediction implies (kept for the callback), the
+    rotated noise (clipped with ``clip``) and the signal diagonals."""
+    x_bar, eps_bar = D.rotate(x_s), D.rotate(eps_hat)
+    a_s = _diagonal(D.signal(s, x_s.shape), x_bar)
+    a_next = _diagonal(D.signal(s_next, x_s.shape), x_bar)
+    if clip:
+        eps_bar = _clip_noise(D, x_bar, eps_bar, a_s)
+    return x_bar, estimate.keep(x_bar, eps_bar, a_s), eps_bar, a_s, a_next
+
+
 def _check(D: object, name: str) -> None:
     missing = [m for m in ("rotate", "unrotate", "signal", "step_signal")
                if not callable(getattr(D, m, None))]
@@ -196,12 +209,7 @@ def rotated_ddim(
     estimate = _Estimate(D, callback)
 
     def update(x_s: Tensor, eps_hat: Tensor, s: Step, s_next: Step) -> Tensor:
-        x_bar, eps_bar = D.rotate(x_s), D.rotate(eps_hat)
-        a_s = _diagonal(D.signal(s, x_s.shape), x_bar)
-        a_next = _diagonal(D.signal(s_next, x_s.shape), x_bar)
-        if clip:
-            eps_bar = _clip_noise(D, x_bar, eps_bar, a_s)
-        x0_bar = estimate.keep(x_bar, eps_bar, a_s)
+        _, x0_bar, eps_bar, _, a_next = _jump_terms(D, estimate, x_s, eps_hat, s, s_next, clip)
         return D.unrotate(a_next.sqrt() * x0_bar + (1 - a_next).sqrt() * eps_bar)
 
     return sample(update, eps_model, x_t, t, num_steps=getattr(D, "num_steps", None),
@@ -248,12 +256,7 @@ def rotated_fixed_noise(
     estimate = _Estimate(D, callback)
 
     def update(x_s: Tensor, eps_hat: Tensor, s: Step, s_next: Step) -> Tensor:
-        x_bar, eps_bar = D.rotate(x_s), D.rotate(eps_hat)
-        a_s = _diagonal(D.signal(s, x_s.shape), x_bar)
-        a_next = _diagonal(D.signal(s_next, x_s.shape), x_bar)
-        if clip:
-            eps_bar = _clip_noise(D, x_bar, eps_bar, a_s)
-        x0_bar = estimate.keep(x_bar, eps_bar, a_s)
+        x_bar, x0_bar, _, a_s, a_next = _jump_terms(D, estimate, x_s, eps_hat, s, s_next, clip)
         return D.unrotate(x_bar + (a_next.sqrt() - a_s.sqrt()) * x0_bar
                           + ((1 - a_next).sqrt() - (1 - a_s).sqrt()) * z_bar.to(x_bar))
 
