@@ -149,7 +149,7 @@ class Restorer(Pretrained):
         if D is None and self.D.param_names and sampler != "direct":
             raise ValueError(f"{self.name}'s degradation draws {list(self.D.param_names)}: "
                              "pass the D that made x_t, D = model.D.draw(x0)")
-        D = _stepping_form(self.D if D is None else D)
+        D = stepping_form(self.D if D is None else D)
         restored = run(self.R, D, x_t.float(), t, progress=progress)
         return restored.to(x_t.dtype)
 
@@ -182,7 +182,7 @@ class Restorer(Pretrained):
         return Figure(f"restore-{self.name}", [("degraded", x_T), *restored, ("original", x0)])
 
 
-def _stepping_form(D: Any) -> Any:
+def stepping_form(D: Any) -> Any:
     """The ``D`` a cold sampler steps with. A quantised mask schedule (the paper code's
     ``--discrete``, A.2) quantises ``x_T`` and the network's training inputs, but the code's
     samplers step with the unquantised masks; so do ours. Anything else is used as it is."""

@@ -21,6 +21,8 @@ from torch import Tensor, nn
 
 import samplers
 
+from .kinds import stepping_form
+
 try:
     from diffusers import ConfigMixin, SchedulerMixin
     from diffusers.configuration_utils import register_to_config
@@ -105,10 +107,11 @@ class ColdDiffusionScheduler(SchedulerMixin, ConfigMixin):
                              f"{self.timesteps.tolist()}: call set_timesteps first")
         s_next = self._next[s]
         x0_hat = model_output.to(sample.dtype)
+        D = stepping_form(self.bound)  # quantised masks step unquantised, as zoo models do
         if self.config.sampler == "tacos":
-            prev = sample - self.bound(x0_hat, s) + self.bound(x0_hat, s_next)
+            prev = sample - D(x0_hat, s) + D(x0_hat, s_next)
         else:
-            prev = self.bound(x0_hat, s_next)
+            prev = D(x0_hat, s_next)
         return SchedulerOutput(prev_sample=prev) if return_dict else (prev,)
 
     def __len__(self) -> int:
