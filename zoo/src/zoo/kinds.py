@@ -359,8 +359,8 @@ class WarmGenerator(_Generative, Pretrained):
 
 
 def kind_for(schedule: Schedule, prior: samplers.Prior | None) -> type[Pretrained]:
-    """The class of a model: a diffusion model for a ``diffusion`` schedule, a generator when
-    it has a prior, a restorer otherwise."""
+    """The class of a model: a diffusion model for a ``diffusion`` schedule, a restorer without
+    a prior, and with one a warm generator for the ``previous`` objective, a generator else."""
     if schedule.task == "diffusion":
         return DiffusionModel
     if prior is None:
