@@ -54,6 +54,20 @@ def test_parts_must_share_T_and_be_operators():
         blur() @ (lambda x, t: x)
 
 
+def test_a_composition_steps_with_its_parts_stepping_forms():
+    quantised = GaussianMaskSchedule.paper_code(20)
+    D = quantised @ blur()
+    stepping = D.stepping()
+    assert isinstance(stepping, Composition) and stepping.operators[1].bits is None
+    assert stepping.operators[0] is D.operators[0] and quantised.bits == 8
+    x0 = torch.rand(2, 1, 16, 16, dtype=torch.float64) * 2 - 1
+    params = D.sample_params(x0, generator=torch.Generator().manual_seed(0))
+    expected = quantised.unquantised()(blur()(x0, 9), 9, center=params["D2_center"])
+    assert torch.allclose(stepping(x0, 9, **params), expected, atol=1e-12)
+    plain = GaussianMaskSchedule.linear(20) @ blur()
+    assert plain.stepping() is plain
+
+
 def test_tacos_walks_a_blur_then_mask_back_to_x0_with_a_perfect_restorer():
     """The docs' example: blur followed by masking, sampled with TACoS. With R returning x0,
     each TACoS step lands exactly on D(x0, s - 1) (section 3.3), so the end is x0."""

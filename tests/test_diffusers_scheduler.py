@@ -5,7 +5,6 @@ import torch
 
 diffusers = pytest.importorskip("diffusers")
 
-from zoo.kinds import stepping_form  # noqa: E402
 from zoo.schedulers import ColdDiffusionScheduler, pipeline_parts  # noqa: E402
 
 import samplers  # noqa: E402
@@ -48,7 +47,7 @@ def test_diffusers_loop_equals_the_samplers(name, sampler, count):
     assert torch.equal(D(x0, T), x_T)
     run = {"tacos": samplers.tacos, "naive": samplers.naive}[sampler]
     steps = samplers.spaced_steps(T, count) if count else None
-    expected = run(R, stepping_form(D), x_T, T, steps=steps)  # quantised masks step plainly
+    expected = run(R, D.stepping(), x_T, T, steps=steps)  # quantised masks step plainly
     assert torch.allclose(ours, expected, atol=1e-6)
 
 

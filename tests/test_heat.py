@@ -71,6 +71,18 @@ def test_the_noise_is_sigma_z_at_every_step_but_0():
     assert HeatDissipation(5, sigma=0.0).param_names == ()
 
 
+def test_carrying_binds_the_noise_term_to_the_priors_noise():
+    D = HeatDissipation(50, 0.5, 10.0, sigma=0.02)
+    x = torch.rand(3, 1, 16, 16, dtype=torch.float64) * 2 - 1
+    noise = 0.05 * torch.randn(3, 1, 16, 16, dtype=torch.float64)
+    t = torch.tensor([0, 1, 50])
+    carried = D.carrying(noise)(x, t)
+    assert torch.equal(carried[0], x[0])
+    assert torch.allclose(carried[1:], D.heat(x, t)[1:] + noise[1:], atol=1e-12)
+    pure = HeatDissipation(50, 0.5, 10.0, sigma=0.0)
+    assert pure.carrying(noise) is pure
+
+
 def test_bad_settings_are_refused():
     for kwargs, message in (({"blur_min": 0.0}, "blur_min"), ({"blur_max": -1.0}, "blur_max"),
                             ({"blur_min": 3.0, "blur_max": 2.0}, "at least blur_min"),

@@ -160,6 +160,18 @@ def test_paper_code_steps_and_centres():
     assert counts.min() > 0.8 * counts.mean()  # uniform over the n + 1 rows
 
 
+def test_quantised_masks_step_with_the_plain_masks_and_the_same_draw():
+    D = GaussianMaskSchedule.paper_code(50)
+    x0 = torch.rand(2, 1, 16, 16, dtype=torch.float64) * 2 - 1
+    bound = D.draw(x0, generator=torch.Generator().manual_seed(0))
+    stepping = bound.stepping()
+    plain = GaussianMaskSchedule.paper_code(50, bits=None)
+    assert stepping.D.bits is None and stepping.is_linear and D.bits == 8
+    assert torch.equal(stepping(x0, 7), plain(x0, 7, **bound.params))
+    assert not torch.equal(stepping(x0, 7), bound(x0, 7))
+    assert plain.stepping() is plain and plain.bind(**bound.params).stepping().D is plain
+
+
 def test_quantised_masks_round_down_to_8_bits_and_keep_x0_at_t_0():
     D = GaussianMaskSchedule.paper_code(50)
     assert not D.is_linear and GaussianMaskSchedule.linear(50).is_linear

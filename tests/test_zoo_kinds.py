@@ -92,7 +92,7 @@ def test_a_noisy_heat_generator_removes_the_noise_that_broke_the_symmetry(std):
     assert torch.allclose(x0, y.expand(3, -1, -1, -1), atol=1e-5)
     # The noise was there on the way: one step before the end x_1 = F_1 y + std z.
     seen = []
-    samplers.tacos(other.R, other._carrying(torch.ones(3, 1, 32, 32), std),
+    samplers.tacos(other.R, D.carrying(std * torch.ones(3, 1, 32, 32)),
                    y.mean() + std * torch.ones(3, 1, 32, 32), 10,
                    callback=lambda s, x_s, x0_hat: seen.append((s, x_s)))
     x_1 = dict(seen)[1]

@@ -94,6 +94,20 @@ class Degradation(nn.Module):
                                               create_graph=y.requires_grad)
         return gradient
 
+    def stepping(self) -> Degradation:
+        """The operator a cold sampler steps with: the operator itself, unless it only differs
+        from it in how ``x_T`` and the training inputs are stored (a quantised mask schedule
+        steps with its unquantised masks, as the paper's code does, A.2)."""
+        return self
+
+    def carrying(self, noise: Tensor) -> DegradationFn:
+        """The ``D(x, t)`` to walk back with from ``x_T + noise``, where a prior added ``noise``
+        to ``x_T`` (section 5.2's symmetry-breaking noise). The operator itself, unless it has
+        an additive noise term of its own: then that term is bound to ``noise``, so that
+        ``D(x, T) + noise`` is what the network saw in training and TACoS's last step removes
+        it (:meth:`degrade.HeatDissipation.carrying`)."""
+        return self
+
     def __matmul__(self, inner: Degradation) -> Degradation:
         """``D2 @ D1`` is ``D(x, t) = D2(D1(x, t), t)``: :func:`degrade.compose` ``(D1, D2)``."""
         if not isinstance(inner, Degradation):
@@ -237,6 +251,11 @@ class BoundDegradation:
     def adjoint(self, y: Tensor, t: Step) -> Tensor:
         """The adjoint of the bound operator at step ``t`` (:meth:`Degradation.adjoint`)."""
         return self.D.adjoint(y, t, **self.params)
+
+    def stepping(self) -> BoundDegradation:
+        """:meth:`Degradation.stepping`, with the same parameters bound."""
+        stepping = self.D.stepping()
+        return self if stepping is self.D else stepping.bind(**self.params)
 
     def __repr__(self) -> str:
         return f"{self.D!r}.bind({', '.join(self.params)})"

@@ -91,6 +91,13 @@ class Composition(Degradation):
             y = operator.adjoint(y, t, **own)
         return y
 
+    def stepping(self) -> Degradation:
+        """The composition of the parts' :meth:`~Degradation.stepping` forms."""
+        parts = [operator.stepping() for operator in self.operators]
+        if all(part is operator for part, operator in zip(parts, self.operators, strict=True)):
+            return self
+        return Composition(*parts)
+
     def extra_repr(self) -> str:
         return f"T={self.num_steps}, applied first to last"
 

@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 from ._validation import check_num_steps, check_number, compute_dtype
-from .base import Degradation, Shape
+from .base import Degradation, DegradationFn, Shape
 from .blur_diffusion import dct_matrix
 
 
@@ -94,6 +94,15 @@ class HeatDissipation(Degradation):
         out = self.heat(x, t)
         # Images at t = 0 get x itself back from Degradation.forward, noise and all.
         return out if z is None else out + self.sigma * z
+
+    def carrying(self, noise: Tensor) -> DegradationFn:
+        """``D(x, t) = F(tau_t) x + noise`` for ``t > 0``: the operator with its noise term bound
+        to ``noise`` (``z = noise / sigma``), to walk back from ``x_T + noise`` (a prior's sample
+        with symmetry-breaking noise). With ``sigma = 0`` there is no noise term to bind, and
+        the operator itself is returned (:meth:`Degradation.carrying`)."""
+        if self.sigma == 0:
+            return self
+        return self.bind(z=noise / self.sigma)
 
     def _matrices(self, n: int, device: torch.device, dtype: torch.dtype) -> Tensor:
         """``C^T exp(-(pi k / n)^2 tau_t) C`` along one axis of length ``n``: ``(T+1, n, n)``."""

@@ -192,6 +192,11 @@ class GaussianMaskSchedule(Degradation):
         plain.is_linear = type(self).is_linear
         return plain
 
+    def stepping(self) -> GaussianMaskSchedule:
+        """:meth:`unquantised` when quantised (the samplers of the paper's code step with the
+        plain masks), else the schedule itself."""
+        return self if self.bits is None else self.unquantised()
+
     def quantize(self, x: Tensor) -> Tensor:
         """``x`` in [-1, 1] rounded down to ``2**bits`` levels, as the paper's code does
         (``int((x + 1) / 2 * 255) / 255 * 2 - 1``); ``x`` itself when ``bits`` is None."""

@@ -24,13 +24,11 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import torch
-from degrade.base import BoundDegradation
 from restore.run import WARM_SAMPLING_NOISE
 from samplers._validation import check_noise_std
 from torch import Tensor
 
 import samplers
-from degrade import GaussianMaskSchedule, HeatDissipation
 from restore import UNet
 
 from . import sampling
@@ -149,7 +147,9 @@ class Restorer(Pretrained):
         if D is None and self.D.param_names and sampler != "direct":
             raise ValueError(f"{self.name}'s degradation draws {list(self.D.param_names)}: "
                              "pass the D that made x_t, D = model.D.draw(x0)")
-        D = stepping_form(self.D if D is None else D)
+        D = self.D if D is None else D
+        if hasattr(D, "stepping"):  # a user's own D(x, t) steps as it is
+            D = D.stepping()
         restored = run(self.R, D, x_t.float(), t, progress=progress)
         return restored.to(x_t.dtype)
 
@@ -180,17 +180,6 @@ class Restorer(Pretrained):
                      self.restore(x_T, sampler=name, D=D, progress=progress))
                     for name in ("direct", "naive", "tacos")]
         return Figure(f"restore-{self.name}", [("degraded", x_T), *restored, ("original", x0)])
-
-
-def stepping_form(D: Any) -> Any:
-    """The ``D`` a cold sampler steps with. A quantised mask schedule (the paper code's
-    ``--discrete``, A.2) quantises ``x_T`` and the network's training inputs, but the code's
-    samplers step with the unquantised masks; so do ours. Anything else is used as it is."""
-    inner = D.D if isinstance(D, BoundDegradation) else D
-    if not isinstance(inner, GaussianMaskSchedule) or inner.bits is None:
-        return D
-    plain = inner.unquantised()
-    return plain.bind(**D.params) if isinstance(D, BoundDegradation) else plain
 
 
 class _Generative:
@@ -247,16 +236,7 @@ class Generator(_Generative, Restorer):
         x_T = self.prior.sample(n, generator=generator, noise_std=0.0)
         z = torch.randn(x_T.shape, generator=generator)  # the stream of sample(noise_std=std)
         return self.restore(x_T + std * z, self.T, sampler=sampler or "tacos",
-                            D=self._carrying(z, std), progress=progress)
-
-    def _carrying(self, z: Tensor, std: float) -> Any:
-        """The ``D`` that walks back from ``x_T + std z``. A degradation with additive noise of
-        its own (:class:`degrade.HeatDissipation`) was trained on ``F_T x0 + sigma z``: bound
-        to the prior's noise, ``D(x, t) = F_t x + std z`` keeps it through TACoS, whose last
-        step then removes it."""
-        if isinstance(self.D, HeatDissipation) and self.D.sigma > 0:
-            return self.D.bind(z=z * (std / self.D.sigma))
-        return self.D
+                            D=self.D.carrying(std * z), progress=progress)
 
     def conditions(self) -> dict[str, dict[str, Any]]:
         std = self.entry["prior"]["noise_std"]

@@ -21,8 +21,6 @@ from torch import Tensor, nn
 
 import samplers
 
-from .kinds import stepping_form
-
 try:
     from diffusers import ConfigMixin, SchedulerMixin
     from diffusers.configuration_utils import register_to_config
@@ -107,7 +105,7 @@ class ColdDiffusionScheduler(SchedulerMixin, ConfigMixin):
                              f"{self.timesteps.tolist()}: call set_timesteps first")
         s_next = self._next[s]
         x0_hat = model_output.to(sample.dtype)
-        D = stepping_form(self.bound)  # quantised masks step unquantised, as zoo models do
+        D = self.bound.stepping()  # quantised masks step unquantised, as zoo models do
         if self.config.sampler == "tacos":
             prev = sample - D(x0_hat, s) + D(x0_hat, s_next)
         else:
