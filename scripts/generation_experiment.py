@@ -1,6 +1,7 @@
 """Cold, warm and hot generation on MNIST, side by side (issue 15, section 3).
 
-    python scripts/generation_experiment.py measure --n 1000 --seeds 0 1
+    python scripts/generation_experiment.py measure --n 1000 --seeds 0 1 [--kinds hot]
+    python scripts/generation_experiment.py speed
     python scripts/generation_experiment.py figure
 
 The three zoo models (trained with the zoo's CPU recipe; their cards give the budgets):
@@ -15,9 +16,11 @@ The three zoo models (trained with the zoo's CPU recipe; their cards give the bu
   arXiv:2207.11192) with its deterministic 100-step sampler.
 
 ``measure`` writes ``docs/data/generation-mnist.json``: every evaluation row of each model
-(:func:`zoo.evaluate`, FID-mnistnet of n samples against n test images) for each seed, and the
-samples per second of each model's default sampler, timed in turns in one process so that the
-ratios hold on a shared machine. ``figure`` draws ``docs/img/generation-trajectories.png``:
+(:func:`zoo.evaluate`, FID-mnistnet of n samples against n test images; ``--rows default``: only
+the default sampler's) for each seed; ``--kinds`` measures some models and keeps the others'
+rows, so that two processes can share the work. ``speed`` adds the samples per second of each
+model's default sampler, timed in turns in one process so that the ratios hold on a shared
+machine. ``figure`` draws ``docs/img/generation-trajectories.png``:
 ``x_s`` on the way from ``x_T`` to ``x_0``, as each sampler hands it to the network.
 """
 
@@ -81,30 +84,49 @@ def available() -> dict[str, str]:
 
 
 def measure(args: argparse.Namespace) -> None:
-    models = {kind: zoo.load(name) for kind, name in available().items()}
-    results = {}
+    """Evaluate the models of ``args.kinds`` and write their rows into :data:`DATA`, keeping
+    the other models' rows when ``n`` and the seeds are the same (so that the models can be
+    measured in separate processes, one core each)."""
+    kinds = available()
+    models = {kind: zoo.load(kinds[kind]) for kind in args.kinds or kinds if kind in kinds}
+    measured = {}
     for kind, model in models.items():
         training = model.entry["training"]
+        default = next(row for row in model.row_names() if row.startswith(DEFAULT_ROWS[kind]))
         rows: dict[str, dict[str, float]] = {}
         for seed in args.seeds:
             evaluation = zoo.evaluate(model, n=args.n, seed=seed, data_dir=args.data_dir,
+                                      rows=None if args.rows == "all" else [default],
                                       progress=not args.no_progress)
             for row, values in evaluation.rows.items():
                 rows.setdefault(row, {})[str(seed)] = round(values[evaluation.fid_name], 2)
             print(f"{kind} ({model.name}), seed {seed}\n{evaluation.table()}", flush=True)
-        results[kind] = {"model": model.name, "how": model.how, "steps": training["steps"],
-                         "wall_time": training["wall_time"], "batch": training["batch"],
-                         "optimiser": training["optimiser"], "loss": training["loss"],
-                         "parameters": model.entry["architecture"]["parameters"],
-                         "default_row": next(row for row in rows
-                                             if row.startswith(DEFAULT_ROWS[kind])),
-                         "rows": rows}
-    rates = samples_per_second(models, args.speed_n, args.turns)
-    for kind, rate in rates.items():
-        results[kind]["samples_per_second"] = round(rate, 1)
-    out = {"n": args.n, "seeds": args.seeds, "fid_name": "FID-mnistnet",
-           "speed": f"{args.speed_n} samples per call, median of {args.turns} turns, "
-                    "one process, models in turn", "models": results}
+        measured[kind] = {
+            "model": model.name, "how": model.how, "steps": training["steps"],
+            "wall_time": training["wall_time"], "batch": training["batch"],
+            "optimiser": training["optimiser"], "loss": training["loss"],
+            "parameters": model.entry["architecture"]["parameters"], "default_row": default,
+            "rows": rows}
+    out = json.loads(DATA.read_text()) if DATA.exists() else {}  # read late: another process
+    if (out.get("n"), out.get("seeds")) != (args.n, args.seeds):  # may have written it
+        out = {"n": args.n, "seeds": args.seeds, "fid_name": "FID-mnistnet", "models": {}}
+    merged = out["models"] | measured
+    out["models"] = {kind: merged[kind] for kind in MODELS if kind in merged}
+    DATA.write_text(json.dumps(out, indent=2) + "\n")
+    print(f"wrote {DATA}")
+
+
+def speed(args: argparse.Namespace) -> None:
+    """Time every measured model's default sampler in turns, in this one process, and write
+    the rates into :data:`DATA`."""
+    if not DATA.exists():
+        raise SystemExit(f"{DATA} does not exist: run measure first")
+    out = json.loads(DATA.read_text())
+    models = {kind: zoo.load(m["model"]) for kind, m in out["models"].items()}
+    for kind, rate in samples_per_second(models, args.speed_n, args.turns).items():
+        out["models"][kind]["samples_per_second"] = round(rate, 1)
+    out["speed"] = (f"{args.speed_n} samples per call, median of {args.turns} turns, one "
+                    "process, models in turn")
     DATA.write_text(json.dumps(out, indent=2) + "\n")
     print(f"wrote {DATA}")
 
@@ -130,11 +152,17 @@ def main(argv: list[str] | None = None) -> None:
     m = sub.add_parser("measure", help="FID of every row for each seed, and samples per second")
     m.add_argument("--n", type=int, default=1000, help="samples (and test images) per seed")
     m.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    m.add_argument("--speed-n", type=int, default=50, help="samples per timed call")
-    m.add_argument("--turns", type=int, default=3, help="timed calls per model")
+    m.add_argument("--kinds", nargs="+", choices=list(MODELS),
+                   help="measure only these models (default: all that the zoo has)")
+    m.add_argument("--rows", choices=("all", "default"), default="all",
+                   help="every row of a model's table, or only its default sampler's")
     m.add_argument("--data-dir", help="the data files (default: $COLDDIFF_DATA)")
     m.add_argument("--no-progress", action="store_true")
     m.set_defaults(run=measure)
+    t = sub.add_parser("speed", help="samples per second of each measured model, in turns")
+    t.add_argument("--speed-n", type=int, default=50, help="samples per timed call")
+    t.add_argument("--turns", type=int, default=3, help="timed calls per model")
+    t.set_defaults(run=speed)
     f = sub.add_parser("figure", help="the trajectories from x_T to x_0")
     f.add_argument("--count", type=int, default=4, help="samples per model")
     f.add_argument("--seed", type=int, default=0)

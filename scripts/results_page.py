@@ -192,6 +192,10 @@ KINDS = {"cold": "cold (TACoS, no fresh noise)", "warm": "warm (heat + fresh noi
          "hot": "hot (blur diffusion)"}
 
 
+def _fid(fids: dict[str, float], seed: str) -> str:
+    return f"{fids[seed]:.2f}" if seed in fids else "not measured"
+
+
 def generation_section() -> list[str]:
     """Cold, warm and hot generation side by side (``scripts/generation_experiment.py``)."""
     if not GENERATION_DATA.exists():
@@ -202,22 +206,23 @@ def generation_section() -> list[str]:
              "`python scripts/generation_experiment.py measure --n "
              f"{data['n']} --seeds {' '.join(seeds)}` and `... figure`: each model's default "
              f"sampler (the row `model.generate(n)` runs), {data['fid_name']} of {data['n']} "
-             f"samples against {data['n']} test images for each seed; speed: {data['speed']}.",
+             f"samples against {data['n']} test images for each seed; speed (`... speed`): "
+             f"{data.get('speed', 'not timed yet')}.",
              "", "| | model | training | " + " | ".join(f"seed {s}" for s in seeds) +
              " | samples/s |", "|---|---|---|" + "---|" * len(seeds) + "---|"]
     for kind, m in data["models"].items():
         fids = m["rows"][m["default_row"]]
         lines.append(f"| {KINDS.get(kind, kind)} | `{m['model']}`: {m['default_row']} | "
                      f"{m['steps']:,} steps, {m['wall_time']}, {m['loss']}, {m['optimiser']} | "
-                     + " | ".join(f"{fids[s]:.2f}" for s in seeds) +
-                     f" | {m['samples_per_second']:.1f} |")
+                     + " | ".join(_fid(fids, s) for s in seeds) +
+                     f" | {m.get('samples_per_second', '')} |")
     lines += ["", "Every row of each model, for each seed:", "",
               "| model | row | " + " | ".join(f"seed {s}" for s in seeds) + " |",
               "|---|---|" + "---|" * len(seeds)]
     for m in data["models"].values():
         for row, fids in m["rows"].items():
             lines.append(f"| `{m['model']}` | {row} | " +
-                         " | ".join(f"{fids[s]:.2f}" for s in seeds) + " |")
+                         " | ".join(_fid(fids, s) for s in seeds) + " |")
     lines += ["", "![trajectories](img/generation-trajectories.png)", "",
               "From `x_T` (left) to the sample (right), as each sampler hands `x_s` to its "
               "network.", "", data.get("notes", ""), ""]

@@ -107,6 +107,7 @@ def test_restore_with_degrade_shows_the_original(digits, tmp_path):
     (["evaluate", "mnist-blur", "--n", "1"], "at least 2"),
     (["evaluate", "mnist-blur", "--batch-size", "0"], "at least 1"),
     (["evaluate", "mnist-blur", "--batch-size", "-2"], "at least 1"),
+    (["evaluate", "mnist-blur", "--rows", "TACoS"], "no row of mnist-blur starts with"),
     (["degrade", "mnist-blur", "{digit}", "--out", "{tmp}"], "is a folder"),
     (["degrade", "mnist-blur", "{digit}", "--save-dir", "{digit}"], "is a file, not a folder"),
     (["degrade", "mnist-blur", "{digit}", "--size", "0"], "at least 1"),
@@ -149,6 +150,8 @@ def test_evaluate_prints_and_saves_the_table(tmp_path):
     assert "| Sampled (TACoS) |" in result.stdout
     saved = json.loads((tmp_path / "e.json").read_text())
     assert set(saved["rows"]) == {"Degraded", "Sampled (TACoS)", "Direct"}
+    only = colddiff("evaluate", "mnist-blur", "--n", "4", "--rows", "Direct", "--no-progress")
+    assert "| Direct |" in only.stdout and "TACoS" not in only.stdout
 
 
 def test_train_a_named_schedule_and_resume(tmp_path):

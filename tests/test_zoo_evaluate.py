@@ -71,3 +71,16 @@ def test_evaluate_checks_n():
         zoo.evaluate("mnist-blur", n=1)
     with pytest.raises(ValueError, match="more than the 10000 images"):
         zoo.evaluate("mnist-blur", n=10_001)
+
+
+def test_evaluate_measures_only_the_rows_asked_for_with_the_same_draws():
+    full = zoo.evaluate("mnist-inpaint", n=12, batch_size=5, seed=3)
+    direct = zoo.evaluate("mnist-inpaint", n=12, batch_size=5, seed=3, rows=["Direct", "Deg"])
+    assert list(direct.rows) == ["Degraded", "Direct"]
+    assert direct.rows["Direct"] == pytest.approx(full.rows["Direct"])
+    assert direct.rows["Degraded"] == pytest.approx(full.rows["Degraded"])
+    generator = zoo.load("mnist-heat-gen")
+    alone = zoo.evaluate(generator, n=8, batch_size=8, rows=["Direct"])
+    assert len(alone.rows) == 1 and next(iter(alone.rows)).startswith("Direct, broken")
+    with pytest.raises(ValueError, match=r"no row of mnist-blur starts with \['TACoS'\].*Direct"):
+        zoo.evaluate("mnist-blur", n=4, rows=["TACoS"])

@@ -20,7 +20,7 @@ on the kind. :func:`kind_for` picks the class from the schedule's task and the p
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 import torch
@@ -110,9 +110,26 @@ class Pretrained:
         """What the model is, in a few words."""
         raise NotImplementedError
 
-    def evaluation_batches(self, x0: Tensor, *, seed: int,
-                           batch_size: int) -> Iterator[dict[str, Tensor]]:
-        """The images of each row of the paper's table, a batch of ``x0`` at a time."""
+    def row_names(self) -> list[str]:
+        """The rows of the model's table (:meth:`evaluation_batches`), in order."""
+        raise NotImplementedError
+
+    def select_rows(self, prefixes: Sequence[str] | None = None) -> list[str]:
+        """The rows whose names start with one of ``prefixes`` (all rows for None); a prefix
+        that names no row is an error that lists the rows."""
+        names = self.row_names()
+        if prefixes is None:
+            return names
+        unmatched = [p for p in prefixes if not any(name.startswith(p) for name in names)]
+        if unmatched or not prefixes:
+            raise ValueError(f"no row of {self.name} starts with {unmatched or prefixes}; its "
+                             f"rows are {names}")
+        return [name for name in names if name.startswith(tuple(prefixes))]
+
+    def evaluation_batches(self, x0: Tensor, *, seed: int, batch_size: int,
+                           rows: Sequence[str] | None = None) -> Iterator[dict[str, Tensor]]:
+        """The images of each row of the paper's table (or of ``rows``, names from
+        :meth:`row_names`), a batch of ``x0`` at a time."""
         raise NotImplementedError
 
     def figure(self, n: int, *, seed: int = 0, progress: bool = False) -> Figure:
@@ -153,18 +170,25 @@ class Restorer(Pretrained):
         restored = run(self.R, D, x_t.float(), t, progress=progress)
         return restored.to(x_t.dtype)
 
-    def evaluation_batches(self, x0: Tensor, *, seed: int,
-                           batch_size: int) -> Iterator[dict[str, Tensor]]:
+    def row_names(self) -> list[str]:
+        return ["Degraded", "Sampled (TACoS)", "Direct"]
+
+    def evaluation_batches(self, x0: Tensor, *, seed: int, batch_size: int,
+                           rows: Sequence[str] | None = None) -> Iterator[dict[str, Tensor]]:
         """Each batch degraded to ``T`` (random parameters drawn from ``seed``) and restored by
         TACoS and directly."""
+        rows = self.row_names() if rows is None else rows
         generator = torch.Generator().manual_seed(seed)
         for start in range(0, len(x0), batch_size):
             x = x0[start:start + batch_size]
             D = self.D.draw(x, generator=generator)
             x_T = D(x, self.T)
-            yield {"Degraded": x_T,
-                   "Sampled (TACoS)": self.restore(x_T, sampler="tacos", D=D),
-                   "Direct": self.restore(x_T, sampler="direct")}
+            made = {"Degraded": x_T}
+            if "Sampled (TACoS)" in rows:
+                made["Sampled (TACoS)"] = self.restore(x_T, sampler="tacos", D=D)
+            if "Direct" in rows:
+                made["Direct"] = self.restore(x_T, sampler="direct")
+            yield {row: made[row] for row in rows}
 
     def evaluation_setting(self, n: int, split: str, seed: int) -> str:
         return (f"{n} {self.schedule.dataset} {split} images from t = T = {self.T}, "
@@ -191,12 +215,17 @@ class _Generative:
     def conditions(self) -> dict[str, dict[str, Any]]:
         raise NotImplementedError
 
-    def evaluation_batches(self, x0: Tensor, *, seed: int,
-                           batch_size: int) -> Iterator[dict[str, Tensor]]:
+    def row_names(self) -> list[str]:
+        return list(self.conditions())
+
+    def evaluation_batches(self, x0: Tensor, *, seed: int, batch_size: int,
+                           rows: Sequence[str] | None = None) -> Iterator[dict[str, Tensor]]:
+        conditions = self.conditions()
+        rows = list(conditions) if rows is None else rows
         for start in range(0, len(x0), batch_size):
             count = min(batch_size, len(x0) - start)
-            yield {row: self.generate(count, seed=seed * 1_000_003 + start, **options)
-                   for row, options in self.conditions().items()}
+            yield {row: self.generate(count, seed=seed * 1_000_003 + start, **conditions[row])
+                   for row in rows}
 
     def evaluation_setting(self, n: int, split: str, seed: int) -> str:
         return (f"{n} generated images against {n} {self.schedule.dataset} {split} images, "

@@ -21,6 +21,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     c.add_argument("--batch-size", type=at_least(1), default=250)
     c.add_argument("--data-dir", type=Path, help="folder of the data files "
                    "(default: $COLDDIFF_DATA or ../shared/data)")
+    c.add_argument("--rows", nargs="+", metavar="PREFIX",
+                   help="only the rows whose names start with these (default: every row)")
     c.add_argument("--out", type=Path, nargs="+", help="write the table (.md) or JSON (.json)")
     c.set_defaults(run=run)
 
@@ -28,7 +30,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     model = load(args.model, weights=args.weights)
     result = evaluate(model, n=args.n, split=args.split, data_dir=args.data_dir, seed=args.seed,
-                      batch_size=args.batch_size, progress=not args.no_progress)
+                      batch_size=args.batch_size, rows=args.rows,
+                      progress=not args.no_progress)
     print(f"{result.model}: {result.setting}\n\n{result.table()}")
     for path in args.out or []:
         result.save(path)

@@ -1,0 +1,39 @@
+"""The cold/warm/hot generation experiment script: models measured apart, merged in one file."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import generation_experiment  # noqa: E402
+import results_page  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.mark.skipif(not (DATA / "mnist.npz").exists(), reason="../shared/data is not present")
+def test_models_measured_in_turns_land_in_one_file_and_on_the_page(tmp_path, monkeypatch):
+    out = tmp_path / "generation.json"
+    monkeypatch.setattr(generation_experiment, "DATA", out)
+    monkeypatch.setattr(results_page, "GENERATION_DATA", out)
+    monkeypatch.setattr(generation_experiment, "MODELS", {"cold": "mnist-heat-gen",
+                                                          "hot": "mnist-blur-diffusion"})
+    common = ["--n", "4", "--seeds", "0", "--rows", "default", "--no-progress",
+              "--data-dir", str(DATA)]
+    generation_experiment.main(["measure", "--kinds", "cold", *common])
+    written = json.loads(out.read_text())
+    cold = written["models"]["cold"]
+    assert list(written["models"]) == ["cold"] and cold["model"] == "mnist-heat-gen"
+    assert list(cold["rows"]) == [cold["default_row"]]
+    assert cold["default_row"].startswith("TACoS, broken symmetry")
+    assert "not timed yet" in "\n".join(results_page.generation_section())
+    written["models"]["hot"] = written["models"]["cold"] | {"model": "a hot one"}
+    out.write_text(json.dumps(written))
+    generation_experiment.main(["measure", "--kinds", "cold", *common])
+    assert json.loads(out.read_text())["models"]["hot"]["model"] == "a hot one"  # kept
+    generation_experiment.main(["measure", "--kinds", "cold", *common[:2], "--seeds", "1",
+                                *common[4:]])  # other seeds: a fresh file
+    assert list(json.loads(out.read_text())["models"]) == ["cold"]
