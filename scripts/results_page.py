@@ -88,11 +88,11 @@ def targets_section() -> list[str]:
                  for value, paper in ours]
         if direct is None:
             cells.append(f"{rows['Direct']['RMSE']:.3f} (-)")
-        n = metrics["setting"].split()[0]
+        n = int(metrics["setting"].split()[0])
         verdict = f"no: trained on variant {variant!r}" if variant else "yes" if met else "no"
-        if not variant and int(n) < 10000:  # the first n test images are not the whole set
-            verdict += f" on the first {n} test images; the full test set is not measured yet"
-        lines.append(f"| `{name}` | {entry['training']['steps']:,} | {n} | {cells[0]} | "
+        if not variant and n < 10000:  # the first n test images are not the whole set
+            verdict += f" on the first {n:,} test images; the full test set is not measured yet"
+        lines.append(f"| `{name}` | {entry['training']['steps']:,} | {n:,} | {cells[0]} | "
                      f"{cells[1]} | {verdict} |")
     return [*lines, ""]
 PAPER_GENERATION = (
