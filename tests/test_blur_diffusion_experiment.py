@@ -18,6 +18,7 @@ def run(capsys):
     return run
 
 
+@pytest.mark.mnist_data
 @pytest.mark.e2e
 def test_train_evaluate_and_draw(tmp_path, run):
     tiny = ["--N", "20", "--batch", "8", "--preset", "tiny", "--sample-every", "2",

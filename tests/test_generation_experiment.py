@@ -11,18 +11,15 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import generation_experiment  # noqa: E402
 import results_page  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data"
 
-
-@pytest.mark.skipif(not (DATA / "mnist.npz").exists(), reason="../shared/data is not present")
+@pytest.mark.mnist_data
 def test_models_measured_in_turns_land_in_one_file_and_on_the_page(tmp_path, monkeypatch):
     out = tmp_path / "generation.json"
     monkeypatch.setattr(generation_experiment, "DATA", out)
     monkeypatch.setattr(results_page, "GENERATION_DATA", out)
     monkeypatch.setattr(generation_experiment, "MODELS", {"cold": "mnist-heat-gen",
                                                           "hot": "mnist-blur-diffusion"})
-    common = ["--n", "4", "--seeds", "0", "--rows", "default", "--no-progress",
-              "--data-dir", str(DATA)]
+    common = ["--n", "4", "--seeds", "0", "--rows", "default", "--no-progress"]
     generation_experiment.main(["measure", "--kinds", "cold", *common])
     written = json.loads(out.read_text())
     cold = written["models"]["cold"]

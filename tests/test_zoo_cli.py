@@ -143,6 +143,7 @@ def test_generate_writes_a_grid(name, tmp_path):
     assert len(list((tmp_path / "each").iterdir())) == 4
 
 
+@pytest.mark.mnist_data
 def test_evaluate_prints_and_saves_the_table(tmp_path):
     result = colddiff("evaluate", "mnist-blur", "--n", "12", "--batch-size", "12",
                       "--out", tmp_path / "e.json", tmp_path / "e.md", "--no-progress")
@@ -154,6 +155,7 @@ def test_evaluate_prints_and_saves_the_table(tmp_path):
     assert "| Direct |" in only.stdout and "TACoS" not in only.stdout
 
 
+@pytest.mark.mnist_data
 def test_train_a_named_schedule_and_resume(tmp_path):
     args = ["train", "mnist-sr", "--steps", "2", "--batch", "4", "--accumulate", "1",
             "--preset", "tiny", "--val-count", "8", "--checkpoint-every", "1",

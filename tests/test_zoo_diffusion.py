@@ -84,6 +84,7 @@ def test_cold_models_refuse_diffusion_settings():
         zoo.load("mnist-blur-gen").generate(1, steps=10)
 
 
+@pytest.mark.mnist_data
 def test_evaluate_diffusion_rows(model):
     def mean_features(x):
         return torch.stack([x.mean(dim=(1, 2, 3)), x.std(dim=(1, 2, 3))], dim=1)
@@ -103,6 +104,7 @@ def test_evaluate_diffusion_rows(model):
                                                                                  rel=1e-5)
 
 
+@pytest.mark.mnist_data
 def test_colddiff_trains_a_diffusion_schedule(tmp_path):
     from zoo.cli import main
 

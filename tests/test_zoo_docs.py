@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 
+@pytest.mark.mnist_data
 def test_quickstart_commands_run_as_written(tmp_path, monkeypatch, capsys):
     from zoo.cli import main
 
@@ -30,6 +31,7 @@ def test_quickstart_commands_run_as_written(tmp_path, monkeypatch, capsys):
         assert (tmp_path / written).stat().st_size > 0
 
 
+@pytest.mark.mnist_data
 def test_quickstart_python_runs_as_written():
     text = (ROOT / "docs/quickstart.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)

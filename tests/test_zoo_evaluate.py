@@ -34,6 +34,7 @@ def test_unknown_extractor():
         features.load_feature_net("inception")
 
 
+@pytest.mark.mnist_data
 def test_evaluate_restoration_rows():
     result = zoo.evaluate("mnist-blur", n=24, batch_size=10)
     assert list(result.rows) == ["Degraded", "Sampled (TACoS)", "Direct"]
@@ -53,6 +54,7 @@ def test_evaluate_restoration_rows():
     assert "| Sampled (TACoS) |" in table and "FID-mnistnet" in table
 
 
+@pytest.mark.mnist_data
 def test_evaluate_takes_any_feature_extractor_and_saves(tmp_path):
     def mean_features(x):
         return torch.stack([x.mean(dim=(1, 2, 3)), x.std(dim=(1, 2, 3))], dim=1)
@@ -66,6 +68,7 @@ def test_evaluate_takes_any_feature_extractor_and_saves(tmp_path):
     assert "| Direct |" in (tmp_path / "r.md").read_text()
 
 
+@pytest.mark.mnist_data
 def test_evaluate_checks_n():
     with pytest.raises(ValueError, match="at least 2"):
         zoo.evaluate("mnist-blur", n=1)
@@ -73,6 +76,7 @@ def test_evaluate_checks_n():
         zoo.evaluate("mnist-blur", n=10_001)
 
 
+@pytest.mark.mnist_data
 def test_evaluate_measures_only_the_rows_asked_for_with_the_same_draws():
     full = zoo.evaluate("mnist-inpaint", n=12, batch_size=5, seed=3)
     direct = zoo.evaluate("mnist-inpaint", n=12, batch_size=5, seed=3, rows=["Direct", "Deg"])
