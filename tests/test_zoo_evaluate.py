@@ -88,3 +88,18 @@ def test_evaluate_measures_only_the_rows_asked_for_with_the_same_draws():
     assert len(alone.rows) == 1 and next(iter(alone.rows)).startswith("Direct, broken")
     with pytest.raises(ValueError, match=r"no row of mnist-blur starts with \['TACoS'\].*Direct"):
         zoo.evaluate("mnist-blur", n=4, rows=["TACoS"])
+
+
+@pytest.mark.mnist_data
+def test_record_writes_the_rows_asked_for_into_the_models_entry(tmp_path, monkeypatch):
+    from zoo.maintain import record
+
+    registry = tmp_path / "models.json"
+    registry.write_text(zoo.registry.package_path("data/models.json").read_text())
+    write = record.record_metrics
+    monkeypatch.setattr(record, "record_metrics",
+                        lambda name, metrics: write(name, metrics, registry))
+    assert record.main(["mnist-blur", "--n", "4", "--batch-size", "4", "--rows", "Direct"]) == 0
+    entry = next(e for e in json.loads(registry.read_text()) if e["name"] == "mnist-blur")
+    assert list(entry["metrics"]["rows"]) == ["Direct"]
+    assert entry["metrics"]["setting"].startswith("4 mnist test images")

@@ -37,9 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=250)
     p.add_argument("--data-dir", type=Path, help="folder of the data files")
+    p.add_argument("--rows", nargs="+", metavar="PREFIX",
+                   help="record only the rows whose names start with these (default: all)")
     args = p.parse_args(argv)
     result = evaluate(args.model, n=args.n, seed=args.seed, batch_size=args.batch_size,
-                      data_dir=args.data_dir, progress=True)
+                      data_dir=args.data_dir, rows=args.rows, progress=True)
     print(f"{result.model}: {result.setting}\n\n{result.table()}")
     print(f"recorded in {record_metrics(args.model, result.to_dict())}")
     return 0
