@@ -4,8 +4,10 @@ import shutil
 
 import pytest
 import torch
+from scipy import fft
 from zoo.files import WeightsError, sha256
 
+import samplers
 import zoo
 from zoo import registry
 
@@ -77,7 +79,14 @@ def test_generation_is_seeded_and_in_range(name):
     assert a.shape == (3, model.channels, model.image_size, model.image_size)
     if isinstance(model, zoo.DiffusionModel):                      # clipped sampling ends in range
         assert a.abs().max() <= 1
-    else:
+    elif isinstance(model.prior, samplers.LowFrequencyPrior):        # smooth: low DCT only
+        k = model.prior.size
+        coefficients = torch.as_tensor(fft.dctn(model.prior.sample(2, noise_std=0.0).numpy(),
+                                                axes=(-2, -1), norm="ortho"))
+        assert coefficients[..., :k, :k].abs().max() > 0.1
+        coefficients[..., :k, :k] = 0
+        assert coefficients.abs().max() < 1e-4
+    else:                                                           # the channel mean
         perfect = model.prior.sample(2, noise_std=0.0)
         assert (perfect == perfect[:, :, :1, :1]).all()
 
