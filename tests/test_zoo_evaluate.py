@@ -86,6 +86,9 @@ def test_evaluate_measures_only_the_rows_asked_for_with_the_same_draws():
     generator = zoo.load("mnist-heat-gen")
     alone = zoo.evaluate(generator, n=8, batch_size=8, rows=["Direct"])
     assert len(alone.rows) == 1 and next(iter(alone.rows)).startswith("Direct, broken")
+    hot = zoo.load("mnist-blur-diffusion")
+    assert hot.select_rows(["Deterministic, 100 steps"]) == ["Deterministic, 100 steps"]
+    assert len(hot.select_rows(["Deterministic"])) == 3
     with pytest.raises(ValueError, match=r"no row of mnist-blur starts with \['TACoS'\].*Direct"):
         zoo.evaluate("mnist-blur", n=4, rows=["TACoS"])
 

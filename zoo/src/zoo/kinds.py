@@ -115,8 +115,9 @@ class Pretrained:
         raise NotImplementedError
 
     def select_rows(self, prefixes: Sequence[str] | None = None) -> list[str]:
-        """The rows whose names start with one of ``prefixes`` (all rows for None); a prefix
-        that names no row is an error that lists the rows."""
+        """The rows whose names start with one of ``prefixes`` (all rows for None); a row's full
+        name selects that row alone. A prefix that names no row is an error that lists the
+        rows."""
         names = self.row_names()
         if prefixes is None:
             return names
@@ -124,7 +125,8 @@ class Pretrained:
         if unmatched or not prefixes:
             raise ValueError(f"no row of {self.name} starts with {unmatched or prefixes}; its "
                              f"rows are {names}")
-        return [name for name in names if name.startswith(tuple(prefixes))]
+        return [name for name in names
+                if any(name == p or (p not in names and name.startswith(p)) for p in prefixes)]
 
     def evaluation_batches(self, x0: Tensor, *, seed: int, batch_size: int,
                            rows: Sequence[str] | None = None) -> Iterator[dict[str, Tensor]]:

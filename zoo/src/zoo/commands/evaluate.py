@@ -22,7 +22,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     c.add_argument("--data-dir", type=Path, help="folder of the data files "
                    "(default: $COLDDIFF_DATA or ../shared/data)")
     c.add_argument("--rows", nargs="+", metavar="PREFIX",
-                   help="only the rows whose names start with these (default: every row)")
+                   help="only the rows whose names start with these, or a row by its full name "
+                   "(default: every row)")
     c.add_argument("--out", type=Path, nargs="+", help="write the table (.md) or JSON (.json)")
     c.set_defaults(run=run)
 
