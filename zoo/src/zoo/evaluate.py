@@ -90,8 +90,8 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
         features: your own feature extractor (images in [-1, 1] to ``(B, d)``) instead of the
             shipped classifier; name the metric with ``fid_name`` (for example ``"FID"`` for
             Inception features).
-        rows: only the rows whose names start with one of these (all rows by default), to
-            spare the time of the others.
+        rows: only the rows whose names start with one of these, or a row by its full name
+            alone (all rows by default), to spare the time of the others.
         progress: show a progress bar.
     """
     from restore import data
