@@ -84,7 +84,7 @@ def targets_section() -> list[str]:
         met = all(value <= paper * (1 + tolerance) for value, paper in ours)
         variant = (((entry.get("run") or {}).get("degradation") or {}).get("arguments")
                    or {}).get("variant")
-        cells = [f"{value:.3f} ({paper}, {100 * (value / paper - 1):+.0f} %)"
+        cells = [f"{value:.3f} ({paper}, {100 * (value / paper - 1):+.1f} %)"
                  for value, paper in ours]
         if direct is None:
             cells.append(f"{rows['Direct']['RMSE']:.3f} (-)")
@@ -270,6 +270,32 @@ NOTES = {
 }
 
 
+TACOS_DRIFT_DATA = ROOT / "docs/data/tacos-drift.json"
+
+
+def tacos_drift_section() -> list[str]:
+    """Why TACoS trails direct restoration on inpainting (``benchmarks/tacos_drift.py``)."""
+    if not TACOS_DRIFT_DATA.exists():
+        return []
+    data = json.loads(TACOS_DRIFT_DATA.read_text())
+    steps = list(data["rows"][0]["along"])
+    lines = ["## Inpainting: why TACoS trails direct restoration", "",
+             "`python benchmarks/tacos_drift.py MODEL... --n N --out docs/data/tacos-drift.json`"
+             f" follows the TACoS walk from `x_T` on {data['setting']}. It prints the estimate "
+             "`x0_hat = R(x_s, s)` along the walk, against `R(D(x0, s), s)` on the true path "
+             "(in brackets), and the walk filled in with the true path's estimates: TACoS "
+             "as it would be if the network did not drift. RMSE over pixels in [0, 1].", "",
+             "| model | training | direct | TACoS | TACoS / direct | filled from the true path | "
+             + " | ".join(f"x0_hat at s = {s}" for s in steps) + " |",
+             "|---" * (6 + len(steps)) + "|"]
+    for row in data["rows"]:
+        cells = [f"{row['along'][s]:.4f} ({row['true_path'][s]:.4f})" for s in steps]
+        lines.append(f"| `{row['model']}` | {row['training']} | {row['direct']:.4f} | "
+                     f"{row['tacos']:.4f} | {row['tacos'] / row['direct']:.2f} | "
+                     f"{row['filled']:.4f} | " + " | ".join(cells) + " |")
+    return [*lines, "", data.get("notes", ""), ""]
+
+
 def degraded_section() -> list[str]:
     """The Degraded columns of Tables 1-4 and 6 (``scripts/degraded_columns.py``)."""
     rows = json.loads((ROOT / "docs/data/degraded-columns.json").read_text())["full"]
@@ -327,6 +353,7 @@ def page() -> str:
         "",
     ]
     lines += targets_section()
+    lines += tacos_drift_section()
     lines += degraded_section()
     for entry in zoo.list_models():
         lines += model_section(entry)

@@ -1,0 +1,118 @@
+"""Why does TACoS restore masked images worse than one call of ``R``?
+
+On the inpainting schedules the zoo's models restore better directly than with TACoS
+(Algorithm 2 of Bansal et al., 2022, "Cold Diffusion: Inverting Arbitrary Image Transforms
+Without Noise", arXiv:2208.09392), and by more than the paper's Table 2 says. This script
+follows the TACoS walk from ``x_T`` of the first ``--n`` test images and prints, for one or more
+models (zoo names or runs' ``checkpoint.pt``, rounded through float16 as the zoo stores them):
+
+- TACoS and direct RMSE (pixels in [0, 1]), and their ratio;
+- the estimate ``x0_hat = R(x_s, s)`` along the walk, against ``R`` applied to the true
+  ``D(x0, s)`` at the same ``s``: where the first grows while the second falls, the walk drifts
+  off the images the network was trained on;
+- the walk filled in with the true-path estimates instead, what TACoS would give if the network
+  did not drift.
+
+    python benchmarks/tacos_drift.py cifar10-inpaint --n 200
+    python benchmarks/tacos_drift.py mnist-inpaint runs/inpaint-exp/w16-l1/checkpoint.pt \
+        --n 1000 --out docs/data/tacos-drift.json
+
+``--out`` writes the figures as JSON (``scripts/results_page.py`` shows them in
+docs/results.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+from torch import Tensor
+from zoo.metrics import rmse
+
+import samplers
+import zoo
+from restore import data
+
+
+def _load(model: str) -> zoo.Pretrained:
+    if Path(model).suffix == ".pt":
+        return zoo.from_checkpoint(model, half=True)
+    return zoo.load(model)
+
+
+def _training(model: zoo.Pretrained) -> str:
+    """The run's width, loss and steps, from the checkpoint's or the card's configuration."""
+    run = model.entry.get("run") or {}
+    train, network = run.get("train", {}), run.get("network", {})
+    steps = model.entry.get("training", {}).get("steps") or train.get("steps")
+    return (f"width {network.get('width')}, {str(train.get('loss')).upper()}, "
+            f"{steps:,} steps")
+
+
+@torch.no_grad()
+def measure(model: zoo.Pretrained, x0: Tensor, *, seed: int = 0,
+            checkpoints: tuple[int, ...] = ()) -> dict:
+    """The figures above for ``model`` on the images ``x0``; ``checkpoints`` are the steps at
+    which to compare the walk's estimate with the true path's."""
+    D = model.D.draw(x0, generator=torch.Generator().manual_seed(seed))
+    T = model.T
+    D_step = D.stepping()
+    x_T = D(x0, T)
+    along: dict[int, float] = {}
+
+    def record(reached: int, x_s: Tensor, x0_hat: Tensor) -> None:
+        along[int(reached) + 1] = rmse(x0_hat, x0)  # made at the step before the one reached
+
+    def R(x: Tensor, s: int) -> Tensor:
+        return model.R(x, s)
+
+    tacos = samplers.tacos(R, D_step, x_T, T, callback=record)
+    direct = R(x_T, T)
+    true_path = {s: rmse(R(D(x0, s), s), x0) for s in checkpoints}
+    filled = D_step(x0, T)
+    for s in range(T, 0, -1):
+        x0_hat = R(D(x0, s), s)
+        filled = filled - D_step(x0_hat, s) + D_step(x0_hat, s - 1)
+    return {"tacos": rmse(tacos, x0), "direct": rmse(direct, x0),
+            "filled": rmse(filled, x0), "along": along, "true_path": true_path}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("models", nargs="+", help="zoo names or checkpoint.pt files")
+    parser.add_argument("--n", type=int, default=1000, help="how many test images")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the masks' centres")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--out", type=Path, help="also write the figures to this JSON file")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    print("| model | training | direct RMSE | TACoS RMSE | TACoS / direct | walk filled with "
+          "the true path's estimates | x0_hat along the walk (true path) |")
+    print("|---|---|---|---|---|---|---|")
+    results = []
+    for name in args.models:
+        model = _load(name)
+        x0 = data.load(model.schedule.dataset, "test", args.data_dir,
+                       size=model.image_size).tensor()[:args.n]
+        T = model.T
+        checkpoints = (T, (3 * T) // 4, T // 2, T // 4, 1)
+        got = measure(model, x0, seed=args.seed, checkpoints=checkpoints)
+        walk = ", ".join(f"s={s}: {got['along'][s]:.4f} ({got['true_path'][s]:.4f})"
+                         for s in checkpoints)
+        training = _training(model)
+        print(f"| {name} | {training} | {got['direct']:.4f} | {got['tacos']:.4f} | "
+              f"{got['tacos'] / got['direct']:.2f} | {got['filled']:.4f} | {walk} |",
+              flush=True)
+        results.append({"model": name, "schedule": model.schedule.name, "training": training,
+                        "direct": got["direct"], "tacos": got["tacos"], "filled": got["filled"],
+                        "along": {s: got["along"][s] for s in checkpoints},
+                        "true_path": got["true_path"]})
+    if args.out:
+        setting = f"the first {args.n:,} test images, mask centres from seed {args.seed}"
+        args.out.write_text(json.dumps({"setting": setting, "rows": results}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
