@@ -93,7 +93,10 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     results = []
     for name in args.models:
-        model = _load(name)
+        try:
+            model = _load(name)
+        except (KeyError, ValueError, FileNotFoundError) as error:
+            parser.error(str(error).strip('"'))
         x0 = data.load(model.schedule.dataset, "test", args.data_dir,
                        size=model.image_size).tensor()[:args.n]
         T = model.T
