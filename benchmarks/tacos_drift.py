@@ -18,7 +18,7 @@ models (zoo names or runs' ``checkpoint.pt``, rounded through float16 as the zoo
         --n 1000 --out docs/data/tacos-drift.json
 
 ``--out`` writes the figures as JSON (``scripts/results_page.py`` shows them in
-docs/results.md).
+docs/results.md); a file of the same setting keeps its notes and its other models' rows.
 """
 
 from __future__ import annotations
@@ -47,8 +47,11 @@ def _training(model: zoo.Pretrained) -> str:
     run = model.entry.get("run") or {}
     train, network = run.get("train", {}), run.get("network", {})
     steps = model.entry.get("training", {}).get("steps") or train.get("steps")
+    objective = run.get("objective", "x0")
+    if objective == "x0-walk":
+        objective = f"x0-walk (share {run.get('walk_share', 0.5)})"
     return (f"width {network.get('width')}, {str(train.get('loss')).upper()}, "
-            f"{steps:,} steps")
+            f"{steps:,} steps" + ("" if objective == "x0" else f", {objective}"))
 
 
 @torch.no_grad()
@@ -106,13 +109,25 @@ def main() -> None:
         print(f"| {name} | {training} | {got['direct']:.4f} | {got['tacos']:.4f} | "
               f"{got['tacos'] / got['direct']:.2f} | {got['filled']:.4f} | {walk} |",
               flush=True)
-        results.append({"model": name, "schedule": model.schedule.name, "training": training,
+        label = str(Path(name).parent) if Path(name).suffix == ".pt" else name  # a run: its folder
+        results.append({"model": label, "schedule": model.schedule.name, "training": training,
                         "direct": got["direct"], "tacos": got["tacos"], "filled": got["filled"],
                         "along": {s: got["along"][s] for s in checkpoints},
                         "true_path": got["true_path"]})
     if args.out:
         setting = f"the first {args.n:,} test images, mask centres from seed {args.seed}"
-        args.out.write_text(json.dumps({"setting": setting, "rows": results}, indent=2) + "\n")
+        args.out.write_text(json.dumps(merged(args.out, setting, results), indent=2) + "\n")
+
+
+def merged(path: Path, setting: str, rows: list[dict]) -> dict:
+    """The figures to write to ``path``: ``rows``, after the rows of other models that the file
+    holds for the same setting, and its ``notes`` kept (a file of another setting is replaced)."""
+    old = json.loads(path.read_text()) if path.exists() else {}
+    if old.get("setting") != setting:
+        return {"setting": setting, "rows": rows}
+    names = {row["model"] for row in rows}
+    kept = [row for row in old.get("rows", []) if row["model"] not in names]
+    return {**old, "rows": kept + rows}
 
 
 if __name__ == "__main__":

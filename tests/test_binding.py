@@ -25,6 +25,15 @@ def test_resampled_draws_fresh_parameters_reproducibly():
     assert torch.equal(again(x, 100), first)
 
 
+def test_resampled_draw_is_one_fixed_draw_from_its_generator():
+    D = degrade.NoiseSchedule.linear(100)
+    x = torch.zeros(2, 1, 8, 8)
+    fixed = D.resampled(generator=torch.Generator().manual_seed(0)).draw(x)
+    assert torch.equal(fixed(x, 100), fixed(x, 100))
+    fresh = D.resampled(generator=torch.Generator().manual_seed(0))
+    assert torch.equal(fixed(x, 100), fresh(x, 100))
+
+
 def test_parameters_follow_the_images_device_and_dtype():
     D = degrade.GaussianFadeSchedule.linear(10)
     x = torch.zeros(2, 3, 8, 8, dtype=torch.float64)

@@ -29,7 +29,8 @@ def every_field():
 runs = st.builds(
     RunConfig,
     out=st.one_of(st.none(), st.text(min_size=1, max_size=10)),
-    objective=st.sampled_from(["x0", "noise"]),
+    objective=st.sampled_from(["x0", "x0-walk", "noise"]),
+    walk_share=st.floats(0, 1),
     degradation=st.builds(DegradationSpec, factory=st.sampled_from(["zoo:schedule", None]),
                           arguments=st.dictionaries(st.sampled_from(["name", "num_steps"]),
                                                     st.integers(1, 50) | st.text(max_size=5))),
@@ -88,6 +89,8 @@ def test_skipped_sections_have_no_options():
     ({"train": {"loss": "huber"}}, 'loss must be "l1" or "l2"'),
     ({"train": {"ema_decay": 1.0}}, "ema_decay must be in [0, 1)"),
     ({"objective": "eps"}, "objective must be one of"),
+    ({"walk_share": 1.5}, "walk_share must be in [0, 1]"),
+    ({"walk_share": float("nan")}, "walk_share must be in [0, 1]"),
     ({"data": {"name": "mnist", "folder": "x"}}, "not both"),
     ({"network": {"width": 0}}, "width must be at least 1"),
     ([], "JSON object"),

@@ -56,6 +56,19 @@ def test_a_run_recreated_from_its_config_alone_gives_the_same_weights(tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_the_walk_objective_trains_with_its_share(tmp_path):
+    from restore.objectives import restore_x0_on_walk
+    from restore.run import build
+
+    out = tmp_path / "run"
+    assert main([*tiny_run(tmp_path, count=24), "--steps", "2", "--out", str(out),
+                 "--objective", "x0-walk", "--walk-share", "0.25"]) == 0
+    config = RunConfig.load(out / "config.json")
+    assert (config.objective, config.walk_share, config.train.loss) == ("x0-walk", 0.25, "l1")
+    objective = build(config).objective
+    assert objective.func is restore_x0_on_walk and objective.keywords == {"share": 0.25}
+
+
 @pytest.mark.parametrize("args, message", [
     (["--data", "mnist", "--data-dir", "{tmp}"], "mnist.npz not found"),
     ([], "exactly one of --data and --data-folder"),

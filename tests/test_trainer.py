@@ -261,6 +261,20 @@ def test_the_grids_use_the_fixed_draw_given_explicitly(tmp_path):
     assert calls and set(calls) == {4}
 
 
+def test_the_walk_objective_trains_on_a_random_degradation(tmp_path):
+    from restore.objectives import restore_x0_on_walk
+
+    D = degrade.GaussianMaskSchedule.paper_code(5, bits=8)
+    torch.manual_seed(0)
+    run = Trainer(UNet.preset("tiny", in_channels=1), D.resampled(), TensorImages(blobs()),
+                  tmp_path, TrainConfig(steps=3, batch_size=8, sample_every=0, progress=False,
+                                        device="cpu", log_every=1),
+                  val_images=blobs(4, seed=1), objective=restore_x0_on_walk)
+    run.train()
+    records = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records if "loss" in r] == [1, 2, 3]
+
+
 @pytest.mark.parametrize("loss, expected", [("l1", 2.0), ("l2", 4.0)])
 def test_the_configured_loss_is_the_one_minimised(tmp_path, loss, expected):
     records = []

@@ -276,6 +276,12 @@ class ResampledDegradation:
     def __call__(self, x: Tensor, t: Step) -> Tensor:
         return self.D(x, t, **self.D.sample_params(x, generator=self.generator))
 
+    def draw(self, like: Tensor) -> DegradationFn:
+        """One draw for the images ``like``, fixed (:meth:`Degradation.draw`), from this
+        callable's generator: for training objectives that degrade the same images several
+        times alike."""
+        return self.D.draw(like, generator=self.generator)
+
     def __repr__(self) -> str:
         return f"{self.D!r}.resampled()"
 

@@ -8,7 +8,7 @@ from . import data, previews
 from .checkpoint import load_model
 from .config import DataConfig, DegradationSpec, NetworkConfig, RunConfig, TrainConfig
 from .ema import EMA
-from .objectives import predict_noise, predict_previous, restore_x0
+from .objectives import predict_noise, predict_previous, restore_x0, restore_x0_on_walk
 from .trainer import Trainer
 from .unet import PRESETS, UNet, UNetConfig
 
@@ -16,4 +16,4 @@ __version__ = "0.1.0"
 
 __all__ = ["EMA", "PRESETS", "DataConfig", "DegradationSpec", "NetworkConfig", "RunConfig",
            "TrainConfig", "Trainer", "UNet", "UNetConfig", "data", "load_model", "predict_noise",
-           "predict_previous", "previews", "restore_x0"]
+           "predict_previous", "previews", "restore_x0", "restore_x0_on_walk"]

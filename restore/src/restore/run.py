@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -15,13 +16,19 @@ from torch import Tensor, nn
 
 from . import data, previews
 from .config import RunConfig
-from .objectives import Objective, predict_noise, predict_previous, restore_x0
+from .objectives import (
+    Objective,
+    predict_noise,
+    predict_previous,
+    restore_x0,
+    restore_x0_on_walk,
+)
 from .signals import Interrupted
 from .trainer import Trainer
 from .unet import UNet
 
-OBJECTIVES: dict[str, Objective] = {"x0": restore_x0, "noise": predict_noise,
-                                    "previous": predict_previous}
+OBJECTIVES: dict[str, Objective] = {"x0": restore_x0, "x0-walk": restore_x0_on_walk,
+                                    "noise": predict_noise, "previous": predict_previous}
 """The objectives of :data:`restore.config.OBJECTIVES`, by name."""
 
 SUPPLIED = {"noise": ("eps",), "previous": ("z",)}
@@ -79,8 +86,11 @@ def build(config: RunConfig) -> Trainer:
         preview = previews.diffusion_samples(operator)
     elif config.objective == "previous":
         preview = previews.warm_samples(operator, operator.num_steps, WARM_SAMPLING_NOISE)
+    objective = OBJECTIVES[config.objective]
+    if config.objective == "x0-walk":
+        objective = functools.partial(restore_x0_on_walk, share=config.walk_share)
     return Trainer(model, D, train_set, config.out, config.train, val_images=val_images,
-                   sample_D=sample_D, objective=OBJECTIVES[config.objective], preview=preview,
+                   sample_D=sample_D, objective=objective, preview=preview,
                    run=config.to_dict())
 
 
