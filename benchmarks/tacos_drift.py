@@ -33,7 +33,7 @@ from zoo.metrics import rmse
 
 import samplers
 import zoo
-from restore import data
+from restore import RunConfig, data
 
 
 def _load(model: str) -> zoo.Pretrained:
@@ -49,7 +49,7 @@ def _training(model: zoo.Pretrained) -> str:
     steps = model.entry.get("training", {}).get("steps") or train.get("steps")
     objective = run.get("objective", "x0")
     if objective == "x0-walk":
-        objective = f"x0-walk (share {run.get('walk_share', 0.5)})"
+        objective = f"x0-walk (share {run.get('walk_share', RunConfig().walk_share)})"
     return (f"width {network.get('width')}, {str(train.get('loss')).upper()}, "
             f"{steps:,} steps" + ("" if objective == "x0" else f", {objective}"))
 
@@ -106,10 +106,10 @@ def main() -> None:
         walk = ", ".join(f"s={s}: {got['along'][s]:.4f} ({got['true_path'][s]:.4f})"
                          for s in checkpoints)
         training = _training(model)
-        print(f"| {name} | {training} | {got['direct']:.4f} | {got['tacos']:.4f} | "
+        label = str(Path(name).parent) if Path(name).suffix == ".pt" else name  # a run: its folder
+        print(f"| {label} | {training} | {got['direct']:.4f} | {got['tacos']:.4f} | "
               f"{got['tacos'] / got['direct']:.2f} | {got['filled']:.4f} | {walk} |",
               flush=True)
-        label = str(Path(name).parent) if Path(name).suffix == ".pt" else name  # a run: its folder
         results.append({"model": label, "schedule": model.schedule.name, "training": training,
                         "direct": got["direct"], "tacos": got["tacos"], "filled": got["filled"],
                         "along": {s: got["along"][s] for s in checkpoints},
