@@ -142,3 +142,12 @@ def test_colddiff_train_uses_the_cpu_recipe_on_a_cpu_and_the_papers_on_request(m
         _train_config("--config", "mnist-blur", "--recipe", "cpu")
     with pytest.raises(ValueError, match="recipe must be one of"):
         with_recipe(RunConfig(), "fast")
+
+
+def test_colddiff_train_inpaints_on_the_walk_on_a_cpu_unless_told_otherwise():
+    run = _train_config("cifar10-inpaint", "--out", "r")
+    assert (run.objective, run.walk_share, run.train.loss) == ("x0-walk", 1.0, "l2")
+    plain = _train_config("cifar10-inpaint", "--objective", "x0", "--loss", "l2")
+    assert (plain.objective, plain.train.loss) == ("x0", "l2")
+    assert _train_config("cifar10-inpaint", "--walk-share", "0.5").walk_share == 0.5
+    assert _train_config("cifar10-inpaint", "--recipe", "paper").objective == "x0"

@@ -162,7 +162,7 @@ def test_train_a_named_schedule_and_resume(tmp_path):
             "--sample-every", "0", "--no-progress", "--out", tmp_path / "run"]
     result = colddiff(*args)
     assert result.returncode == 0, result.stderr
-    assert "schedule mnist-sr" in result.stdout
+    assert "schedule mnist-sr" in result.stdout and "steps, objective x0\n" in result.stdout
     assert (tmp_path / "run" / "checkpoint.pt").exists()
     again = colddiff(*[a if a != "2" else "3" for a in args], "--resume")
     assert again.returncode == 0, again.stderr

@@ -142,3 +142,43 @@ def test_a_zoo_model_degrades_with_the_variant_it_was_trained_on():
     run = zoo.run_config_of("mnist-inpaint")
     variant = run.degradation.arguments.get("variant")
     assert torch.equal(model.D.betas, zoo.schedule("mnist-inpaint", variant=variant).betas)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_recipe_makes_a_valid_run(name):
+    """Each schedule's run under each recipe builds, and its per-recipe changes name only known
+    recipes and land in the run."""
+    from restore.config import RECIPES
+
+    schedule = zoo.get_schedule(name)
+    assert set(schedule.recipes) <= set(RECIPES)
+    for recipe in RECIPES:
+        values = schedule.run_config(recipe=recipe).to_dict()
+        for key, change in schedule.recipes.get(recipe, {}).items():
+            expected = {**values[key], **change} if isinstance(change, dict) else change
+            assert values[key] == expected, (recipe, key)
+
+
+def test_inpainting_on_a_cpu_trains_on_the_walk_and_the_paper_recipe_does_not():
+    """The inpainting schedules' cpu recipe trains x0-walk at share 1 with the cpu recipe's
+    loss (docs/restore.md); the paper's recipe and the other schedules keep section 3.1."""
+    for name in ("mnist-inpaint", "cifar10-inpaint"):
+        cpu = zoo.get_schedule(name).run_config(recipe="cpu")
+        assert (cpu.objective, cpu.walk_share, cpu.train.loss) == ("x0-walk", 1.0, "l2")
+        paper = zoo.get_schedule(name).run_config(recipe="paper")
+        assert (paper.objective, paper.train.loss) == ("x0", "l1")
+    assert zoo.get_schedule("cifar10-blur").run_config(recipe="cpu").objective == "x0"
+
+
+def test_a_schedules_recipe_changes_sections_and_fields():
+    import dataclasses
+
+    schedule = dataclasses.replace(
+        zoo.get_schedule("mnist-blur"),
+        recipes={"cpu": {"train": {"steps": 7}, "objective": "x0-walk"}})
+    cpu = schedule.run_config(recipe="cpu")
+    assert (cpu.train.steps, cpu.train.lr, cpu.objective) == (7, 2e-3, "x0-walk")
+    assert schedule.run_config(recipe="paper").train.steps == 700_000
+    bad = dataclasses.replace(schedule, recipes={"cpu": {"objectiv": "x0"}})
+    with pytest.raises(ValueError, match="objectiv"):
+        bad.run_config(recipe="cpu")

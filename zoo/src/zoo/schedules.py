@@ -55,6 +55,11 @@ class Schedule:
     objective: str | None = None
     """What a network for this schedule learns (:data:`restore.config.OBJECTIVES`); by default
     ``noise`` for a diffusion task and ``x0`` otherwise."""
+    recipes: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    """What a recipe of :data:`restore.config.RECIPES` changes beyond its own settings for this
+    schedule's runs, by recipe name: :class:`restore.RunConfig` fields (``objective``,
+    ``walk_share``) or sections (``{"train": {...}}``). The inpainting schedules' ``cpu`` recipe
+    trains on TACoS's own walk (``x0-walk`` at share 1, docs/restore.md)."""
 
     def build(self, variant: str | None = None, **overrides: Any) -> degrade.Degradation:
         """The ``degrade`` operator, with a variant's values and then ``overrides`` applied."""
@@ -78,7 +83,8 @@ class Schedule:
         schedule (:attr:`objective`: ``noise`` with L2 for blur diffusion, ``previous`` with L2
         for warm heat dissipation, ``x0`` with L1 otherwise); the
         optimisation of ``recipe`` (:data:`restore.config.RECIPES`: ``"paper"``, the defaults
-        of :class:`restore.RunConfig`, or ``"cpu"``)."""
+        of :class:`restore.RunConfig`, or ``"cpu"``), then what :attr:`recipes` changes for
+        that recipe."""
         if variant is not None and variant not in self.variants:
             self.build(variant)
         objective = self.objective or ("noise" if self.task == "diffusion" else "x0")
@@ -88,7 +94,10 @@ class Schedule:
                            data=DataConfig(name=self.dataset, image_size=self.image_size),
                            degradation=DegradationSpec("zoo:schedule", arguments),
                            train=TrainConfig(loss=OBJECTIVES[objective]))
-        return with_recipe(config, recipe)
+        values = with_recipe(config, recipe).to_dict()
+        for key, change in self.recipes.get(recipe, {}).items():
+            values[key] = {**values[key], **change} if isinstance(change, dict) else change
+        return RunConfig.from_dict(values)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2)

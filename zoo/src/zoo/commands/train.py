@@ -79,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"schedule {args.schedule}: {get_schedule(args.schedule).description}")
         print(f"recipe {_recipe(args)}: lr {config.train.lr:g} ({config.train.lr_schedule}), "
               f"batch {config.train.batch_size} x {config.train.accumulate}, "
-              f"{config.train.steps:,} steps")
+              f"{config.train.steps:,} steps, objective {config.objective}"
+              + (f" (share {config.walk_share:g})" if config.objective == "x0-walk" else ""))
     return run_main(config, resume=args.resume, prog="colddiff train")
 
