@@ -365,9 +365,20 @@ def with_recipe(config: RunConfig, recipe: str) -> RunConfig:
     """
     if recipe not in RECIPES:
         raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, got {recipe!r}")
+    return with_changes(config, RECIPES[recipe])
+
+
+def with_changes(config: RunConfig, changes: dict[str, Any]) -> RunConfig:
+    """``config`` with ``changes`` applied: a dict merges into the section of its name, any
+    other value replaces the field (``{"objective": "x0-walk", "train": {"steps": 10}}``).
+
+    Example:
+        >>> with_changes(RunConfig(), {"walk_share": 1.0, "train": {"steps": 7}}).train.steps
+        7
+    """
     values = config.to_dict()
-    for section, changes in RECIPES[recipe].items():
-        values[section] = {**values[section], **changes}
+    for key, change in changes.items():
+        values[key] = {**values[key], **change} if isinstance(change, dict) else change
     return RunConfig.from_dict(values)
 
 

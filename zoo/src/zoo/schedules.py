@@ -23,6 +23,7 @@ from restore.config import (
     DegradationSpec,
     RunConfig,
     TrainConfig,
+    with_changes,
     with_recipe,
 )
 
@@ -94,10 +95,7 @@ class Schedule:
                            data=DataConfig(name=self.dataset, image_size=self.image_size),
                            degradation=DegradationSpec("zoo:schedule", arguments),
                            train=TrainConfig(loss=OBJECTIVES[objective]))
-        values = with_recipe(config, recipe).to_dict()
-        for key, change in self.recipes.get(recipe, {}).items():
-            values[key] = {**values[key], **change} if isinstance(change, dict) else change
-        return RunConfig.from_dict(values)
+        return with_changes(with_recipe(config, recipe), self.recipes.get(recipe, {}))
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2)
