@@ -94,15 +94,47 @@ def test_evaluate_measures_only_the_rows_asked_for_with_the_same_draws():
 
 
 @pytest.mark.mnist_data
-def test_record_writes_the_rows_asked_for_into_the_models_entry(tmp_path, monkeypatch):
+def test_record_joins_the_rows_asked_for_to_the_recorded_ones(tmp_path, monkeypatch):
     from zoo.maintain import record
 
     registry = tmp_path / "models.json"
     registry.write_text(zoo.registry.package_path("data/models.json").read_text())
     write = record.record_metrics
     monkeypatch.setattr(record, "record_metrics",
-                        lambda name, metrics: write(name, metrics, registry))
-    assert record.main(["mnist-blur", "--n", "4", "--batch-size", "4", "--rows", "Direct"]) == 0
-    entry = next(e for e in json.loads(registry.read_text()) if e["name"] == "mnist-blur")
-    assert list(entry["metrics"]["rows"]) == ["Direct"]
-    assert entry["metrics"]["setting"].startswith("4 mnist test images")
+                        lambda name, metrics, **kw: write(name, metrics, registry, **kw))
+
+    def recorded() -> dict:
+        return next(e for e in json.loads(registry.read_text())
+                    if e["name"] == "mnist-blur")["metrics"]
+
+    assert record.main(["mnist-blur", "--n", "4", "--batch-size", "4", "--rows", "Direct",
+                        "--replace"]) == 0
+    assert list(recorded()["rows"]) == ["Direct"]
+    assert recorded()["setting"].startswith("4 mnist test images")
+    direct = recorded()["rows"]["Direct"]
+    assert record.main(["mnist-blur", "--n", "4", "--batch-size", "4", "--rows", "Degraded"]) == 0
+    assert list(recorded()["rows"]) == ["Degraded", "Direct"]
+    assert recorded()["rows"]["Direct"] == direct
+    assert "| Direct |" in recorded()["table"] and "| Degraded |" in recorded()["table"]
+    with pytest.raises(ValueError, match="measured with setting"):
+        record.main(["mnist-blur", "--n", "5", "--batch-size", "5", "--rows", "Direct"])
+    assert record.main(["mnist-blur", "--n", "4", "--batch-size", "4"]) == 0
+    assert list(recorded()["rows"]) == zoo.load("mnist-blur").row_names()
+
+
+def test_merge_metrics_replaces_rows_by_name_in_the_models_order():
+    from zoo.maintain.record import merge_metrics
+
+    def measured(rows: dict, setting: str = "8 images", fid: str = "FID-x") -> dict:
+        return zoo.Evaluation(model="m", setting=setting, fid_name=fid, rows=rows).to_dict()
+
+    new = measured({"B": {"RMSE": 2.0}})
+    assert merge_metrics(None, new) == new
+    joined = merge_metrics(measured({"A": {"RMSE": 1.0}, "B": {"RMSE": 0.0}}), new,
+                           order=["B", "A"])
+    assert joined["rows"] == {"B": {"RMSE": 2.0}, "A": {"RMSE": 1.0}}
+    assert list(joined["rows"]) == ["B", "A"]
+    assert joined["table"].index("| B |") < joined["table"].index("| A |")
+    assert list(merge_metrics(measured({"C": {}}), new, order=["B"])["rows"]) == ["B", "C"]
+    with pytest.raises(ValueError, match="fid_name 'FID-x'"):
+        merge_metrics(measured({"A": {}}, fid="FID-x"), measured({}, fid="FID-y"))

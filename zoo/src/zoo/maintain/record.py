@@ -2,7 +2,8 @@
 
 Runs :func:`zoo.evaluate` as ``colddiff evaluate`` does and writes the result into the model's
 registry entry (``data/models.json`` in the package source), from which the model cards and
-docs/results.md are generated.
+docs/results.md are generated. With ``--rows`` the rows measured join the rows already recorded
+(same images, seed and metric), so one slow row can be measured alone.
 """
 
 from __future__ import annotations
@@ -10,21 +11,46 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..evaluate import evaluate
+from ..evaluate import Evaluation, evaluate
+from ..pretrained import load
 from ..registry import get_entry, package_path
 
 
-def record_metrics(name: str, metrics: dict[str, Any], path: Path | None = None) -> Path:
-    """Write an evaluation (``Evaluation.to_dict()``) into the entry of model ``name``."""
+def merge_metrics(recorded: dict[str, Any] | None, measured: dict[str, Any],
+                  order: Sequence[str] = ()) -> dict[str, Any]:
+    """The rows of ``measured`` (``Evaluation.to_dict()``) joined to those of ``recorded``,
+    replacing rows of the same name, in ``order`` (rows not in it last). Both must come from the
+    same setting (images, split, seed) and Frechet metric; otherwise the figures would not be
+    comparable, and this is an error."""
+    if not recorded:
+        return measured
+    for key in ("setting", "fid_name"):
+        if recorded[key] != measured[key]:
+            raise ValueError(f"the recorded rows of {measured['model']} were measured with "
+                             f"{key} {recorded[key]!r}, these with {measured[key]!r}: measure "
+                             "them the same way (--n, --seed), or record all rows anew")
+    rows = {**recorded["rows"], **measured["rows"]}
+    ranked = sorted(rows, key=lambda row: order.index(row) if row in order else len(order))
+    return Evaluation(model=measured["model"], setting=measured["setting"],
+                      fid_name=measured["fid_name"],
+                      rows={row: rows[row] for row in ranked}).to_dict()
+
+
+def record_metrics(name: str, metrics: dict[str, Any], path: Path | None = None, *,
+                   merge: bool = False, order: Sequence[str] = ()) -> Path:
+    """Write an evaluation (``Evaluation.to_dict()``) into the entry of model ``name``: in place
+    of the recorded one, or (``merge``) joined to it by :func:`merge_metrics`."""
     get_entry(name)
     path = path or package_path("data/models.json")
     entries = json.loads(path.read_text())
     for entry in entries:
         if entry["name"] == name:
-            entry["metrics"] = metrics
+            entry["metrics"] = (merge_metrics(entry.get("metrics"), metrics, order) if merge
+                                else metrics)
     path.write_text(json.dumps(entries, indent=2) + "\n")
     return path
 
@@ -38,12 +64,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch-size", type=int, default=250)
     p.add_argument("--data-dir", type=Path, help="folder of the data files")
     p.add_argument("--rows", nargs="+", metavar="PREFIX",
-                   help="record only the rows whose names start with these (default: all)")
+                   help="measure only the rows whose names start with these (default: all) and "
+                        "join them to the rows recorded")
+    p.add_argument("--replace", action="store_true",
+                   help="with --rows, drop the rows recorded before")
     args = p.parse_args(argv)
-    result = evaluate(args.model, n=args.n, seed=args.seed, batch_size=args.batch_size,
+    model = load(args.model)
+    result = evaluate(model, n=args.n, seed=args.seed, batch_size=args.batch_size,
                       data_dir=args.data_dir, rows=args.rows, progress=True)
     print(f"{result.model}: {result.setting}\n\n{result.table()}")
-    print(f"recorded in {record_metrics(args.model, result.to_dict())}")
+    path = record_metrics(args.model, result.to_dict(),
+                          merge=bool(args.rows) and not args.replace, order=model.row_names())
+    print(f"recorded in {path}")
     return 0
 
 
