@@ -127,7 +127,7 @@ def blur_diffusion_section() -> list[str]:
              f"{first['steps_trained']:,} steps of batch {first['batch']} on MNIST at 32x32, "
              f"on a 2-core CPU. Measured: {first['setting']}; {first['fid_name']}, lower is "
              "better.", "",
-             "| model | f(N) | f type | " + " | ".join(rows) + " | training | paper FID-10K "
+             "| schedule | f(N) | f type | " + " | ".join(rows) + " | training | paper FID-10K "
              "bedroom | paper FID-10K church |",
              "|---" * (len(rows) + 6) + "|"]
     for key in ("standard", "log", "blur"):
