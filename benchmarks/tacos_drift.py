@@ -43,15 +43,18 @@ def _load(model: str) -> zoo.Pretrained:
 
 
 def _training(model: zoo.Pretrained) -> str:
-    """The run's width, loss and steps, from the checkpoint's or the card's configuration."""
+    """The run's width, loss and steps, from the checkpoint's or the card's configuration (a
+    checkpoint of a run still training says how far it is: ``40,000 of 80,000 steps``)."""
     run = model.entry.get("run") or {}
     train, network = run.get("train", {}), run.get("network", {})
     steps = model.entry.get("training", {}).get("steps") or train.get("steps")
+    step = model.entry.get("step")
+    done = f"{steps:,} steps" if step is None or step >= steps else f"{step:,} of {steps:,} steps"
     objective = run.get("objective", "x0")
     if objective == "x0-walk":
         objective = f"x0-walk (share {run.get('walk_share', RunConfig().walk_share)})"
-    return (f"width {network.get('width')}, {str(train.get('loss')).upper()}, "
-            f"{steps:,} steps" + ("" if objective == "x0" else f", {objective}"))
+    return (f"width {network.get('width')}, {str(train.get('loss')).upper()}, {done}"
+            + ("" if objective == "x0" else f", {objective}"))
 
 
 @torch.no_grad()

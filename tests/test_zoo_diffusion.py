@@ -124,6 +124,7 @@ def test_colddiff_trains_a_diffusion_schedule(tmp_path):
                                      "arguments": {"name": "mnist-diffusion"}}
     model = zoo.from_checkpoint(out / "checkpoint.pt")      # it knows its own schedule
     assert isinstance(model, zoo.DiffusionModel) and model.schedule.name == "mnist-diffusion"
+    assert model.entry["step"] == 2                          # how far its run had come
     from zoo.maintain import export
 
     (tmp_path / "zoo" / "data").mkdir(parents=True)          # export needs the checkpoint alone

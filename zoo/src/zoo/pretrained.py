@@ -106,7 +106,8 @@ def from_checkpoint(path: str | os.PathLike[str], schedule: str | None = None, *
     if half:
         R.load_state_dict({k: v.half().float() for k, v in R.state_dict().items()})
     name = name or Path(path).parent.name
-    entry = {"name": name, "schedule": record.name, "prior": None, "run": run}
+    entry = {"name": name, "schedule": record.name, "prior": None, "run": run,
+             "step": state.get("step")}
     return kind_for(record, None)(
         name=name, R=R.eval(), D=record.build(variant, **{**arguments, **overrides}),
         schedule=record, image_size=record.image_size, channels=record.channels,
