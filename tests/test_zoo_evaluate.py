@@ -99,26 +99,29 @@ def test_record_joins_the_rows_asked_for_to_the_recorded_ones(tmp_path, monkeypa
 
     registry = tmp_path / "models.json"
     registry.write_text(zoo.registry.package_path("data/models.json").read_text())
-    write = record.record_metrics
-    monkeypatch.setattr(record, "record_metrics",
-                        lambda name, metrics, **kw: write(name, metrics, registry, **kw))
+
+    def main(*args: str) -> int:
+        return record.main(["mnist-blur", "--batch-size", "4", "--registry", str(registry),
+                            *args])
 
     def recorded() -> dict:
-        return next(e for e in json.loads(registry.read_text())
-                    if e["name"] == "mnist-blur")["metrics"]
+        return record.recorded_metrics("mnist-blur", registry)
 
-    assert record.main(["mnist-blur", "--n", "4", "--batch-size", "4", "--rows", "Direct",
-                        "--replace"]) == 0
+    assert main("--n", "4", "--rows", "Direct", "--replace") == 0
     assert list(recorded()["rows"]) == ["Direct"]
     assert recorded()["setting"].startswith("4 mnist test images")
     direct = recorded()["rows"]["Direct"]
-    assert record.main(["mnist-blur", "--n", "4", "--batch-size", "4", "--rows", "Degraded"]) == 0
+    assert main("--n", "4", "--rows", "Degraded") == 0
     assert list(recorded()["rows"]) == ["Degraded", "Direct"]
     assert recorded()["rows"]["Direct"] == direct
     assert "| Direct |" in recorded()["table"] and "| Degraded |" in recorded()["table"]
-    with pytest.raises(ValueError, match="measured with setting"):
-        record.main(["mnist-blur", "--n", "5", "--batch-size", "5", "--rows", "Direct"])
-    assert record.main(["mnist-blur", "--n", "4", "--batch-size", "4"]) == 0
+    evaluated = []
+    monkeypatch.setattr(record, "evaluate", lambda *a, **kw: evaluated.append(a))
+    with pytest.raises(ValueError, match="measured with setting '4 mnist"):
+        main("--n", "5", "--rows", "Direct")
+    assert evaluated == []                                  # refused before evaluating
+    monkeypatch.undo()
+    assert main("--n", "4") == 0
     assert list(recorded()["rows"]) == zoo.load("mnist-blur").row_names()
 
 

@@ -20,6 +20,14 @@ from ..pretrained import load
 from ..registry import get_entry, package_path
 
 
+def _check_comparable(recorded: dict[str, Any], model: str, **measured: str) -> None:
+    for key, value in measured.items():
+        if recorded[key] != value:
+            raise ValueError(f"the recorded rows of {model} were measured with {key} "
+                             f"{recorded[key]!r}, these with {value!r}: measure them the same "
+                             "way (--n, --seed), or record all rows anew")
+
+
 def merge_metrics(recorded: dict[str, Any] | None, measured: dict[str, Any],
                   order: Sequence[str] = ()) -> dict[str, Any]:
     """The rows of ``measured`` (``Evaluation.to_dict()``) joined to those of ``recorded``,
@@ -28,16 +36,20 @@ def merge_metrics(recorded: dict[str, Any] | None, measured: dict[str, Any],
     comparable, and this is an error."""
     if not recorded:
         return measured
-    for key in ("setting", "fid_name"):
-        if recorded[key] != measured[key]:
-            raise ValueError(f"the recorded rows of {measured['model']} were measured with "
-                             f"{key} {recorded[key]!r}, these with {measured[key]!r}: measure "
-                             "them the same way (--n, --seed), or record all rows anew")
+    _check_comparable(recorded, measured["model"], setting=measured["setting"],
+                      fid_name=measured["fid_name"])
     rows = {**recorded["rows"], **measured["rows"]}
     ranked = sorted(rows, key=lambda row: order.index(row) if row in order else len(order))
     return Evaluation(model=measured["model"], setting=measured["setting"],
                       fid_name=measured["fid_name"],
                       rows={row: rows[row] for row in ranked}).to_dict()
+
+
+def recorded_metrics(name: str, path: Path | None = None) -> dict[str, Any] | None:
+    """The evaluation recorded in the entry of model ``name`` (None if none is)."""
+    get_entry(name)
+    entries = json.loads((path or package_path("data/models.json")).read_text())
+    return next(entry for entry in entries if entry["name"] == name).get("metrics")
 
 
 def record_metrics(name: str, metrics: dict[str, Any], path: Path | None = None, *,
@@ -68,13 +80,20 @@ def main(argv: list[str] | None = None) -> int:
                         "join them to the rows recorded")
     p.add_argument("--replace", action="store_true",
                    help="with --rows, drop the rows recorded before")
+    p.add_argument("--registry", type=Path,
+                   help="the models.json to write (default: the zoo package's)")
     args = p.parse_args(argv)
     model = load(args.model)
+    merge = bool(args.rows) and not args.replace
+    recorded = recorded_metrics(args.model, args.registry) if merge else None
+    if recorded:                        # fail before a long evaluation, not after it
+        _check_comparable(recorded, model.name,
+                          setting=model.evaluation_setting(args.n, "test", args.seed))
     result = evaluate(model, n=args.n, seed=args.seed, batch_size=args.batch_size,
                       data_dir=args.data_dir, rows=args.rows, progress=True)
     print(f"{result.model}: {result.setting}\n\n{result.table()}")
-    path = record_metrics(args.model, result.to_dict(),
-                          merge=bool(args.rows) and not args.replace, order=model.row_names())
+    path = record_metrics(args.model, result.to_dict(), args.registry, merge=merge,
+                          order=model.row_names())
     print(f"recorded in {path}")
     return 0
 
