@@ -45,24 +45,25 @@ def merge_metrics(recorded: dict[str, Any] | None, measured: dict[str, Any],
                       rows={row: rows[row] for row in ranked}).to_dict()
 
 
+def _registry(name: str, path: Path | None) -> tuple[Path, list[dict[str, Any]], dict[str, Any]]:
+    """The registry file (the package's by default), its entries and model ``name``'s entry."""
+    get_entry(name)
+    path = path or package_path("data/models.json")
+    entries = json.loads(path.read_text())
+    return path, entries, next(entry for entry in entries if entry["name"] == name)
+
+
 def recorded_metrics(name: str, path: Path | None = None) -> dict[str, Any] | None:
     """The evaluation recorded in the entry of model ``name`` (None if none is)."""
-    get_entry(name)
-    entries = json.loads((path or package_path("data/models.json")).read_text())
-    return next(entry for entry in entries if entry["name"] == name).get("metrics")
+    return _registry(name, path)[2].get("metrics")
 
 
 def record_metrics(name: str, metrics: dict[str, Any], path: Path | None = None, *,
                    merge: bool = False, order: Sequence[str] = ()) -> Path:
     """Write an evaluation (``Evaluation.to_dict()``) into the entry of model ``name``: in place
     of the recorded one, or (``merge``) joined to it by :func:`merge_metrics`."""
-    get_entry(name)
-    path = path or package_path("data/models.json")
-    entries = json.loads(path.read_text())
-    for entry in entries:
-        if entry["name"] == name:
-            entry["metrics"] = (merge_metrics(entry.get("metrics"), metrics, order) if merge
-                                else metrics)
+    path, entries, entry = _registry(name, path)
+    entry["metrics"] = merge_metrics(entry.get("metrics"), metrics, order) if merge else metrics
     path.write_text(json.dumps(entries, indent=2) + "\n")
     return path
 
