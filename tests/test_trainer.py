@@ -147,12 +147,14 @@ def test_restore_needs_no_degrade():
 def test_mixed_precision_trains_and_resumes_exactly(tmp_path, precision, dtype):
     """bf16 and fp16 autocast run where the device supports them (here the CPU); fp16 scales
     its gradients, and the scaler's state resumes with the run."""
-    straight = trainer(tmp_path / "straight", 5, precision=precision, sample_every=0)
+    # channels-last: where this CPU emulates 16-bit arithmetic it does so fastest there
+    settings = dict(precision=precision, sample_every=0, channels_last=True)
+    straight = trainer(tmp_path / "straight", 5, **settings)
     assert straight.autocast_dtype == dtype
     assert straight.scaler.is_enabled() == (precision == "fp16")
     straight.train()
-    trainer(tmp_path / "stopped", 3, precision=precision, sample_every=0).train()
-    trainer(tmp_path / "stopped", 5, precision=precision, sample_every=0).train(resume=True)
+    trainer(tmp_path / "stopped", 3, **settings).train()
+    trainer(tmp_path / "stopped", 5, **settings).train(resume=True)
     a = read_checkpoint(tmp_path / "straight" / "checkpoint.pt")
     b = read_checkpoint(tmp_path / "stopped" / "checkpoint.pt")
     assert all(v.dtype == torch.float32 and torch.isfinite(v).all() for v in a["model"].values())
@@ -162,18 +164,26 @@ def test_mixed_precision_trains_and_resumes_exactly(tmp_path, precision, dtype):
         assert a["scaler"]["scale"] == 65536.0 and a["scaler"]["_growth_tracker"] == 5
 
 
-def test_the_autocast_dtype_of_each_precision(monkeypatch):
-    from restore.trainer import autocast_dtype
+def test_precision_and_layout_are_chosen_together_and_logged_at_each_start(tmp_path,
+                                                                          monkeypatch):
+    import restore.precision as precision
 
-    cpu, cuda = torch.device("cpu"), torch.device("cuda", 0)
-    assert autocast_dtype("auto", cpu) is None
-    assert autocast_dtype("fp32", cuda) is None
-    assert autocast_dtype("fp16", cpu) is torch.float16
-    assert autocast_dtype("bf16", cpu) is torch.bfloat16
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
-    assert autocast_dtype("auto", cuda) is torch.bfloat16
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
-    assert autocast_dtype("auto", cuda) is None
+    monkeypatch.setattr(precision, "cpu_has_bf16", lambda: True)
+    native = trainer(tmp_path / "native", 2, sample_every=0)
+    assert native.autocast_dtype is torch.bfloat16
+    assert native.memory_format == torch.contiguous_format
+    monkeypatch.setattr(precision, "cpu_has_bf16", lambda: False)
+    run = trainer(tmp_path / "run", 2, sample_every=0)
+    assert run.autocast_dtype is None and run.memory_format == torch.channels_last
+    run.train()
+    trainer(tmp_path / "run", 4, sample_every=0).train(resume=True)
+    records = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text()
+               .splitlines()]
+    starts = [r for r in records if "precision" in r]
+    assert [r["step"] for r in starts] == [0, 2]
+    assert starts[0]["precision"] == "fp32" and starts[0]["channels_last"] is True
+    assert starts[0]["compile"] is False and "no native bf16" in starts[0]["why"]
+    assert "CPU" in starts[0]["hardware"]
 
 
 def test_the_learning_rate_follows_its_schedule_and_resumes_exactly(tmp_path, monkeypatch):

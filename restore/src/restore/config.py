@@ -24,6 +24,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .precision import PRECISIONS
+
 
 def option(flag: str | None = None, help: str = "", **argparse: Any) -> dict[str, Any]:
     """A field's command-line option: its flag (default ``--field-name``), help and any extra
@@ -117,9 +119,6 @@ class DegradationSpec:
                 from error
 
 
-PRECISIONS = ("auto", "bf16", "fp16", "fp32")
-"""The trainer's autocast precisions."""
-
 LR_SCHEDULES = ("constant", "cosine")
 """How the learning rate changes over a run (:meth:`TrainConfig.learning_rate`)."""
 
@@ -149,12 +148,16 @@ class TrainConfig:
         sample_every: optimiser steps between validation grids (0: only at the end).
         num_workers: data-loading processes.
         device: ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``...
-        precision: ``"auto"`` (bf16 autocast where the GPU supports it), ``"bf16"``,
-            ``"fp16"`` (autocast to float16 with a gradient scaler, for GPUs without bf16) or
-            ``"fp32"``.
-        channels_last: store images and weights channels-last (``"auto"``: yes; 1.09 times
-            faster for a training step of the small U-Net on a 2-core CPU, and the usual
-            choice on GPUs; see docs/performance.md).
+        precision: ``"auto"`` (bf16 autocast where the device computes bf16 natively: a GPU
+            that supports it, a CPU with AVX512-BF16, AMX or Arm BF16; float32 elsewhere,
+            :func:`restore.precision.choose`), ``"bf16"``, ``"fp16"`` (autocast to float16
+            with a gradient scaler, for GPUs without bf16) or ``"fp32"``.
+        channels_last: store images and weights channels-last (``"auto"``: chosen with the
+            precision, contiguous for 16-bit autocast on a CPU, where bf16 gains most, and
+            channels-last otherwise; see docs/performance.md).
+        compile: compile the network with ``torch.compile`` (inductor; 45 to 65 s at the
+            start, then 1.08 to 1.12 times faster per step on a 2-core CPU; see
+            docs/performance.md). Without a compiler the run goes on uncompiled and says so.
         progress: show a progress bar.
         max_seconds: stop (with a checkpoint) after this much training time, even before
             ``steps``; None for no limit.
@@ -194,6 +197,8 @@ class TrainConfig:
         "--precision", "autocast precision", choices=PRECISIONS))
     channels_last: bool | str = dataclasses.field(default="auto", metadata=option(
         "--channels-last", "channels-last memory format", choices=("auto", "yes", "no")))
+    compile: bool = dataclasses.field(default=False, metadata=option(
+        "--compile", "compile the network with torch.compile (pays from a few thousand steps)"))
     progress: bool = dataclasses.field(default=True, metadata=option(
         "--progress", "show a progress bar"))
     max_seconds: float | None = dataclasses.field(default=None, metadata=option(

@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 import samplers
 
-from . import checkpoint, distributed, previews, runlog
+from . import checkpoint, compiling, distributed, precision, previews, runlog
 from .config import TrainConfig
 from .ema import EMA
 from .figures import save_grid
@@ -96,17 +96,19 @@ class Trainer:
                              f"of {self.config.batch_size}")
         self.dataset = dataset
         device = self.context.device
-        self.autocast_dtype = autocast_dtype(self.config.precision, device)
+        self.numerics = precision.choose(self.config.precision, self.config.channels_last,
+                                         device)
+        self.autocast_dtype = self.numerics.dtype
         # fp16 needs its gradients scaled, or small ones underflow to zero (bf16 does not).
         self.scaler = torch.amp.GradScaler(device.type,
                                            enabled=self.autocast_dtype == torch.float16)
-        self.memory_format = (torch.channels_last if self.config.channels_last in (True, "auto")
-                              else torch.contiguous_format)
+        self.memory_format = self.numerics.memory_format
         self.model = model.to(device, memory_format=self.memory_format)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.config.lr)
         self.ema = EMA(self.model, self.config.ema_decay, self.config.ema_start)
         self.generator = torch.Generator().manual_seed(self.config.seed)
         self.step = 0
+        self._ddp: DistributedDataParallel | None = None
         self.grid_step: int | None = None
         self.val_images = val_images
         self.sample_D = sample_D or D
@@ -137,8 +139,12 @@ class Trainer:
             runlog.trim(self.out_dir / LOG, self.step if path.exists() else None)
             if self.run is not None:
                 (self.out_dir / CONFIG).write_text(json.dumps(self.run, indent=2) + "\n")
-        network = DistributedDataParallel(self.model) if self.context.world_size > 1 \
-            else self.model
+        self._ddp = DistributedDataParallel(self.model) if self.context.world_size > 1 \
+            else None
+        network, compiled = compiling.compile_network(self._ddp or self.model,
+                                                      self.context.device, self.config.compile)
+        self._log({"step": self.step, **self.numerics.record(), "compile": compiled,
+                   "hardware": distributed.describe(self.context)})
         batches, config = self._batches(), self.config
         bar = samplers.ProgressBar(config.steps, "train", unit="steps",
                                    enabled=config.progress and self.context.is_main)
@@ -173,7 +179,7 @@ class Trainer:
             self._sample()
         return self.ema.model
 
-    def _optimiser_step(self, network: nn.Module, batches: Iterator[Tensor]) -> float:
+    def _optimiser_step(self, network: Callable[..., Tensor], batches: Iterator[Tensor]) -> float:
         """One step of Adam on ``accumulate`` micro-batches, at steps ``t`` uniform in 1..T."""
         config, context = self.config, self.context
         total = 0.0
@@ -184,10 +190,9 @@ class Trainer:
                               generator=self.generator)
             t = t[context.rank :: context.world_size].to(context.device)
             last = micro == config.accumulate - 1
-            sync = network.no_sync() if isinstance(network, DistributedDataParallel) and not last \
+            sync = self._ddp.no_sync() if self._ddp is not None and not last \
                 else contextlib.nullcontext()
-            with sync, torch.autocast(context.device.type, dtype=self.autocast_dtype,
-                                      enabled=self.autocast_dtype is not None):
+            with sync, self.numerics.autocast(context.device):
                 prediction, target = self.objective(network, self.D, x0, t)
                 error = (prediction.float() - target.float())
                 loss = (error.abs() if config.loss == "l1" else error.square()).mean()
@@ -291,11 +296,3 @@ class Trainer:
             torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda_rng"]])
         self.step = state["step"]
 
-
-def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """The dtype a run's forward passes autocast to on ``device``, None for float32:
-    ``"auto"`` is bfloat16 on a GPU that supports it and float32 elsewhere."""
-    if precision == "auto":
-        use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
-        return torch.bfloat16 if use_bf16 else None
-    return {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": None}[precision]

@@ -24,12 +24,14 @@ from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 import torch
+from restore.compiling import compile_network
 from restore.run import WARM_SAMPLING_NOISE
 from samplers._validation import check_noise_std
 from torch import Tensor
 
 import samplers
 from restore import UNet
+from restore import precision as precisions
 
 from . import sampling
 from .images import tile
@@ -60,6 +62,18 @@ class Pretrained:
     channels: int
     value_range: tuple[float, float]
     entry: dict[str, Any]
+    numerics: precisions.Numerics = dataclasses.field(
+        default_factory=lambda: precisions.choose("fp32", False))
+    """How the samplers call ``R`` (:meth:`set_precision`); float32, contiguous by default."""
+
+    def __post_init__(self) -> None:
+        self._network = precisions.autocast_network(self.R, self.numerics, self._device())
+
+    def _device(self) -> torch.device:
+        """Where ``R`` computes: its first parameter's device, or the CPU."""
+        parameters = self.R.parameters() if isinstance(self.R, torch.nn.Module) else iter(())
+        first = next(parameters, None)
+        return first.device if first is not None else torch.device("cpu")
 
     family: ClassVar[str] = "cold"
     """The samplers it takes (:mod:`zoo.sampling`): ``"cold"`` or ``"diffusion"``."""
@@ -70,6 +84,26 @@ class Pretrained:
     @property
     def T(self) -> int:
         return self.D.num_steps
+
+    def set_precision(self, precision: str = "auto", *, compile: bool = False) -> None:
+        """Sample and evaluate in ``precision`` (:func:`restore.precision.choose`).
+
+        ``"auto"`` is float32, channels-last on a CPU (1.2 to 1.4 times the contiguous layout
+        there, docs/performance.md), even where bf16 is native: bf16 rounds away the faint
+        detail a restorer reads at large ``t`` (``mnist-blur``'s direct RMSE from ``t = T``
+        went from 0.10 to 0.28). ``"bf16"`` asks for it all the same. ``compile`` compiles
+        ``R`` with ``torch.compile`` where a compiler is found. ``R`` itself changes layout in
+        place; its outputs are float32 whatever it computes in."""
+        self.numerics = precisions.choose(precision, "auto", self._device(), auto_bf16=False)
+        if isinstance(self.R, torch.nn.Module):
+            self.R.to(memory_format=self.numerics.memory_format)
+        self.__post_init__()
+        self._network = compile_network(self._network, self._device(), compile)[0]
+
+    @property
+    def network(self) -> Any:
+        """``R`` as the samplers call it: in :attr:`numerics`, compiled if asked."""
+        return self._network
 
     @property
     def samplers(self) -> tuple[str, ...]:
@@ -169,7 +203,7 @@ class Restorer(Pretrained):
         D = self.D if D is None else D
         if hasattr(D, "stepping"):  # a user's own D(x, t) steps as it is
             D = D.stepping()
-        restored = run(self.R, D, x_t.float(), t, progress=progress)
+        restored = run(self.network, D, x_t.float(), t, progress=progress)
         return restored.to(x_t.dtype)
 
     def row_names(self) -> list[str]:
@@ -310,7 +344,7 @@ class DiffusionModel(_Generative, Pretrained):
         generator = torch.Generator().manual_seed(seed)
         x_N = torch.randn((n, self.channels, self.image_size, self.image_size),
                           generator=generator)
-        return run(self.R, self.D, x_N, self.T, generator=generator, steps=steps, clip=clip,
+        return run(self.network, self.D, x_N, self.T, generator=generator, steps=steps, clip=clip,
                    progress=progress).clamp(-1, 1)
 
     def conditions(self) -> dict[str, dict[str, Any]]:
@@ -359,7 +393,7 @@ class WarmGenerator(_Generative, Pretrained):
         std = check_noise_std(self.sampling_noise if noise_std is None else noise_std)
         generator = torch.Generator().manual_seed(seed)
         x_T = self.prior.sample(n, generator=generator)
-        return run(self.R, self.D, x_T, self.T, noise_std=std, generator=generator,
+        return run(self.network, self.D, x_T, self.T, noise_std=std, generator=generator,
                    progress=progress).clamp(-1, 1)
 
     def conditions(self) -> dict[str, dict[str, Any]]:

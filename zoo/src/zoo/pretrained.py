@@ -25,12 +25,14 @@ SCHEDULE_FACTORY = "zoo:schedule"
 
 
 def load(name: str, *, weights: str | os.PathLike[str] | None = None,
-         sha256: str | None = None) -> Pretrained:
+         sha256: str | None = None, precision: str = "auto",
+         compile: bool = False) -> Pretrained:
     """Load a pretrained model by name, offline, from the files inside the package.
 
     The weight file's sha256 must match the registry's before it is read. With ``weights``, a
     file of your own (for example a retrained model) loads into the same architecture; pass its
-    ``sha256`` to have it checked too.
+    ``sha256`` to have it checked too. ``precision`` and ``compile``: how it samples
+    (:meth:`zoo.kinds.Pretrained.set_precision`).
 
     Example:
         >>> import zoo
@@ -55,10 +57,12 @@ def load(name: str, *, weights: str | os.PathLike[str] | None = None,
     options = {"prior": prior} if prior is not None else {}
     # The D the model was trained on: its schedule with the run's variant and overrides.
     _, variant, overrides = schedule_of(entry.get("run") or {}) or (None, None, {})
-    return kind_for(schedule, prior)(
+    model = kind_for(schedule, prior)(
         name=name, R=R.eval(), D=schedule.build(variant, **overrides), schedule=schedule,
         image_size=data["image_size"], channels=data["channels"],
         value_range=tuple(data["range"]), entry=entry, **options)
+    model.set_precision(precision, compile=compile)
+    return model
 
 
 def _load_prior(record: dict[str, Any]) -> samplers.Prior:
@@ -78,8 +82,8 @@ def schedule_of(run: dict[str, Any]) -> tuple[str, str | None, dict[str, Any]] |
 
 
 def from_checkpoint(path: str | os.PathLike[str], schedule: str | None = None, *,
-                    name: str | None = None, half: bool = False,
-                    **overrides: Any) -> Pretrained:
+                    name: str | None = None, half: bool = False, precision: str = "auto",
+                    compile: bool = False, **overrides: Any) -> Pretrained:
     """A model of your own training run (its ``checkpoint.pt``, EMA weights), to sample or
     :func:`zoo.evaluate` before (or without) exporting it to the zoo.
 
@@ -89,7 +93,8 @@ def from_checkpoint(path: str | os.PathLike[str], schedule: str | None = None, *
     configurations. ``half=True`` rounds the weights through float16, as the zoo stores them,
     so that the numbers measured are those of the exported model. Generation models loaded
     this way have no prior, so they load as restorers: :meth:`Generator.generate` needs the
-    zoo's export.
+    zoo's export. ``precision`` and ``compile``: how it samples
+    (:meth:`zoo.kinds.Pretrained.set_precision`).
     """
     state = checkpoint.read(path)
     run = checkpoint.run_of(state)
@@ -108,10 +113,12 @@ def from_checkpoint(path: str | os.PathLike[str], schedule: str | None = None, *
     name = name or Path(path).parent.name
     entry = {"name": name, "schedule": record.name, "prior": None, "run": run,
              "step": state.get("step")}
-    return kind_for(record, None)(
+    model = kind_for(record, None)(
         name=name, R=R.eval(), D=record.build(variant, **{**arguments, **overrides}),
         schedule=record, image_size=record.image_size, channels=record.channels,
         value_range=(-1.0, 1.0), entry=entry)
+    model.set_precision(precision, compile=compile)
+    return model
 
 
 def run_config_of(name: str) -> RunConfig:

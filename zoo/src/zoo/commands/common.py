@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 class Formatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -60,8 +62,26 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     """The model's name, other weights, the seed and the progress bars."""
     parser.add_argument("model", help="a pretrained model (colddiff list --models)")
     parser.add_argument("--weights", type=Path, help="your own safetensors weights for it")
+    parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                        help="how the network computes: auto is float32 (channels-last on "
+                        "a CPU); bf16 loses the faint detail deblurring needs (see "
+                        "docs/performance.md)")
+    parser.add_argument("--compile", action="store_true",
+                        help="compile the network with torch.compile (needs a C++ compiler)")
     add_seed_option(parser, "seed of all random draws")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def load_model(args: argparse.Namespace) -> Any:
+    """The model of :func:`add_model_options`' options; a line on standard error where the
+    precision asked for is emulated here (far slower)."""
+    from ..pretrained import load
+
+    model = load(args.model, weights=args.weights, precision=args.precision,
+                 compile=args.compile)
+    if model.numerics.emulated:
+        print(f"note: {model.numerics.reason}", file=sys.stderr)
+    return model
 
 
 def add_output_options(parser: argparse.ArgumentParser, default: str, what: str) -> None:

@@ -6,8 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..evaluate import evaluate
-from ..pretrained import load
-from .common import Formatter, add_model_options, at_least
+from .common import Formatter, add_model_options, at_least, load_model
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -29,7 +28,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    model = load(args.model, weights=args.weights)
+    model = load_model(args)
     result = evaluate(model, n=args.n, split=args.split, data_dir=args.data_dir, seed=args.seed,
                       batch_size=args.batch_size, rows=args.rows,
                       progress=not args.no_progress)

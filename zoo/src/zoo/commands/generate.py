@@ -6,8 +6,7 @@ import argparse
 
 from .. import sampling
 from ..images import save_grid, save_images, tile
-from ..pretrained import load
-from .common import Formatter, add_model_options, add_output_options, at_least, finite
+from .common import Formatter, add_model_options, add_output_options, at_least, finite, load_model
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -36,7 +35,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    model = load(args.model, weights=args.weights)
+    model = load_model(args)
     sampler = args.sampler or model.samplers[0]
     images = model.generate(args.n, noise_std=args.noise_std, seed=args.seed, sampler=sampler,
                             steps=args.steps, progress=not args.no_progress)

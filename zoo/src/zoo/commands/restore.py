@@ -9,8 +9,7 @@ import torch
 
 from .. import sampling
 from ..images import read_images, save_grid, save_images
-from ..pretrained import load
-from .common import Formatter, add_model_options, add_output_options, check_step
+from .common import Formatter, add_model_options, add_output_options, check_step, load_model
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -46,7 +45,7 @@ def _degradation(model, images: torch.Tensor, args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    model = load(args.model, weights=args.weights)
+    model = load_model(args)
     if args.center is not None and ("center" not in model.D.param_names or args.degrade):
         raise ValueError(f"--center applies to inpainting models with a random mask centre, "
                          f"restoring files degraded elsewhere; not to {model.name}"

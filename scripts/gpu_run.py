@@ -1,0 +1,224 @@
+"""One GPU session, prepared to the minute: smoke checks, then the 64-px faces and cats.
+
+A session lent a GPU has about 15 minutes of it in all, starts included. This script spends at
+most ``--minutes`` (default 9) of them and writes everything worth keeping under ``--out``:
+
+(a) smoke checks, about a minute: a bf16 training step on the device, a checkpoint and its exact
+    resume, sampling from that run, and ``mnist-blur`` evaluated with its network on the device
+    against the same evaluation on the CPU (every RMSE within ``RMSE_TOLERANCE``, relative);
+(b) the minutes left: ``celeba64-blur-gen`` and ``afhq64-blur-gen`` at GPU scale (the small
+    U-Net at width ``GPU_WIDTH``, batches of ``GPU_BATCH``, bf16), half the time each, the steps
+    sized by a probe so that the cosine finishes. Each run is packed (checkpoint, log,
+    configuration, grids) into one ``.tar`` split into parts of at most 15 MiB, since the device
+    tool brings back at most 8 files of 16 MiB; ``cat NAME.tar.part* > NAME.tar`` joins them.
+
+``summary.json`` records every figure: the checks, images per second, steps and wall time.
+
+On the GPU machine (the data carried in an ignored folder of the repository)::
+
+    mkdir -p .gpu-data && cp ../shared/data/{mnist,celeba64_subset,afhq_cat64}.npz .gpu-data/
+    python scripts/gpu_run.py --out "$OUT" --data-dir .gpu-data
+
+The same logic in seconds on a CPU, as CI runs it (tiny networks, a few steps)::
+
+    python scripts/gpu_run.py --out /tmp/gpu-run --device cpu --tiny
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import tarfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from restore.config import RunConfig, with_changes
+from restore.run import build
+
+import zoo
+
+GPU_WIDTH = 40
+"""Base width of the U-Net at GPU scale: 1.3 M parameters, a 21 MB resumable checkpoint."""
+GPU_BATCH = 128
+PART_BYTES = 15 * 2**20
+RMSE_TOLERANCE = 0.005
+"""How far the device's RMSE may land from the CPU's (relative): TF32 is off for the check, so
+only the order of float32 sums differs, which TACoS's walk magnifies (up to 0.05 % here)."""
+MODELS = ("celeba64-blur-gen", "afhq64-blur-gen")
+
+
+def run_config(schedule: str, out: Path, device: str, tiny: bool, steps: int,
+               seconds: float | None) -> RunConfig:
+    """A named schedule's CPU recipe, scaled to the device: wider, larger batches, bf16."""
+    config = zoo.get_schedule(schedule).run_config(recipe="cpu")
+    train = {"steps": steps, "device": device, "precision": "bf16", "progress": False,
+             "max_seconds": seconds, "checkpoint_every": max(1, steps // 4),
+             "log_every": max(1, min(50, steps // 4)), "sample_every": 0}
+    if tiny:
+        train.update(batch_size=4, warmup=0)
+        network = {"preset": "tiny", "width": None}
+    else:
+        train.update(batch_size=GPU_BATCH)
+        network = {"width": GPU_WIDTH}
+    return with_changes(config, {"out": str(out), "train": train, "network": network})
+
+
+def smoke(out: Path, device: str, tiny: bool, data_dir: str | None) -> dict[str, Any]:
+    """(a): train, resume, sample, and evaluate a zoo model on the device against the CPU."""
+    checks: dict[str, Any] = {}
+    folder = out / "smoke"
+    config = run_config("mnist-blur", folder, device, True, 4, None)
+    config = with_changes(config, {"data": {"data_dir": data_dir}})
+    build(config).train()
+    resumed = with_changes(config, {"train": {"steps": 6}})
+    build(resumed).train(resume=True)
+    log = [json.loads(line) for line in (folder / "log.jsonl").read_text().splitlines()]
+    steps = [r["step"] for r in log if "loss" in r]
+    if steps != sorted(set(steps)) or steps[-1] != 6:
+        raise AssertionError(f"the resumed run logged steps {steps}")
+    start = next(r for r in log if "precision" in r)
+    checks["training"] = {"steps": steps[-1], "precision": start["precision"],
+                          "hardware": start["hardware"]}
+    model = zoo.from_checkpoint(folder / "checkpoint.pt")
+    x0 = zoo.sample_images("mnist", 4)
+    restored = model.restore(model.D(x0, model.T))
+    if not bool(torch.isfinite(restored).all()):
+        raise AssertionError("sampling the smoke run gave NaN or infinite values")
+    checks["sampling"] = "finite"
+    checks["evaluation"] = device_against_cpu(device, 16 if tiny else 200, data_dir)
+    return checks
+
+
+def device_against_cpu(device: str, n: int, data_dir: str | None) -> dict[str, Any]:
+    """``mnist-blur`` evaluated with its network on ``device`` and on the CPU."""
+    allowed = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        cpu = zoo.evaluate("mnist-blur", n=n, data_dir=data_dir)
+        model = zoo.load("mnist-blur", precision="fp32")
+        R = model.R.to(device)
+
+        def on_device(x: torch.Tensor, t: Any) -> torch.Tensor:
+            t = t.to(device) if isinstance(t, torch.Tensor) else t
+            return R(x.to(device), t).to(x.device)
+
+        model._network = on_device
+        start = time.perf_counter()
+        there = zoo.evaluate(model, n=n, data_dir=data_dir)
+        seconds = time.perf_counter() - start
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = allowed
+    rows = {}
+    for row, values in cpu.rows.items():
+        if "RMSE" in values:
+            change = abs(there.rows[row]["RMSE"] - values["RMSE"]) / values["RMSE"]
+            rows[row] = {"cpu": values["RMSE"], "device": there.rows[row]["RMSE"],
+                         "relative": change}
+            if change > RMSE_TOLERANCE:
+                raise AssertionError(f"{row}: RMSE {there.rows[row]['RMSE']:.5f} on {device} "
+                                     f"against {values['RMSE']:.5f} on the CPU")
+    return {"n": n, "seconds": round(seconds, 2), "rmse": rows}
+
+
+def seconds_per_step(config: RunConfig) -> float:
+    """A probe: the time of an optimiser step after a warm-up, in a throw-away folder."""
+    probe = build(dataclasses.replace(config, out=str(Path(config.out).with_name("probe"))))
+    batches = probe._batches()
+    for _ in range(3):
+        probe._optimiser_step(probe.model, batches)
+    if probe.context.device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(10):
+        probe._optimiser_step(probe.model, batches)
+    if probe.context.device.type == "cuda":
+        torch.cuda.synchronize()
+    return (time.perf_counter() - start) / 10
+
+
+def train_model(schedule: str, out: Path, device: str, tiny: bool, seconds: float,
+                data_dir: str | None) -> dict[str, Any]:
+    """(b): one model for ``seconds``, its steps sized by a probe; then packed."""
+    folder = out / schedule
+    config = run_config(schedule, folder, device, tiny, 10, None)
+    config = with_changes(config, {"data": {"data_dir": data_dir}})
+    per_step = seconds_per_step(config)
+    steps = 2 if tiny else max(10, int(0.9 * seconds / per_step))
+    config = with_changes(config, {"train": {"steps": steps, "max_seconds": seconds,
+                                             "checkpoint_every": max(1, steps // 4),
+                                             "sample_every": steps}})
+    start = time.perf_counter()
+    trainer = build(config)
+    trainer.train()
+    wall = time.perf_counter() - start
+    images = trainer.step * config.train.batch_size
+    parts = pack(folder, out / schedule)
+    return {"steps": trainer.step, "planned_steps": steps, "wall_s": round(wall, 1),
+            "images_per_second": round(images / wall, 1), "probe_s_per_step": per_step,
+            "width": config.network.width, "batch": config.train.batch_size,
+            "parts": [p.name for p in parts]}
+
+
+def pack(folder: Path, stem: Path) -> list[Path]:
+    """``folder`` as one tar in parts of at most :data:`PART_BYTES`; the folder is removed."""
+    archive = stem.with_name(stem.name + ".tar")
+    with tarfile.open(archive, "w") as tar:
+        tar.add(folder, arcname=folder.name)
+    data = archive.read_bytes()
+    archive.unlink()
+    parts = []
+    for index, offset in enumerate(range(0, len(data), PART_BYTES)):
+        part = archive.with_name(f"{archive.name}.part{index}")
+        part.write_bytes(data[offset:offset + PART_BYTES])
+        parts.append(part)
+    for path in sorted(folder.rglob("*"), reverse=True):
+        path.rmdir() if path.is_dir() else path.unlink()
+    folder.rmdir()
+    return parts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--minutes", type=float, default=9.0, help="the whole script's budget")
+    parser.add_argument("--tiny", action="store_true", help="tiny networks and a few steps")
+    parser.add_argument("--data-dir", help="the data files (default: $COLDDIFF_DATA, "
+                        "../shared/data)")
+    args = parser.parse_args(argv)
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        print("gpu_run: no CUDA GPU here (run it with --device cpu --tiny to test the logic)",
+              file=sys.stderr)
+        return 2
+    begin = time.perf_counter()
+    args.out.mkdir(parents=True, exist_ok=True)
+    summary: dict[str, Any] = {"device": torch.cuda.get_device_name(args.device)
+                               if args.device.startswith("cuda") else "cpu",
+                               "torch": torch.__version__, "tiny": args.tiny}
+    summary["smoke"] = smoke(args.out / "work", args.device, args.tiny, args.data_dir)
+    print(json.dumps(summary["smoke"]), flush=True)
+    left = args.minutes * 60 - (time.perf_counter() - begin)
+    summary["models"] = {}
+    for index, schedule in enumerate(MODELS):
+        share = left / (len(MODELS) - index) - 20  # 20 s for the probe, packing and the grid
+        summary["models"][schedule] = train_model(schedule, args.out, args.device, args.tiny,
+                                                  max(share, 5.0), args.data_dir)
+        print(schedule, json.dumps(summary["models"][schedule]), flush=True)
+        left = args.minutes * 60 - (time.perf_counter() - begin)
+    for path in sorted((args.out / "work").rglob("*"), reverse=True):
+        path.rmdir() if path.is_dir() else path.unlink()
+    (args.out / "work").rmdir()
+    summary["wall_s"] = round(time.perf_counter() - begin, 1)
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"gpu_run: done in {summary['wall_s']} s; {len(os.listdir(args.out))} files in "
+          f"{args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

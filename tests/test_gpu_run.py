@@ -1,0 +1,92 @@
+"""scripts/gpu_run.py, the script a session lent a GPU runs: its whole logic on the CPU with a
+tiny budget (CI), and what it brings back fits what the device tool returns."""
+
+import json
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+import torch
+
+from restore import data
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import gpu_run  # noqa: E402
+
+
+def _has(name):
+    try:
+        data.data_path(data.FILES[name])
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def test_without_a_gpu_it_says_so_in_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert gpu_run.main(["--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no CUDA GPU" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_folder_is_packed_into_parts_that_join_back(tmp_path, monkeypatch):
+    monkeypatch.setattr(gpu_run, "PART_BYTES", 1000)
+    run = tmp_path / "run"
+    (run / "samples").mkdir(parents=True)
+    (run / "checkpoint.pt").write_bytes(bytes(range(256)) * 10)
+    (run / "samples" / "grid.png").write_bytes(b"png" * 100)
+    parts = gpu_run.pack(run, tmp_path / "run")
+    assert [p.name for p in parts] == [f"run.tar.part{i}" for i in range(len(parts))]
+    assert len(parts) > 2 and all(p.stat().st_size <= 1000 for p in parts)
+    assert not run.exists()
+    joined = tmp_path / "joined.tar"
+    joined.write_bytes(b"".join(p.read_bytes() for p in parts))
+    with tarfile.open(joined) as tar:
+        tar.extractall(tmp_path / "back", filter="data")
+    assert (tmp_path / "back/run/checkpoint.pt").read_bytes() == bytes(range(256)) * 10
+    assert (tmp_path / "back/run/samples/grid.png").read_bytes() == b"png" * 100
+
+
+def test_the_gpu_scale_runs_fit_what_the_device_tool_brings_back():
+    """A width-40 run's checkpoint (weights, moving average, Adam's two moments) in float32,
+    two of them in at most 8 files of 16 MiB, 64 MiB in all."""
+    from restore import UNet
+
+    parameters = UNet.preset("small", in_channels=3, channels=gpu_run.GPU_WIDTH).num_parameters()
+    checkpoint = 4 * 4 * parameters
+    parts = -(-checkpoint // gpu_run.PART_BYTES)
+    assert gpu_run.PART_BYTES <= 16 * 2**20
+    assert len(gpu_run.MODELS) * parts + 1 <= 8
+    assert len(gpu_run.MODELS) * checkpoint < 60 * 2**20
+
+
+@pytest.mark.e2e
+@pytest.mark.mnist_data
+def test_the_whole_script_runs_on_a_cpu_with_a_tiny_budget(tmp_path):
+    if not (_has("celeba") and _has("afhq")):
+        pytest.skip("needs celeba64_subset.npz and afhq_cat64.npz (../shared/data)")
+    out = tmp_path / "out"
+    assert gpu_run.main(["--out", str(out), "--device", "cpu", "--tiny", "--minutes", "1"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    smoke = summary["smoke"]
+    assert smoke["training"] == {"steps": 6, "precision": "bf16",
+                                 "hardware": smoke["training"]["hardware"]}
+    assert all(row["relative"] <= gpu_run.RMSE_TOLERANCE
+               for row in smoke["evaluation"]["rmse"].values())
+    files = sorted(out.iterdir())
+    assert len(files) <= 8 and all(f.is_file() and f.stat().st_size <= 16 * 2**20
+                                   for f in files)
+    for schedule in gpu_run.MODELS:
+        record = summary["models"][schedule]
+        assert record["steps"] == 2 and record["images_per_second"] > 0
+        archive = tmp_path / f"{schedule}.tar"
+        archive.write_bytes(b"".join((out / p).read_bytes() for p in record["parts"]))
+        with tarfile.open(archive) as tar:
+            tar.extractall(tmp_path / "back", filter="data")
+        import zoo
+
+        model = zoo.from_checkpoint(tmp_path / "back" / schedule / "checkpoint.pt")
+        assert model.schedule.name == schedule and model.image_size == 64
