@@ -3,9 +3,10 @@
 A session lent a GPU has about 15 minutes of it in all, starts included. This script spends at
 most ``--minutes`` (default 9) of them and writes everything worth keeping under ``--out``:
 
-(a) smoke checks, about a minute: a bf16 training step on the device, a checkpoint and its exact
-    resume, sampling from that run, and ``mnist-blur`` evaluated with its network on the device
-    against the same evaluation on the CPU (every RMSE within ``RMSE_TOLERANCE``, relative);
+(a) smoke checks, about a minute: a bf16 training step on the device, a checkpoint and its
+    resume, fp16 autocast with its gradient scaler, sampling from the bf16 run, and
+    ``mnist-blur`` restoring the zoo's shipped digits with its network on the device against
+    the CPU (the RMSE of TACoS and direct within ``RMSE_TOLERANCE``, relative);
 (b) the minutes left: ``celeba64-blur-gen`` and ``afhq64-blur-gen`` at GPU scale (the small
     U-Net at width ``GPU_WIDTH``, batches of ``GPU_BATCH``, bf16), half the time each, the steps
     sized by a probe so that the cosine finishes. Each run is packed (checkpoint, log,
@@ -14,9 +15,13 @@ most ``--minutes`` (default 9) of them and writes everything worth keeping under
 
 ``summary.json`` records every figure: the checks, images per second, steps and wall time.
 
-On the GPU machine (the data carried in an ignored folder of the repository)::
+Here, first, the training splits into an ignored folder that the device tool carries (the
+repository and both splits come to about 63 of its 64 MiB)::
 
-    mkdir -p .gpu-data && cp ../shared/data/{mnist,celeba64_subset,afhq_cat64}.npz .gpu-data/
+    python scripts/gpu_run.py --prepare --out .gpu-data
+
+then on the GPU machine (``carry: [".gpu-data"]``)::
+
     python scripts/gpu_run.py --out "$OUT" --data-dir .gpu-data
 
 The same logic in seconds on a CPU, as CI runs it (tiny networks, a few steps)::
@@ -36,11 +41,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from restore.config import RunConfig, with_changes
 from restore.run import build
 
 import zoo
+from restore import data
 
 GPU_WIDTH = 40
 """Base width of the U-Net at GPU scale: 1.3 M parameters, a 21 MB resumable checkpoint."""
@@ -50,6 +57,8 @@ RMSE_TOLERANCE = 0.005
 """How far the device's RMSE may land from the CPU's (relative): TF32 is off for the check, so
 only the order of float32 sums differs, which TACoS's walk magnifies (up to 0.05 % here)."""
 MODELS = ("celeba64-blur-gen", "afhq64-blur-gen")
+TINY_T = 20
+"""``T`` of the schedules in ``--tiny`` runs, so that their TACoS grids take seconds."""
 
 
 def run_config(schedule: str, out: Path, device: str, tiny: bool, steps: int,
@@ -59,24 +68,27 @@ def run_config(schedule: str, out: Path, device: str, tiny: bool, steps: int,
     train = {"steps": steps, "device": device, "precision": "bf16", "progress": False,
              "max_seconds": seconds, "checkpoint_every": max(1, steps // 4),
              "log_every": max(1, min(50, steps // 4)), "sample_every": 0}
-    if tiny:
-        train.update(batch_size=4, warmup=0)
-        network = {"preset": "tiny", "width": None}
+    changes: dict[str, Any] = {"out": str(out), "train": train}
+    if tiny:  # the logic in seconds: a tiny network, float32 on a CPU, T = 20
+        train.update(batch_size=4, warmup=0, precision="auto")
+        changes["network"] = {"preset": "tiny", "width": None}
+        arguments = {**config.degradation.arguments, "num_steps": TINY_T}
+        changes["degradation"] = {"arguments": arguments}
     else:
         train.update(batch_size=GPU_BATCH)
-        network = {"width": GPU_WIDTH}
-    return with_changes(config, {"out": str(out), "train": train, "network": network})
+        changes["network"] = {"width": GPU_WIDTH}
+    return with_changes(config, changes)
 
 
-def smoke(out: Path, device: str, tiny: bool, data_dir: str | None) -> dict[str, Any]:
-    """(a): train, resume, sample, and evaluate a zoo model on the device against the CPU."""
+def smoke(out: Path, device: str, data_dir: str | None) -> dict[str, Any]:
+    """(a): train, resume, sample, and restore with a zoo model on the device against the CPU."""
     checks: dict[str, Any] = {}
     folder = out / "smoke"
-    config = run_config("mnist-blur", folder, device, True, 4, None)
-    config = with_changes(config, {"data": {"data_dir": data_dir}})
+    config = run_config(MODELS[0], folder, device, True, 4, None)
+    config = with_changes(config, {"data": {"data_dir": data_dir},
+                                   "train": {"precision": "bf16"}})
     build(config).train()
-    resumed = with_changes(config, {"train": {"steps": 6}})
-    build(resumed).train(resume=True)
+    build(with_changes(config, {"train": {"steps": 6}})).train(resume=True)
     log = [json.loads(line) for line in (folder / "log.jsonl").read_text().splitlines()]
     steps = [r["step"] for r in log if "loss" in r]
     if steps != sorted(set(steps)) or steps[-1] != 6:
@@ -84,45 +96,61 @@ def smoke(out: Path, device: str, tiny: bool, data_dir: str | None) -> dict[str,
     start = next(r for r in log if "precision" in r)
     checks["training"] = {"steps": steps[-1], "precision": start["precision"],
                           "hardware": start["hardware"]}
+    fp16 = with_changes(config, {"out": str(out / "smoke-fp16"),
+                                 "train": {"precision": "fp16", "steps": 2}})
+    trainer = build(fp16)
+    trainer.train()
+    checks["fp16"] = {"steps": trainer.step, "scale": trainer.scaler.get_scale()
+                      if trainer.scaler.is_enabled() else None}
     model = zoo.from_checkpoint(folder / "checkpoint.pt")
-    x0 = zoo.sample_images("mnist", 4)
-    restored = model.restore(model.D(x0, model.T))
+    restored = model.restore(model.D(trainer.val_images, model.T))
     if not bool(torch.isfinite(restored).all()):
         raise AssertionError("sampling the smoke run gave NaN or infinite values")
     checks["sampling"] = "finite"
-    checks["evaluation"] = device_against_cpu(device, 16 if tiny else 200, data_dir)
+    checks["restoration"] = device_against_cpu(device)
     return checks
 
 
-def device_against_cpu(device: str, n: int, data_dir: str | None) -> dict[str, Any]:
-    """``mnist-blur`` evaluated with its network on ``device`` and on the CPU."""
+def device_against_cpu(device: str) -> dict[str, Any]:
+    """``mnist-blur`` restoring the zoo's shipped digits with its network on ``device`` and on
+    the CPU: the RMSE of TACoS and of direct restoration."""
     allowed = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
     torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    x0 = zoo.sample_images("mnist")
+    cpu = zoo.load("mnist-blur", precision="fp32")
+    there = zoo.load("mnist-blur", precision="fp32")
+    R = there.R.to(device)
+
+    def on_device(x: torch.Tensor, t: Any) -> torch.Tensor:
+        t = t.to(device) if isinstance(t, torch.Tensor) else t
+        return R(x.to(device), t).to(x.device)
+
+    there._network = on_device
+    rows = {}
     try:
-        cpu = zoo.evaluate("mnist-blur", n=n, data_dir=data_dir)
-        model = zoo.load("mnist-blur", precision="fp32")
-        R = model.R.to(device)
-
-        def on_device(x: torch.Tensor, t: Any) -> torch.Tensor:
-            t = t.to(device) if isinstance(t, torch.Tensor) else t
-            return R(x.to(device), t).to(x.device)
-
-        model._network = on_device
-        start = time.perf_counter()
-        there = zoo.evaluate(model, n=n, data_dir=data_dir)
-        seconds = time.perf_counter() - start
+        for sampler in ("tacos", "direct"):
+            errors = [zoo.metrics.rmse(m.restore(m.D(x0, m.T), sampler=sampler), x0)
+                      for m in (cpu, there)]
+            change = abs(errors[1] - errors[0]) / errors[0]
+            rows[sampler] = {"cpu": errors[0], "device": errors[1], "relative": change}
+            if change > RMSE_TOLERANCE:
+                raise AssertionError(f"{sampler}: RMSE {errors[1]:.5f} on {device} against "
+                                     f"{errors[0]:.5f} on the CPU")
     finally:
         torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = allowed
-    rows = {}
-    for row, values in cpu.rows.items():
-        if "RMSE" in values:
-            change = abs(there.rows[row]["RMSE"] - values["RMSE"]) / values["RMSE"]
-            rows[row] = {"cpu": values["RMSE"], "device": there.rows[row]["RMSE"],
-                         "relative": change}
-            if change > RMSE_TOLERANCE:
-                raise AssertionError(f"{row}: RMSE {there.rows[row]['RMSE']:.5f} on {device} "
-                                     f"against {values['RMSE']:.5f} on the CPU")
-    return {"n": n, "seconds": round(seconds, 2), "rmse": rows}
+    return {"images": len(x0), "rmse": rows}
+
+
+def prepare(folder: Path, data_dir: str | None) -> None:
+    """The training splits of the faces and cats alone in ``folder`` (35.5 MB, where the whole
+    files hold 42 MB): with the repository they fit the 64 MiB the device tool carries."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("celeba", "afhq"):
+        path = data.data_path(data.FILES[name], data_dir)
+        with np.load(path) as archive:
+            np.savez(folder / path.name, **{k: archive[k] for k in archive.files
+                                            if k.startswith("train_")})
+        print(f"wrote {folder / path.name}")
 
 
 def seconds_per_step(config: RunConfig) -> float:
@@ -185,12 +213,17 @@ def pack(folder: Path, stem: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--prepare", action="store_true", help="only write the training "
+                        "splits of the faces and cats into --out, to carry to the GPU machine")
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--minutes", type=float, default=9.0, help="the whole script's budget")
     parser.add_argument("--tiny", action="store_true", help="tiny networks and a few steps")
     parser.add_argument("--data-dir", help="the data files (default: $COLDDIFF_DATA, "
                         "../shared/data)")
     args = parser.parse_args(argv)
+    if args.prepare:
+        prepare(args.out, args.data_dir)
+        return 0
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         print("gpu_run: no CUDA GPU here (run it with --device cpu --tiny to test the logic)",
               file=sys.stderr)
@@ -200,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     summary: dict[str, Any] = {"device": torch.cuda.get_device_name(args.device)
                                if args.device.startswith("cuda") else "cpu",
                                "torch": torch.__version__, "tiny": args.tiny}
-    summary["smoke"] = smoke(args.out / "work", args.device, args.tiny, args.data_dir)
+    summary["smoke"] = smoke(args.out / "work", args.device, args.data_dir)
     print(json.dumps(summary["smoke"]), flush=True)
     left = args.minutes * 60 - (time.perf_counter() - begin)
     summary["models"] = {}

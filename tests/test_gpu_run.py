@@ -6,6 +6,7 @@ import sys
 import tarfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -63,19 +64,35 @@ def test_the_gpu_scale_runs_fit_what_the_device_tool_brings_back():
     assert len(gpu_run.MODELS) * checkpoint < 60 * 2**20
 
 
+needs_faces = pytest.mark.skipif(
+    not (_has("celeba") and _has("afhq")),
+    reason="needs celeba64_subset.npz and afhq_cat64.npz ($COLDDIFF_DATA or ../shared/data)")
+
+
+@needs_faces
+def test_prepare_keeps_the_training_splits_alone(tmp_path):
+    assert gpu_run.main(["--prepare", "--out", str(tmp_path)]) == 0
+    for name in ("celeba", "afhq"):
+        with np.load(tmp_path / data.FILES[name]) as archive:
+            assert all(key.startswith("train_") for key in archive.files)
+        assert len(data.load(name, "train", tmp_path)) == len(data.load(name, "train"))
+    total = sum(p.stat().st_size for p in tmp_path.iterdir())
+    assert total < 36 * 2**20
+
+
 @pytest.mark.e2e
-@pytest.mark.mnist_data
+@needs_faces
 def test_the_whole_script_runs_on_a_cpu_with_a_tiny_budget(tmp_path):
-    if not (_has("celeba") and _has("afhq")):
-        pytest.skip("needs celeba64_subset.npz and afhq_cat64.npz (../shared/data)")
     out = tmp_path / "out"
     assert gpu_run.main(["--out", str(out), "--device", "cpu", "--tiny", "--minutes", "1"]) == 0
     summary = json.loads((out / "summary.json").read_text())
     smoke = summary["smoke"]
     assert smoke["training"] == {"steps": 6, "precision": "bf16",
                                  "hardware": smoke["training"]["hardware"]}
+    assert smoke["fp16"]["steps"] == 2 and smoke["sampling"] == "finite"
+    assert set(smoke["restoration"]["rmse"]) == {"tacos", "direct"}
     assert all(row["relative"] <= gpu_run.RMSE_TOLERANCE
-               for row in smoke["evaluation"]["rmse"].values())
+               for row in smoke["restoration"]["rmse"].values())
     files = sorted(out.iterdir())
     assert len(files) <= 8 and all(f.is_file() and f.stat().st_size <= 16 * 2**20
                                    for f in files)
