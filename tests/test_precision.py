@@ -133,7 +133,7 @@ def test_a_compilation_that_fails_at_its_first_call_falls_back_to_eager(monkeypa
             lambda *a: None, RuntimeError("InvalidCxxCompiler: no working C++ compiler found"),
             None)
 
-    monkeypatch.setattr(torch, "compile", lambda network: broken)
+    monkeypatch.setattr(torch, "compile", lambda network, options=None: broken)
     network, compiled = compiling.compile_network(lambda x: x + 1, "cpu", True)
     assert compiled
     assert network(1) == 2 and network(2) == 3
@@ -147,7 +147,7 @@ def test_other_errors_of_a_compiled_network_are_not_swallowed(monkeypatch):
     def failing(*args):
         raise ValueError("a real error of the network")
 
-    monkeypatch.setattr(torch, "compile", lambda network: failing)
+    monkeypatch.setattr(torch, "compile", lambda network, options=None: failing)
     network, _ = compiling.compile_network(lambda x: x, "cpu", True)
     with pytest.raises(ValueError, match="real error"):
         network(1)
@@ -200,3 +200,31 @@ def test_a_zoo_model_samples_channels_last_in_float32_without_native_bf16(monkey
     error = zoo.metrics.rmse(direct, x0)
     assert error > 1.5 * zoo.metrics.rmse(model.restore(x_T, sampler="direct"), x0), \
         "bf16 rounds away the faint detail left at t = T (docs/performance.md)"
+
+
+def test_a_zoo_model_compiles_for_sampling_with_its_weights_frozen(monkeypatch):
+    import zoo.kinds as kinds
+
+    import zoo
+
+    calls = []
+
+    def record(network, device, enabled, *, frozen=False):
+        calls.append((enabled, frozen))
+        return network, enabled
+
+    monkeypatch.setattr(kinds, "compile_network", record)
+    zoo.load("mnist-blur", compile=True)
+    assert calls == [(True, True)]
+
+
+def test_a_compiled_network_is_given_steps_as_tensors(monkeypatch):
+    """torch.compile guards on a Python int's value: a sampler's T steps would each compile."""
+    monkeypatch.setattr(compiling, "why_not", lambda device: None)
+    seen = []
+    monkeypatch.setattr(torch, "compile", lambda network, options=None: network)
+    network, _ = compiling.compile_network(lambda x, t: seen.append(t) or x, "cpu", True)
+    network(torch.zeros(3, 1, 2, 2), 7)
+    network(torch.zeros(2, 1, 2, 2), torch.tensor([1, 2]))
+    assert torch.equal(seen[0], torch.tensor([7, 7, 7])) and torch.equal(seen[1],
+                                                                       torch.tensor([1, 2]))

@@ -170,8 +170,13 @@ def test_precision_and_layout_are_chosen_together_and_logged_at_each_start(tmp_p
 
     monkeypatch.setattr(precision, "cpu_has_bf16", lambda: True)
     native = trainer(tmp_path / "native", 2, sample_every=0)
-    assert native.autocast_dtype is torch.bfloat16
-    assert native.memory_format == torch.contiguous_format
+    assert native.autocast_dtype is None, "auto trains in bf16 on GPUs only"
+    assert native.memory_format == torch.channels_last
+    asked = trainer(tmp_path / "asked", 2, sample_every=0, precision="bf16")
+    assert asked.autocast_dtype is torch.bfloat16 and not asked.numerics.emulated
+    assert asked.memory_format == torch.contiguous_format
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    assert precision.for_training("auto", "auto", torch.device("cuda", 0)).precision == "bf16"
     monkeypatch.setattr(precision, "cpu_has_bf16", lambda: False)
     run = trainer(tmp_path / "run", 2, sample_every=0)
     assert run.autocast_dtype is None and run.memory_format == torch.channels_last

@@ -148,10 +148,11 @@ class TrainConfig:
         sample_every: optimiser steps between validation grids (0: only at the end).
         num_workers: data-loading processes.
         device: ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``...
-        precision: ``"auto"`` (bf16 autocast where the device computes bf16 natively: a GPU
-            that supports it, a CPU with AVX512-BF16, AMX or Arm BF16; float32 elsewhere,
-            :func:`restore.precision.choose`), ``"bf16"``, ``"fp16"`` (autocast to float16
-            with a gradient scaler, for GPUs without bf16) or ``"fp32"``.
+        precision: ``"auto"`` (bf16 autocast on a GPU that supports it, float32 elsewhere,
+            CPUs with native bf16 included until its quality there is shown to match:
+            docs/performance.md), ``"bf16"`` (on a CPU without AVX512-BF16, AMX or Arm BF16
+            it is emulated, 10 to 25 times slower), ``"fp16"`` (autocast to float16 with a
+            gradient scaler, for GPUs without bf16) or ``"fp32"``.
         channels_last: store images and weights channels-last (``"auto"``: chosen with the
             precision, contiguous for 16-bit autocast on a CPU, where bf16 gains most, and
             channels-last otherwise; see docs/performance.md).

@@ -2,11 +2,12 @@
 
 bfloat16 autocast pays only where the hardware computes bf16 itself: CUDA GPUs that support it,
 x86 CPUs with AVX512-BF16 or AMX-BF16, Arm CPUs with the BF16 extension. Elsewhere oneDNN
-emulates it, which on the AVX2 CPU of docs/performance.md made a training step 6 to 25 times
-slower than float32. The layout matters as much: on a CPU with native bf16 the contiguous
-layout gains most from bf16 (1.52 to 1.67 times float32 for the width-16 U-Net), channels-last
-almost nothing (1.05 to 1.17); in float32 channels-last is the faster layout (1.03 to 1.09
-times contiguous). So :func:`choose` decides both at once, and says why.
+emulates it, which on the AVX2 CPU of docs/performance.md made a training step 10 to 25 times
+slower than float32. The layout matters as much: on an AVX-512 CPU with native bf16 the
+contiguous layout gained most from bf16 (1.52 to 1.67 times float32 for the width-16 U-Net, as
+measured for issue 25), channels-last almost nothing (1.05 to 1.17); in float32 channels-last
+is the faster layout (1.03 to 1.09 times contiguous here). So :func:`choose` decides both at
+once, and says why.
 """
 
 from __future__ import annotations
@@ -143,6 +144,16 @@ def choose(precision: str = "auto", channels_last: bool | str = "auto",
         channels_last = not (device.type == "cpu" and precision != "fp32")
         reason += f"; {'channels-last' if channels_last else 'contiguous'} layout (auto)"
     return Numerics(precision, bool(channels_last), reason, emulated)
+
+
+def for_training(precision: str, channels_last: bool | str,
+                 device: torch.device | str) -> Numerics:
+    """:func:`choose` for a training run: ``"auto"`` trains in bf16 on GPUs that support it
+    and in float32 on every CPU, native bf16 or not. On a CPU bf16 training has not yet been
+    shown to land within the seed scatter (600 steps of ``mnist-blur``: direct RMSE 2 % worse,
+    docs/performance.md), so there it is asked for by name."""
+    device = torch.device(device)
+    return choose(precision, channels_last, device, auto_bf16=device.type == "cuda")
 
 
 def autocast_network(R: Callable[..., Tensor], numerics: Numerics,

@@ -96,8 +96,8 @@ class Trainer:
                              f"of {self.config.batch_size}")
         self.dataset = dataset
         device = self.context.device
-        self.numerics = precision.choose(self.config.precision, self.config.channels_last,
-                                         device)
+        self.numerics = precision.for_training(self.config.precision,
+                                               self.config.channels_last, device)
         self.autocast_dtype = self.numerics.dtype
         # fp16 needs its gradients scaled, or small ones underflow to zero (bf16 does not).
         self.scaler = torch.amp.GradScaler(device.type,

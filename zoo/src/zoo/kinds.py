@@ -92,13 +92,15 @@ class Pretrained:
         there, docs/performance.md), even where bf16 is native: bf16 rounds away the faint
         detail a restorer reads at large ``t`` (``mnist-blur``'s direct RMSE from ``t = T``
         went from 0.10 to 0.28). ``"bf16"`` asks for it all the same. ``compile`` compiles
-        ``R`` with ``torch.compile`` where a compiler is found. ``R`` itself changes layout in
+        ``R`` with ``torch.compile`` where a compiler is found, its weights frozen into the
+        compiled code (call this again after changing them). ``R`` itself changes layout in
         place; its outputs are float32 whatever it computes in."""
         self.numerics = precisions.choose(precision, "auto", self._device(), auto_bf16=False)
         if isinstance(self.R, torch.nn.Module):
             self.R.to(memory_format=self.numerics.memory_format)
         self.__post_init__()
-        self._network = compile_network(self._network, self._device(), compile)[0]
+        self._network = compile_network(self._network, self._device(), compile,
+                                        frozen=True)[0]
 
     @property
     def network(self) -> Any:
