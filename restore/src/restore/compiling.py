@@ -49,7 +49,11 @@ class _FallBack:
         if self.compiled is not None:
             try:
                 return self.compiled(*args, **kwargs)
-            except torch._dynamo.exc.BackendCompilerFailed as error:
+            except Exception as error:
+                from torch._dynamo.exc import BackendCompilerFailed
+
+                if not isinstance(error, BackendCompilerFailed):
+                    raise
                 first = str(error).strip().splitlines()[0] if str(error).strip() else ""
                 print(f"torch.compile failed ({type(error).__name__}: {first[:200]}); "
                       "going on uncompiled", file=sys.stderr)
