@@ -35,6 +35,7 @@ import argparse
 import dataclasses
 import json
 import os
+import shutil
 import sys
 import tarfile
 import time
@@ -204,9 +205,7 @@ def pack(folder: Path, stem: Path) -> list[Path]:
         part = archive.with_name(f"{archive.name}.part{index}")
         part.write_bytes(data[offset:offset + PART_BYTES])
         parts.append(part)
-    for path in sorted(folder.rglob("*"), reverse=True):
-        path.rmdir() if path.is_dir() else path.unlink()
-    folder.rmdir()
+    shutil.rmtree(folder)
     return parts
 
 
@@ -243,9 +242,7 @@ def main(argv: list[str] | None = None) -> int:
                                                   max(share, 5.0), args.data_dir)
         print(schedule, json.dumps(summary["models"][schedule]), flush=True)
         left = args.minutes * 60 - (time.perf_counter() - begin)
-    for path in sorted((args.out / "work").rglob("*"), reverse=True):
-        path.rmdir() if path.is_dir() else path.unlink()
-    (args.out / "work").rmdir()
+    shutil.rmtree(args.out / "work")
     summary["wall_s"] = round(time.perf_counter() - begin, 1)
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(f"gpu_run: done in {summary['wall_s']} s; {len(os.listdir(args.out))} files in "
