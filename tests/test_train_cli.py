@@ -73,9 +73,10 @@ def test_the_walk_objective_trains_with_its_share(tmp_path):
     (["--data", "mnist", "--data-dir", "{tmp}"], "mnist.npz not found"),
     ([], "exactly one of --data and --data-folder"),
     (["--data", "mnist", "--data-folder", "{tmp}"], "not both"),
-    (["--data-folder", "{tmp}", "--degradation", "nowhere:thing"], "cannot import 'nowhere'"),
-    (["--data-folder", "{tmp}", "--degradation", "degrade:Nothing"], "has no 'Nothing'"),
-    (["--data-folder", "{tmp}", "--degradation", "degrade"], "module:name"),
+    (["--data-folder", "{tmp}", "--degradation", "nowhere:thing"], "not a known operator"),
+    (["--data-folder", "{tmp}", "--degradation", "degrade:Nothing"],
+     "degrade has no operator 'Nothing'"),
+    (["--data-folder", "{tmp}", "--degradation", "degrade"], "not a known operator"),
     (["--config", "{tmp}/none.json"], "no such configuration file"),
     (["--lr", "-1"], "lr must be a positive number"),
 ])

@@ -1,7 +1,7 @@
 """A training run as data: :class:`RunConfig`, with every default in one place.
 
 A run is described by plain data that round-trips through JSON: the data set and its split
-(:class:`DataConfig`), the network (:class:`NetworkConfig`), the degradation as an importable
+(:class:`DataConfig`), the network (:class:`NetworkConfig`), the degradation as a known
 factory and its arguments (:class:`DegradationSpec`), what the network learns (``objective``)
 and the optimisation (:class:`TrainConfig`). Every checkpoint stores it, a run's folder holds
 it as ``config.json``, and the command-line options of ``python -m restore.train`` and
@@ -17,13 +17,13 @@ weights with decay 0.995 updated every 10 steps from step 2000, 700,000 steps.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 import math
 import os
 from pathlib import Path
 from typing import Any
 
+from . import degradations
 from .precision import PRECISIONS
 
 
@@ -77,46 +77,33 @@ class NetworkConfig:
 
 @dataclasses.dataclass
 class DegradationSpec:
-    """The degradation ``D(x, t)``: an importable factory called with keyword arguments.
+    """The degradation ``D(x, t)``: a known factory called with keyword arguments (data).
 
-    ``factory`` is ``"module:name"`` or ``"module:Class.method"``, for example
-    ``"zoo:schedule"`` with ``{"name": "mnist-blur"}`` (a named schedule, its ``variant`` and
-    overrides) or ``"degrade:GaussianBlurSchedule.constant"`` with its arguments, or a function of
-    your own. :meth:`build` calls it.
+    ``factory`` names one of ``degrade``'s operators or constructors
+    (``"degrade:GaussianBlurSchedule.constant"``), an installed factory (``"zoo:schedule"``
+    with ``{"name": "mnist-blur"}``: a named schedule, its ``variant`` and overrides) or one
+    registered with :func:`restore.register_degradation` before the configuration is read;
+    any other import path is refused (:mod:`restore.degradations`). :meth:`build` calls it.
     """
 
     factory: str | None = dataclasses.field(default=None, metadata=option(
-        "--degradation", "the factory of D: module:name, e.g. zoo:schedule or "
-        "degrade:GaussianBlurSchedule.constant", metavar="MODULE:NAME"))
+        "--degradation", "the factory of D: degrade:Operator[.constructor] (e.g. "
+        "degrade:GaussianBlurSchedule.constant), zoo:schedule or a registered one",
+        metavar="NAME"))
     arguments: dict[str, Any] = dataclasses.field(default_factory=dict, metadata=option(
         "--degradation-arg", "a keyword argument of the factory, its value as JSON "
         "(repeatable): --degradation-arg num_steps=20", metavar="KEY=VALUE"))
 
+    def __post_init__(self) -> None:
+        if self.factory is not None:
+            degradations.check(self.factory)
+
     def build(self) -> Any:
-        """Call the factory: the degradation."""
+        """Call the factory (:func:`restore.degradations.build`): the degradation."""
         if not self.factory:
-            raise ValueError("no degradation: give --degradation MODULE:NAME (or a named "
-                             "schedule to colddiff train)")
-        module_name, _, attribute = self.factory.partition(":")
-        if not module_name or not attribute:
-            raise ValueError(f"the degradation factory must read module:name, got "
-                             f"{self.factory!r}")
-        try:
-            target: Any = importlib.import_module(module_name)
-        except ImportError as error:
-            raise ValueError(f"cannot import {module_name!r} for the degradation "
-                             f"{self.factory!r}: {error}") from error
-        for part in attribute.split("."):
-            if not hasattr(target, part):
-                raise ValueError(f"{self.factory!r}: {module_name} has no {attribute!r}")
-            target = getattr(target, part)
-        if not callable(target):
-            raise ValueError(f"{self.factory!r} is not callable")
-        try:
-            return target(**self.arguments)
-        except TypeError as error:
-            raise ValueError(f"{self.factory}({_show_arguments(self.arguments)}): {error}") \
-                from error
+            raise ValueError("no degradation: give --degradation NAME (or a named schedule to "
+                             "colddiff train)")
+        return degradations.build(self.factory, self.arguments)
 
 
 LR_SCHEDULES = ("constant", "cosine")
@@ -402,6 +389,3 @@ def _known(kind: type, values: Any, where: str) -> dict[str, Any]:
         raise ValueError(f"{where} has unknown key(s) {unknown}; known: {sorted(names)}")
     return dict(values)
 
-
-def _show_arguments(arguments: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in arguments.items())

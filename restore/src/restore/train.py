@@ -1,7 +1,8 @@
 """``python -m restore.train``: train a network from the command line.
 
-Every field of :class:`restore.RunConfig` is an option; the degradation is any importable
-factory and its arguments, so ``restore`` needs no table of its own:
+Every field of :class:`restore.RunConfig` is an option; the degradation is a known factory
+(:mod:`restore.degradations`: ``degrade``'s operators, installed and registered factories) and
+its arguments:
 
     python -m restore.train --data mnist --degradation zoo:schedule \\
         --degradation-arg name=mnist-blur --steps 5000 --lr 1e-4 --out runs/mnist-blur

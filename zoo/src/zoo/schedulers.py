@@ -34,9 +34,10 @@ UPDATES = ("tacos", "naive")
 class ColdDiffusionScheduler(SchedulerMixin, ConfigMixin):
     """TACoS (``sampler="tacos"``) or Algorithm 1 (``"naive"``) as a diffusers scheduler.
 
-    The degradation is data, so that the config saves: an importable factory and its keyword
-    arguments (as :class:`restore.DegradationSpec`: ``"zoo:schedule"`` with ``{"name":
-    "mnist-blur"}`` by default). An operator with random parameters (mask centres...) needs
+    The degradation is data, so that the config saves: a known factory
+    (:mod:`restore.degradations`, nothing else is imported) and its keyword arguments (as
+    :class:`restore.DegradationSpec`: ``"zoo:schedule"`` with ``{"name": "mnist-blur"}`` by
+    default). An operator with random parameters (mask centres...) needs
     one draw fixed before a loop: :meth:`add_noise` (degrading clean images) fixes it, or
     :meth:`bind` with parameters of your own.
 

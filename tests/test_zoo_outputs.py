@@ -1,0 +1,32 @@
+"""Every shipped model computes what it computed before its files moved (tests/zoo_outputs.py
+recorded the outputs): bit for bit on a CPU of the recording's capability, and within float32
+rounding on another (oneDNN picks other kernels there)."""
+
+import numpy as np
+import pytest
+import torch
+import zoo_outputs
+
+import zoo
+
+with np.load(zoo_outputs.FILE) as archive:
+    RECORDED = {key: archive[key] for key in archive.files}
+SAME_CPU = str(RECORDED.pop("cpu_capability")) == torch.backends.cpu.get_cpu_capability()
+
+
+@pytest.mark.parametrize("name", [entry["name"] for entry in zoo.list_models()])
+def test_the_shipped_model_computes_what_it_did(name):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        made = zoo_outputs.outputs(zoo.load(name, precision="fp32"))
+    finally:
+        torch.set_num_threads(threads)
+    expected = {key.split("/", 1)[1]: value for key, value in RECORDED.items()
+                if key.startswith(f"{name}/")}
+    assert sorted(made) == sorted(expected)
+    for key, value in made.items():
+        if SAME_CPU:
+            assert np.array_equal(value.numpy(), expected[key]), f"{name} {key} changed"
+        else:
+            np.testing.assert_allclose(value.numpy(), expected[key], atol=2e-3, rtol=0)
