@@ -64,7 +64,7 @@ def test_without_blur_it_is_standard_diffusion():
     t = torch.tensor([1, 10, 500, 1000])
     abar = torch.cumprod(1 - torch.linspace(1e-4, 0.02, 1000, dtype=torch.float64), 0)[t - 1]
     expected = abar.sqrt().view(-1, 1, 1, 1) * x0 + (1 - abar).sqrt().view(-1, 1, 1, 1) * eps
-    assert torch.allclose(D(x0, t, eps=eps), expected.float(), atol=1e-5)
+    assert torch.allclose(D(x0, t, noise=eps), expected.float(), atol=1e-5)
 
 
 def test_without_blur_it_matches_diffusers_add_noise():
@@ -75,7 +75,7 @@ def test_without_blur_it_matches_diffusers_add_noise():
     x0, eps = torch.rand(4, 3, 16, 16) * 2 - 1, torch.randn(4, 3, 16, 16)
     t = torch.tensor([1, 10, 500, 1000])
     # diffusers counts steps from 0: its timestep t - 1 is our step t
-    assert torch.allclose(D(x0, t, eps=eps), scheduler.add_noise(x0, eps, t - 1), atol=1e-5)
+    assert torch.allclose(D(x0, t, noise=eps), scheduler.add_noise(x0, eps, t - 1), atol=1e-5)
 
 
 @pytest.mark.parametrize("boundary", ["reflect", "circular"])
@@ -89,7 +89,7 @@ def test_marginal_matches_the_markov_chain(boundary):
         mean = (1 - D.betas[i - 1]).sqrt() * D.blur_power(mean, D.blur[i].item())
         a = D.step_signal(i, x0.shape)
         variance = a * variance + (1 - a)
-        assert torch.allclose(D(x0, i, eps=torch.zeros_like(x0)), mean, atol=1e-10)
+        assert torch.allclose(D(x0, i, noise=torch.zeros_like(x0)), mean, atol=1e-10)
         assert torch.allclose(1 - D.signal(i, x0.shape), variance, atol=1e-12)
 
 
@@ -133,7 +133,7 @@ def test_property_deterministic_sampler_inverts_with_the_true_noise(seed, t, str
     D = BlurDiffusion.paper(100, blur="quartic", final_blur=0.3, boundary=boundary)
     g = torch.Generator().manual_seed(seed)
     x0 = (torch.rand(2, 3, 8, 8, generator=g) * 2 - 1).double()
-    x_t = D(x0, t, eps=torch.randn(x0.shape, generator=g).double())
+    x_t = D(x0, t, noise=torch.randn(x0.shape, generator=g).double())
     steps = sorted({*range(t, 0, -stride), 0}, reverse=True)
     out = samplers.rotated_ddim(perfect_eps_model(D, x0), D, x_t, t, steps=steps)
     assert torch.allclose(out, x0, atol=1e-6)
@@ -143,14 +143,14 @@ def test_property_deterministic_sampler_inverts_with_the_true_noise(seed, t, str
 @given(seed=st.integers(0, 2**16), t=st.integers(1, 100), stride=st.integers(1, 30),
        boundary=st.sampled_from(["reflect", "circular"]))
 def test_property_fixed_noise_is_tacos_with_that_noise_bound(seed, t, stride, boundary):
-    # Table 5's Fixed Noise: Algorithm 2 with D(x, s) = D(x, s, eps=z), z fixed. Any model:
+    # Table 5's Fixed Noise: Algorithm 2 with D(x, s) = D(x, s, noise=z), z fixed. Any model:
     # the update must be TACoS's with x0_hat the model's implied clean image; a perfect model
     # with the true noise restores x0.
     D = BlurDiffusion.paper(100, blur="quartic", final_blur=0.3, boundary=boundary)
     g = torch.Generator().manual_seed(seed)
     x0 = (torch.rand(2, 1, 8, 8, generator=g) * 2 - 1).double()
     z = torch.randn(x0.shape, generator=g).double()
-    x_t = D(x0, t, eps=z)
+    x_t = D(x0, t, noise=z)
     steps = sorted({*range(t, 0, -stride), 0}, reverse=True)
     out = samplers.rotated_fixed_noise(perfect_eps_model(D, x0), D, x_t, t, noise=z, steps=steps)
     assert torch.allclose(out, x0, atol=1e-6)
@@ -164,7 +164,7 @@ def test_property_fixed_noise_is_tacos_with_that_noise_bound(seed, t, stride, bo
                           / a_bar.sqrt())
 
     ours = samplers.rotated_fixed_noise(eps_model, D, x_t, t, noise=z, steps=steps)
-    tacos = samplers.tacos(R, D.bind(eps=z), x_t, t, steps=steps)
+    tacos = samplers.tacos(R, D.bind(noise=z), x_t, t, steps=steps)
     assert torch.allclose(ours, tacos, atol=1e-6)
 
 
@@ -315,7 +315,7 @@ def test_the_callback_sees_the_clean_image_not_the_noise(sampler, boundary):
     D = BlurDiffusion.paper(50, blur="quartic", final_blur=0.3, boundary=boundary)
     g = torch.Generator().manual_seed(0)
     x0 = (torch.rand(2, 1, 8, 8, generator=g) * 2 - 1).double()
-    x_t = D(x0, 30, eps=torch.randn(x0.shape, generator=g).double())
+    x_t = D(x0, 30, noise=torch.randn(x0.shape, generator=g).double())
     seen = []
     getattr(samplers, sampler)(perfect_eps_model(D, x0), D, x_t, 30,
                                callback=lambda s, x_s, x0_hat: seen.append((s, x0_hat)))
@@ -427,5 +427,5 @@ def test_signals_per_image_and_at_step_zero():
     for i, s in enumerate(t.tolist()):
         assert torch.equal(both[i], D.signal(s, shape)[0])
     assert torch.equal(D.step_signal(t, shape)[1], D.step_signal(5, shape)[0])
-    assert D.sample_params(torch.zeros(shape))["eps"].shape == shape
+    assert D.sample_params(torch.zeros(shape))["noise"].shape == shape
     assert "f(N)=0.3" in repr(D)

@@ -60,14 +60,14 @@ def test_a_small_blur_is_a_gaussian_blur_of_that_width():
 
 def test_the_noise_is_sigma_z_at_every_step_but_0():
     D = HeatDissipation(50, 0.5, 10.0, sigma=0.02)
-    assert D.param_names == ("z",) and not D.is_linear
+    assert D.param_names == ("noise",) and not D.is_linear
     x = torch.rand(3, 1, 16, 16, dtype=torch.float64) * 2 - 1
     params = D.sample_params(x, generator=torch.Generator().manual_seed(0))
     t = torch.tensor([0, 1, 50])
     noisy = D(x, t, **params)
     pure = HeatDissipation(50, 0.5, 10.0, sigma=0.0)(x, t)
     assert torch.equal(noisy[0], x[0])
-    assert torch.allclose(noisy[1:] - pure[1:], 0.02 * params["z"][1:], atol=1e-12)
+    assert torch.allclose(noisy[1:] - pure[1:], 0.02 * params["noise"][1:], atol=1e-12)
     assert HeatDissipation(5, sigma=0.0).param_names == ()
 
 

@@ -32,7 +32,7 @@ def test_noise_formula_and_coefficients():
     params = D.sample_params(x0, generator=torch.Generator().manual_seed(0))
     t = torch.tensor([0, 40, 100])
     a, b = D.coefficients(t)
-    expected = a.view(-1, 1, 1, 1) * x0 + b.view(-1, 1, 1, 1) * params["z"]
+    expected = a.view(-1, 1, 1, 1) * x0 + b.view(-1, 1, 1, 1) * params["noise"]
     assert torch.allclose(D(x0, t, **params), expected, atol=1e-12)
     a50, b50 = D.coefficients(50)
     assert a50.item() ** 2 + b50.item() ** 2 == pytest.approx(1.0)
@@ -41,7 +41,7 @@ def test_noise_formula_and_coefficients():
 
 def test_sampled_noise_is_standard_normal():
     D = NoiseSchedule.cosine(10)
-    z = D.sample_params((64, 3, 16, 16), generator=torch.Generator().manual_seed(0))["z"]
+    z = D.sample_params((64, 3, 16, 16), generator=torch.Generator().manual_seed(0))["noise"]
     assert abs(z.mean().item()) < 0.02 and abs(z.std().item() - 1) < 0.02
 
 
@@ -65,7 +65,26 @@ def test_noise_and_pool_draws_need_no_generator():
     from degrade import MixingSchedule, NoiseSchedule
 
     x = torch.zeros(3, 3, 8, 8)
-    assert NoiseSchedule.linear(10).sample_params(x)["z"].shape == x.shape
+    assert NoiseSchedule.linear(10).sample_params(x)["noise"].shape == x.shape
     mixing = MixingSchedule.linear(10, pool=torch.rand(4, 3, 8, 8))
     assert mixing.sample_params(x)["z"].shape == x.shape
     assert "pool" not in mixing.state_dict()       # the pool is data, not a weight to save
+
+
+@pytest.mark.parametrize("make, old", [
+    (lambda: NoiseSchedule.linear(10), "z"),
+    (lambda: __import__("degrade").HeatDissipation(10), "z"),
+    (lambda: __import__("degrade").BlurDiffusion.paper(10), "eps"),
+])
+def test_the_noise_has_one_name_and_the_former_one_still_works_with_a_warning(make, old):
+    D = make()
+    assert D.param_names == ("noise",)
+    x0 = torch.rand(2, 1, 8, 8) * 2 - 1
+    noise = torch.randn(x0.shape)
+    with pytest.warns(DeprecationWarning, match=f"'{old}' is now called 'noise'") as caught:
+        former = D(x0, 5, **{old: noise})
+    assert caught[0].filename == __file__  # the warning points at the caller's line
+    assert torch.equal(former, D(x0, 5, noise=noise))
+    with pytest.warns(DeprecationWarning):
+        bound = D.bind(**{old: noise})
+    assert torch.equal(bound(x0, 5), former)

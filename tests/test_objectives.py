@@ -111,3 +111,46 @@ def test_under_data_parallel_the_estimate_comes_from_the_bare_network():
     restore_x0_on_walk(wrapper, Fade(), x0, t, share=1.0)
     assert len(wrapper.module.calls) == 1 and len(wrapper.calls) == 1
     assert wrapper.calls[0][2] and not wrapper.module.calls[0][2]
+
+
+NOISY = {
+    "NoiseSchedule": lambda: degrade.NoiseSchedule.linear(T),
+    "HeatDissipation": lambda: degrade.HeatDissipation(T, blur_max=2.0),
+    "BlurDiffusion": lambda: degrade.BlurDiffusion.paper(T),
+}
+
+
+@pytest.mark.parametrize("name", NOISY)
+@pytest.mark.parametrize("objective", ["noise", "previous"])
+def test_the_noise_objectives_work_with_every_noisy_operator(name, objective):
+    from restore.objectives import get
+    from restore.run import training_pair
+
+    record = get(objective)
+    operator = NOISY[name]()
+    x0 = torch.rand(3, 1, 8, 8) * 2 - 1
+    D, _ = training_pair(operator, x0, record.draws)
+    assert D is operator  # the objective draws the noise itself: nothing resampled
+    torch.manual_seed(0)
+    prediction, target = record.bound()(lambda x, t: x, D, x0, torch.tensor([1, 5, T]))
+    assert prediction.shape == target.shape == x0.shape
+    if objective == "noise":  # the target is the very noise D added
+        torch.manual_seed(0)
+        eps = torch.randn_like(x0)
+        assert torch.equal(prediction, operator(x0, torch.tensor([1, 5, T]), noise=eps))
+        assert torch.equal(target, eps)
+
+
+def test_one_record_per_objective_says_everything_the_others_read():
+    from restore.config import RunConfig
+    from restore.objectives import KINDS, OBJECTIVES, get
+
+    assert set(OBJECTIVES) == {"x0", "x0-walk", "noise", "previous"}
+    for name, record in OBJECTIVES.items():
+        assert record.name == name and record.kind in KINDS and record.loss in ("l1", "l2")
+        assert RunConfig(objective=name).objective == name
+    assert get("x0-walk").bound(walk_share=0.25).keywords == {"share": 0.25}
+    assert get("x0").bound(walk_share=0.25) is restore_x0
+    assert get("x0").preview(Fade()) is None and get("noise").draws == ("noise",)
+    with pytest.raises(ValueError, match="objective must be one of"):
+        get("eps")

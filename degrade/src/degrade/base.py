@@ -10,6 +10,8 @@ Noise", arXiv:2208.09392.
 
 from __future__ import annotations
 
+import sys
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar
 
@@ -46,7 +48,12 @@ class Degradation(nn.Module):
     """The number of channels the operator needs, or None for any."""
 
     param_names: tuple[str, ...] = ()
-    """Names of the random parameters that :meth:`forward` takes as keywords."""
+    """Names of the random parameters that :meth:`forward` takes as keywords. Additive Gaussian
+    noise is called ``noise`` in every operator that has it."""
+
+    renamed: ClassVar[dict[str, str]] = {}
+    """Former names of random parameters, still accepted with a ``DeprecationWarning`` for one
+    release: former name to name (``{"eps": "noise"}``)."""
 
     def __init__(self, num_steps: int) -> None:
         super().__init__()
@@ -62,7 +69,7 @@ class Degradation(nn.Module):
         check_image(x, channels=self.channels)
         self.check_image_size(x.shape[-2], x.shape[-1])
         steps = as_steps(t, batch_size=x.shape[0], num_steps=self.num_steps, device=x.device)
-        params = self._check_params(params, x)
+        params = self._check_params(self._current_names(params), x)
         if not bool(steps.any()):
             return x
         out = self.degrade(x, steps, **params)
@@ -173,6 +180,7 @@ class Degradation(nn.Module):
 
     def bind(self, **params: Tensor) -> BoundDegradation:
         """Fix the random parameters: ``D.bind(**D.sample_params(x, generator=g))(x, t)``."""
+        params = self._current_names(params)
         unknown = set(params) - set(self.param_names)
         missing = set(self.param_names) - set(params)
         if unknown or missing:
@@ -193,6 +201,22 @@ class Degradation(nn.Module):
     def resampled(self, generator: torch.Generator | None = None) -> ResampledDegradation:
         """A ``D(x, t)`` callable that draws fresh parameters at every call (for training)."""
         return ResampledDegradation(self, generator)
+
+    def _current_names(self, params: dict[str, Tensor]) -> dict[str, Tensor]:
+        """``params`` with former names (:attr:`renamed`) replaced, warning once per call."""
+        old = [name for name in params if self.renamed.get(name) in self.param_names]
+        if not old:
+            return params
+        level, frame = 2, sys._getframe(1)  # point the warning at the caller's own line
+        while frame is not None and frame.f_globals.get("__name__", "").startswith(
+                ("degrade.", "torch.")):
+            level, frame = level + 1, frame.f_back
+        for name in old:
+            warnings.warn(f"{type(self).__name__}'s parameter {name!r} is now called "
+                          f"{self.renamed[name]!r} (one name for the noise across operators); "
+                          f"{name!r} will stop working in colddiff 0.3", DeprecationWarning,
+                          stacklevel=level)
+        return {self.renamed.get(name, name): value for name, value in params.items()}
 
     def _check_params(self, params: Mapping[str, Tensor], x: Tensor) -> dict[str, Tensor]:
         unknown = set(params) - set(self.param_names)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import ClassVar
 
 import torch
 from torch import Tensor
@@ -97,9 +98,11 @@ def dct_matrix(size: int) -> Tensor:
 class BlurDiffusion(Degradation):
     r"""Blur diffusion, eq. (8) of Lee et al. (2022), for images of any size.
 
-    ``D(x, i, eps=eps) = U Abar_i^{1/2} U^T x + U (I - Abar_i)^{1/2} U^T eps`` with
+    ``D(x, i, noise=eps) = U Abar_i^{1/2} U^T x + U (I - Abar_i)^{1/2} U^T eps`` with
     ``Abar_i = abar_i D^{2 F(i)}``: ``abar_i = prod_{j <= i} (1 - beta_j)`` and
-    ``F(i) = sum_{j <= i} f(j)``. The random parameter is the white noise ``eps``, shaped like
+    ``F(i) = sum_{j <= i} f(j)``. The random parameter is the white noise ``eps``,
+    the keyword ``noise`` (as in every operator with additive noise; ``eps`` is its former
+    name), shaped like
     the images; :meth:`rotate` and :meth:`unrotate` apply ``U^T`` and ``U``, and
     :meth:`signal` and :meth:`step_signal` give the diagonals of ``Abar_i`` and
     ``A_i = (1 - beta_i) D^{2 f(i)}``, which the samplers use.
@@ -121,7 +124,8 @@ class BlurDiffusion(Degradation):
         torch.Size([2, 3, 32, 32])
     """
 
-    param_names = ("eps",)
+    param_names = ("noise",)
+    renamed: ClassVar[dict[str, str]] = {"eps": "noise"}
 
     def __init__(self, betas: Sequence[float] | Tensor, blur: Sequence[float] | Tensor,
                  sigma: float = 0.4, boundary: str = "reflect") -> None:
@@ -214,19 +218,19 @@ class BlurDiffusion(Degradation):
         return self._diagonal(t, shape, cumulative=False, device=torch.device("cpu"))
 
     def param_shapes(self, shape: Shape) -> dict[str, tuple[int, ...]]:
-        return {"eps": tuple(shape)}
+        return {"noise": tuple(shape)}
 
     def _sample(self, shape: Shape, generator: torch.Generator | None,
                 dtype: torch.dtype) -> dict[str, Tensor]:
         device = generator.device if generator is not None else None
-        return {"eps": torch.randn(shape, generator=generator, device=device, dtype=dtype)}
+        return {"noise": torch.randn(shape, generator=generator, device=device, dtype=dtype)}
 
-    def degrade(self, x: Tensor, t: Tensor, eps: Tensor) -> Tensor:
+    def degrade(self, x: Tensor, t: Tensor, noise: Tensor) -> Tensor:
         dtype = compute_dtype(x.dtype)
         signal = self._diagonal(t, x.shape, cumulative=True, device=x.device)
         mean = self.rotate(x.to(dtype)) * signal.sqrt().to(dtype)
-        noise = self.rotate(eps.to(dtype)) * (1 - signal).clamp(min=0).sqrt().to(dtype)
-        return self.unrotate(mean + noise).to(x.dtype)
+        spread = self.rotate(noise.to(dtype)) * (1 - signal).clamp(min=0).sqrt().to(dtype)
+        return self.unrotate(mean + spread).to(x.dtype)
 
     def extra_repr(self) -> str:
         return (f"T={self.num_steps}, sigma={self.sigma:g}, f(N)={self.blur[-1].item():.4g}, "

@@ -8,6 +8,7 @@ Diffusion: Inverting Arbitrary Image Transforms Without Noise", arXiv:2208.09392
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import torch
 from torch import Tensor
@@ -29,7 +30,8 @@ class HeatDissipation(Degradation):
     the image itself. The operator is separable, so it runs as two small matrix products per
     image whatever ``t`` is.
 
-    ``z`` is the random parameter (a standard normal image, ``(B, C, H, W)``), as every random
+    ``z`` is the random parameter ``noise`` (a standard normal image, ``(B, C, H, W)``; the
+    keyword ``z`` is its former name), as every random
     draw in this package: draw it with :meth:`sample_params`. ``sigma`` is small and fixed
     (0.01 in the paper, where images lie in [0, 1]; ours lie in [-1, 1], hence 0.02 by
     default). With ``sigma = 0`` the operator is the pure, linear heat blur.
@@ -50,6 +52,8 @@ class HeatDissipation(Degradation):
         torch.Size([2, 1, 28, 28])
     """
 
+    renamed: ClassVar[dict[str, str]] = {"z": "noise"}
+
     def __init__(self, num_steps: int, blur_min: float = 0.5, blur_max: float = 20.0,
                  sigma: float = 0.02) -> None:
         super().__init__(check_num_steps(num_steps))
@@ -64,7 +68,7 @@ class HeatDissipation(Degradation):
                                dtype=torch.float64)
         self.blur_sigmas = torch.cat([torch.zeros(1, dtype=torch.float64), steps.exp()])
         self.is_linear = self.sigma == 0
-        self.param_names = ("z",) if self.sigma > 0 else ()
+        self.param_names = ("noise",) if self.sigma > 0 else ()
         self._cache: dict[tuple, Tensor] = {}
 
     @property
@@ -73,14 +77,14 @@ class HeatDissipation(Degradation):
         return self.blur_sigmas**2 / 2
 
     def param_shapes(self, shape: Shape) -> dict[str, tuple[int, ...]]:
-        return {"z": tuple(shape)} if self.sigma > 0 else {}
+        return {"noise": tuple(shape)} if self.sigma > 0 else {}
 
     def _sample(self, shape: Shape, generator: torch.Generator | None,
                 dtype: torch.dtype) -> dict[str, Tensor]:
         if self.sigma == 0:
             return {}
         device = generator.device if generator is not None else None
-        return {"z": torch.randn(shape, generator=generator, device=device, dtype=dtype)}
+        return {"noise": torch.randn(shape, generator=generator, device=device, dtype=dtype)}
 
     def heat(self, x: Tensor, t: Tensor) -> Tensor:
         """``F(tau_t) x``, the noiseless blur of step ``t`` (an int64 tensor of shape ``(B,)``)."""
@@ -90,10 +94,10 @@ class HeatDissipation(Degradation):
         out = rows[:, None] @ x.to(dtype) @ columns[:, None].transpose(-1, -2)
         return out.to(x.dtype)
 
-    def degrade(self, x: Tensor, t: Tensor, z: Tensor | None = None) -> Tensor:
+    def degrade(self, x: Tensor, t: Tensor, noise: Tensor | None = None) -> Tensor:
         out = self.heat(x, t)
         # Images at t = 0 get x itself back from Degradation.forward, noise and all.
-        return out if z is None else out + self.sigma * z
+        return out if noise is None else out + self.sigma * noise
 
     def carrying(self, noise: Tensor) -> DegradationFn:
         """``D(x, t) = F(tau_t) x + noise`` for ``t > 0``: the operator with its noise term bound
@@ -102,7 +106,7 @@ class HeatDissipation(Degradation):
         the operator itself is returned (:meth:`Degradation.carrying`)."""
         if self.sigma == 0:
             return self
-        return self.bind(z=noise / self.sigma)
+        return self.bind(noise=noise / self.sigma)
 
     def _matrices(self, n: int, device: torch.device, dtype: torch.dtype) -> Tensor:
         """``C^T exp(-(pi k / n)^2 tau_t) C`` along one axis of length ``n``: ``(T+1, n, n)``."""

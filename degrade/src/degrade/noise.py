@@ -6,6 +6,8 @@ Noise", arXiv:2208.09392.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 from torch import Tensor
 
@@ -16,8 +18,9 @@ from .interpolation import InterpolationSchedule
 class NoiseSchedule(InterpolationSchedule):
     r"""Noise diffusion ``D(x, t) = sqrt(abar_t) x + sqrt(1 - abar_t) z``, ``z ~ N(0, I)``.
 
-    Section 5.1 of Bansal et al. (2022). The noise ``z`` is the random parameter of shape
-    ``(B, C, H, W)``: fix it for a whole sampling run ("fixed noise") or let a sampler
+    Section 5.1 of Bansal et al. (2022). The noise ``z`` is the random parameter ``noise``
+    (its former keyword: ``z``) of shape ``(B, C, H, W)``: fix it for a whole sampling run
+    ("fixed noise") or let a sampler
     re-estimate it (A.6). Build it with :meth:`linear`, :meth:`cosine` or :meth:`from_betas`.
 
     Example:
@@ -30,8 +33,17 @@ class NoiseSchedule(InterpolationSchedule):
         1.0
     """
 
+    param_names = ("noise",)
+    renamed: ClassVar[dict[str, str]] = {"z": "noise"}
+
     def _sample(
         self, shape: Shape, generator: torch.Generator | None, dtype: torch.dtype
     ) -> dict[str, Tensor]:
         device = generator.device if generator is not None else None
-        return {"z": torch.randn(shape, generator=generator, device=device, dtype=dtype)}
+        return {"noise": torch.randn(shape, generator=generator, device=device, dtype=dtype)}
+
+    def param_shapes(self, shape: Shape) -> dict[str, tuple[int, ...]]:
+        return {"noise": tuple(shape)}
+
+    def degrade(self, x: Tensor, t: Tensor, noise: Tensor) -> Tensor:
+        return super().degrade(x, t, noise)

@@ -23,7 +23,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from . import degradations
+from . import degradations, objectives
+from .objectives import OBJECTIVES
 from .precision import PRECISIONS
 
 
@@ -239,16 +240,6 @@ class TrainConfig:
         return rate
 
 
-OBJECTIVES = {"x0": "l1", "x0-walk": "l1", "noise": "l2", "previous": "l2"}
-"""What the network learns, and the loss that goes with it: ``x0`` restores the clean image
-(section 3.1 of cold diffusion, L1), ``x0-walk`` too, a share of each batch (``walk_share``)
-from one TACoS jump (:func:`restore.objectives.restore_x0_on_walk`, scheduled sampling),
-``noise`` predicts the noise (eq. 18 of Lee et al., 2022, "Progressive Deblurring of Diffusion
-Models for Coarse-to-Fine Image Synthesis", arXiv:2207.11192; L2), ``previous`` the noiseless
-image one step less degraded (eq. 6 of Rissanen et al., 2023, "Generative Modelling With
-Inverse Heat Dissipation", arXiv:2206.13397; L2)."""
-
-
 @dataclasses.dataclass
 class RunConfig:
     """A whole training run: where it writes, what it trains on, what it learns and how.
@@ -264,9 +255,8 @@ class RunConfig:
     out: str | None = dataclasses.field(default=None, metadata=option(
         "--out", "the run's folder"))
     objective: str = dataclasses.field(default="x0", metadata=option(
-        "--objective", "what R learns: x0 (a restorer, L1), x0-walk (a restorer, part of "
-        "each batch on TACoS's own inputs, L1), noise (a noise predictor, L2) or "
-        "previous (the image one step less degraded, L2)",
+        "--objective", "what R learns: " + "; ".join(
+            f"{o.name}: {o.summary}" for o in OBJECTIVES.values()),
         choices=tuple(OBJECTIVES)))
     walk_share: float = dataclasses.field(default=0.5, metadata=option(
         "--walk-share", "x0-walk: the share of each batch that sees a TACoS jump"))
@@ -276,9 +266,7 @@ class RunConfig:
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:
-        if self.objective not in OBJECTIVES:
-            raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got "
-                             f"{self.objective!r}")
+        objectives.get(self.objective)
         if not 0 <= self.walk_share <= 1:
             raise ValueError(f"walk_share must be in [0, 1], got {self.walk_share}")
 

@@ -18,13 +18,27 @@ Models", arXiv:2301.11706; Rissanen, Heinonen and Solin, 2023,
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-Objective = Callable[[nn.Module, Callable[[Tensor, Tensor], Tensor], Tensor, Tensor],
-                     tuple[Tensor, Tensor]]
+from . import previews
+
+ObjectiveFn = Callable[[nn.Module, Callable[[Tensor, Tensor], Tensor], Tensor, Tensor],
+                       tuple[Tensor, Tensor]]
+"""What an objective computes: ``objective(R, D, x0, t) -> (prediction, target)``."""
+
+KINDS = ("restorer", "diffusion", "warm")
+"""The kinds of network an objective makes: a restorer ``R(x_t, t) ~ x0`` (cold samplers),
+a noise predictor (diffusion samplers), a one-step denoiser (the previous-step walk)."""
+
+WARM_SAMPLING_NOISE = 0.026
+"""The sampling noise of the ``previous`` objective: Rissanen et al.'s delta = 0.013 for images
+in [0, 1], doubled for ours in [-1, 1]."""
 
 
 def restore_x0(R: nn.Module, D: Callable[[Tensor, Tensor], Tensor], x0: Tensor,
@@ -80,24 +94,85 @@ def restore_x0_on_walk(R: nn.Module, D: Callable[[Tensor, Tensor], Tensor], x0: 
 
 def predict_noise(R: nn.Module, D: Callable[..., Tensor], x0: Tensor,
                   t: Tensor) -> tuple[Tensor, Tensor]:
-    """Eq. (18) of Lee et al. (2022): ``R(D(x0, t, eps=eps), t)`` should be ``eps ~ N(0, I)``.
+    """Eq. (18) of Lee et al. (2022): ``R(D(x0, t, noise=eps), t)`` should be ``eps ~ N(0, I)``.
 
-    ``D`` takes the white noise as its keyword ``eps`` (``degrade.BlurDiffusion`` does); the
+    ``D`` takes the white noise as its keyword ``noise`` (``degrade``'s noisy operators:
+    ``BlurDiffusion``, ``NoiseSchedule``, ``HeatDissipation``); the
     noise is drawn from torch's random state, which checkpoints save, so runs resume exactly.
     Train with the L2 loss.
     """
     eps = torch.randn_like(x0)
-    return R(D(x0, t, eps=eps), t), eps
+    return R(D(x0, t, noise=eps), t), eps
 
 
 def predict_previous(R: nn.Module, D: Callable[..., Tensor], x0: Tensor,
                      t: Tensor) -> tuple[Tensor, Tensor]:
-    """Eq. (6) of Rissanen et al. (2023): ``R(D(x0, t, z=z), t)`` should be the noiseless,
-    less degraded ``D(x0, t - 1, z=0)``.
+    """Eq. (6) of Rissanen et al. (2023): ``R(D(x0, t, noise=z), t)`` should be the noiseless,
+    less degraded ``D(x0, t - 1, noise=0)``.
 
-    ``D`` takes its standard normal noise as the keyword ``z`` (``degrade.HeatDissipation``
+    ``D`` takes its standard normal noise as the keyword ``noise`` (``degrade.HeatDissipation``
     does); it is drawn from torch's random state, which checkpoints save, so runs resume
     exactly. Train with the L2 loss; sample with ``samplers.previous_step``.
     """
     z = torch.randn_like(x0)
-    return R(D(x0, t, z=z), t), D(x0, t - 1, z=torch.zeros_like(x0))
+    return R(D(x0, t, noise=z), t), D(x0, t - 1, noise=torch.zeros_like(x0))
+
+
+@dataclasses.dataclass(frozen=True)
+class Objective:
+    """One training objective and everything that follows from it: read by the run
+    configuration, the command line, the trainer and the zoo, so that it is described once.
+
+    Attributes:
+        name: its name in configurations (``--objective``).
+        function: ``function(R, D, x0, t) -> (prediction, target)``.
+        loss: the loss that goes with it (``"l1"`` or ``"l2"``).
+        draws: the random parameters of ``D`` it draws itself (the noise), which training must
+            not resample.
+        kind: the network it makes (:data:`KINDS`).
+        options: run-configuration fields it takes, to the keyword of ``function``.
+        summary: one line for the help.
+    """
+
+    name: str
+    function: Callable[..., tuple[Tensor, Tensor]]
+    loss: str
+    draws: tuple[str, ...]
+    kind: str
+    summary: str
+    options: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def bound(self, **settings: Any) -> ObjectiveFn:
+        """``function`` with its :attr:`options` taken from ``settings`` (run fields)."""
+        keywords = {keyword: settings[field] for field, keyword in self.options.items()}
+        return functools.partial(self.function, **keywords) if keywords else self.function
+
+    def preview(self, operator: Any) -> previews.Preview | None:
+        """What the run's validation grids draw for this objective (None: the restorer's
+        ``degraded | direct R | TACoS | original``)."""
+        if self.kind == "diffusion":
+            return previews.diffusion_samples(operator)
+        if self.kind == "warm":
+            return previews.warm_samples(operator, operator.num_steps, WARM_SAMPLING_NOISE)
+        return None
+
+
+OBJECTIVES: dict[str, Objective] = {objective.name: objective for objective in (
+    Objective("x0", restore_x0, "l1", (), "restorer",
+              "a restorer, R(D(x0, t), t) ~ x0 (section 3.1 of cold diffusion, L1)"),
+    Objective("x0-walk", restore_x0_on_walk, "l1", (), "restorer",
+              "a restorer, part of each batch on TACoS's own inputs (L1)",
+              {"walk_share": "share"}),
+    Objective("noise", predict_noise, "l2", ("noise",), "diffusion",
+              "a noise predictor (eq. 18 of Lee et al., 2022, L2)"),
+    Objective("previous", predict_previous, "l2", ("noise",), "warm",
+              "the image one step less degraded (eq. 6 of Rissanen et al., 2023, L2)"),
+)}
+"""Every objective, by name."""
+
+
+def get(name: str) -> Objective:
+    """The objective called ``name``; an unknown name is refused in one line."""
+    if name not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {name!r}")
+    return OBJECTIVES[name]

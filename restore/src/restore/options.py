@@ -14,7 +14,8 @@ import dataclasses
 import json
 from typing import Any, NoReturn
 
-from .config import OBJECTIVES, SECTIONS, RunConfig
+from .config import SECTIONS, RunConfig
+from .objectives import OBJECTIVES
 
 _TYPES = {"int": int, "float": float, "str": str}
 
@@ -102,5 +103,5 @@ def run_config(args: argparse.Namespace, base: RunConfig | None = None) -> RunCo
         else:
             target[field] = value
     if "objective" in options and "train.loss" not in options:
-        values["train"]["loss"] = OBJECTIVES[options["objective"]]
+        values["train"]["loss"] = OBJECTIVES[options["objective"]].loss
     return RunConfig.from_dict(values)

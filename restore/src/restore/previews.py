@@ -54,7 +54,7 @@ def warm_samples(D: Degradation, T: int, noise_std: float, seed: int = 0) -> Pre
     def preview(R: nn.Module, x0: Tensor) -> list[tuple[str, Tensor]]:
         generator = torch.Generator().manual_seed(seed)
         z = torch.randn(x0.shape, generator=generator).to(x0.device)
-        x_T = D(x0, torch.full((len(x0),), T, device=x0.device), z=z)
+        x_T = D(x0, torch.full((len(x0),), T, device=x0.device), noise=z)
         sampled = samplers.previous_step(R, x_T, T, noise_std=noise_std, generator=generator)
         return [("x_T", x_T), ("samples", sampled), ("original", x0)]
 

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -14,29 +13,11 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from . import data, previews
+from . import data, objectives
 from .config import RunConfig
-from .objectives import (
-    Objective,
-    predict_noise,
-    predict_previous,
-    restore_x0,
-    restore_x0_on_walk,
-)
 from .signals import Interrupted
 from .trainer import Trainer
 from .unet import UNet
-
-OBJECTIVES: dict[str, Objective] = {"x0": restore_x0, "x0-walk": restore_x0_on_walk,
-                                    "noise": predict_noise, "previous": predict_previous}
-"""The objectives of :data:`restore.config.OBJECTIVES`, by name."""
-
-SUPPLIED = {"noise": ("eps",), "previous": ("z",)}
-"""The random parameters of ``D`` that an objective draws itself."""
-
-WARM_SAMPLING_NOISE = 0.026
-"""The sampling noise of the ``previous`` objective's grids: Rissanen et al.'s delta = 0.013 for
-images in [0, 1], doubled for ours in [-1, 1]."""
 
 
 def training_pair(operator: Any, val_images: Tensor,
@@ -44,7 +25,7 @@ def training_pair(operator: Any, val_images: Tensor,
     """The ``D`` a trainer trains on and the ``D`` of its grids, from a built degradation.
 
     An operator with random parameters (``param_names``, as ``degrade``'s) other than those the
-    objective ``supplied`` itself (the noise ``eps`` of :func:`predict_noise`) trains on fresh
+    objective ``supplied`` itself (the ``noise`` of :func:`predict_noise`) trains on fresh
     draws at every call (``resampled()``, appendix A.5 of cold diffusion: "resampled for each
     individual training batch") and draws its grids with one fixed draw
     (``draw(val_images)``); any other callable is both.
@@ -77,20 +58,14 @@ def build(config: RunConfig) -> Trainer:
     if source.hflip:
         train_set = data.HorizontalFlips(train_set, seed=seed)
     val_images = data.stack(val_set, range(min(8, len(val_set))))
-    D, sample_D = training_pair(operator, val_images, SUPPLIED.get(config.objective, ()))
+    objective = objectives.get(config.objective)
+    D, sample_D = training_pair(operator, val_images, objective.draws)
     torch.manual_seed(seed)  # the initial weights too are the seed's
     width = {"channels": config.network.width} if config.network.width else {}
     model = UNet.preset(config.network.preset, in_channels=dataset.shape[0], **width)
-    preview = None  # the default: degraded | direct R | TACoS | original
-    if config.objective == "noise":
-        preview = previews.diffusion_samples(operator)
-    elif config.objective == "previous":
-        preview = previews.warm_samples(operator, operator.num_steps, WARM_SAMPLING_NOISE)
-    objective = OBJECTIVES[config.objective]
-    if config.objective == "x0-walk":
-        objective = functools.partial(restore_x0_on_walk, share=config.walk_share)
     return Trainer(model, D, train_set, config.out, config.train, val_images=val_images,
-                   sample_D=sample_D, objective=objective, preview=preview,
+                   sample_D=sample_D, objective=objective.bound(walk_share=config.walk_share),
+                   preview=objective.preview(operator),
                    run=config.to_dict())
 
 

@@ -30,7 +30,7 @@ from . import checkpoint, compiling, distributed, precision, previews, runlog
 from .config import TrainConfig
 from .ema import EMA
 from .figures import save_grid
-from .objectives import Objective, restore_x0
+from .objectives import ObjectiveFn, restore_x0
 from .signals import Interrupted, StopSignals
 
 LOG = "log.jsonl"
@@ -76,7 +76,7 @@ class Trainer:
         config: TrainConfig | None = None,
         *,
         num_steps: int | None = None,
-        objective: Objective = restore_x0,
+        objective: ObjectiveFn = restore_x0,
         val_images: Tensor | None = None,
         sample_D: Callable[[Tensor, Tensor], Tensor] | None = None,
         preview: previews.Preview | None = None,

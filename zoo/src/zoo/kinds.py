@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 import torch
 from restore.compiling import compile_network
-from restore.run import WARM_SAMPLING_NOISE
+from restore.objectives import WARM_SAMPLING_NOISE
 from samplers._validation import check_noise_std
 from torch import Tensor
 

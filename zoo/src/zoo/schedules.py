@@ -18,7 +18,6 @@ from importlib import resources
 from typing import Any
 
 from restore.config import (
-    OBJECTIVES,
     DataConfig,
     DegradationSpec,
     RunConfig,
@@ -26,6 +25,7 @@ from restore.config import (
     with_changes,
     with_recipe,
 )
+from restore.objectives import OBJECTIVES
 
 import degrade
 
@@ -54,7 +54,7 @@ class Schedule:
     differences: str
     variants: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     objective: str | None = None
-    """What a network for this schedule learns (:data:`restore.config.OBJECTIVES`); by default
+    """What a network for this schedule learns (:data:`restore.objectives.OBJECTIVES`); by default
     ``noise`` for a diffusion task and ``x0`` otherwise."""
     recipes: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     """What a recipe of :data:`restore.config.RECIPES` changes beyond its own settings for this
@@ -94,7 +94,7 @@ class Schedule:
         config = RunConfig(objective=objective,
                            data=DataConfig(name=self.dataset, image_size=self.image_size),
                            degradation=DegradationSpec("zoo:schedule", arguments),
-                           train=TrainConfig(loss=OBJECTIVES[objective]))
+                           train=TrainConfig(loss=OBJECTIVES[objective].loss))
         return with_changes(with_recipe(config, recipe), self.recipes.get(recipe, {}))
 
     def to_json(self) -> str:

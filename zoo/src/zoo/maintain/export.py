@@ -63,7 +63,7 @@ def _prior_entry(args: argparse.Namespace, schedule: Schedule, recorded: tuple |
     ChannelMeanPrior for cold generation (the images' means: section 5.2), a LowFrequencyPrior
     on the images blurred to ``T`` for a warm model (objective ``previous``), which also records
     its sampling noise."""
-    from restore.run import WARM_SAMPLING_NOISE
+    from restore.objectives import WARM_SAMPLING_NOISE
 
     from restore import data
     from samplers import ChannelMeanPrior, LowFrequencyPrior
