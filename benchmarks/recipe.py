@@ -28,7 +28,7 @@ from pathlib import Path
 import torch
 from restore.run import build
 from zoo.metrics import rmse
-from zoo.schedules import get_schedule
+from zoo.schedules import named_schedule
 
 from restore import data
 from zoo import from_checkpoint
@@ -68,7 +68,7 @@ batches of 32 accumulated over 2, L1, EMA 0.995 every 10 steps from step 2000)."
 
 def configure(schedule: str, recipe: str, out: Path, steps: int, seconds: float | None,
               seed: int = 0):
-    config = get_schedule(schedule).run_config()
+    config = named_schedule(schedule).run_config()
     settings = dict(RECIPES[recipe])
     width = settings.pop("width", None)
     train = dataclasses.replace(config.train, **settings, steps=steps, max_seconds=seconds,
@@ -100,7 +100,7 @@ def evaluate(path: Path, schedule: str, tacos_n: int = 1000, seed: int = 0) -> d
     """Direct RMSE from ``t = T`` on the run's 1000 validation images (the split of its
     ``seed``), TACoS RMSE on the first ``tacos_n`` of them."""
     model = from_checkpoint(path)
-    record = get_schedule(schedule)
+    record = named_schedule(schedule)
     images = data.load(record.dataset, "train", size=record.image_size)
     _, val_set = data.split_validation(images, 1000, seed=seed)
     x0 = data.stack(val_set, range(len(val_set)))

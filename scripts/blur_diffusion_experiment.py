@@ -45,7 +45,7 @@ def process(variant: str, num_steps: int) -> BlurDiffusion:
 
 def run_config(args: argparse.Namespace) -> RunConfig:
     """The training run of one variant, as data (its config.json)."""
-    schedule = zoo.get_schedule(VARIANTS[args.variant])
+    schedule = zoo.named_schedule(VARIANTS[args.variant])
     config = schedule.run_config(**({} if args.N == schedule.T else {"num_steps": args.N}))
     data = dataclasses.replace(config.data, data_dir=str(args.data_dir) if args.data_dir else None)
     train = TrainConfig(steps=args.steps, batch_size=args.batch, accumulate=1, lr=args.lr,
@@ -73,7 +73,7 @@ def evaluate(args: argparse.Namespace) -> None:
                                   data_dir=args.data_dir, progress=not args.no_progress)
         evaluation.save(args.out / variant / "evaluation.json")
         state = checkpoint.read(path)
-        step, config = state["step"], state["config"]
+        step, config = state["step"], checkpoint.train_config(state)
         batch = config["batch_size"] * config["accumulate"]
         seconds = wall_seconds(path.parent / "log.jsonl", batch)
         results[variant] = {"schedule": schedule, "steps_trained": step, "batch": batch,

@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 
 import torch
-from zoo.schedules import get_schedule
+from zoo.schedules import named_schedule
 
 import samplers
 from restore import data
@@ -45,7 +45,7 @@ def degraded(name: str, x0: torch.Tensor, *, seed: int = 0,
              batch_size: int = 1000) -> dict[str, float]:
     """RMSE and SSIM of ``D(x0, T)`` against ``x0``, pooled over batches (RMSE over all
     pixels, SSIM the mean over images)."""
-    D = get_schedule(name).build()
+    D = named_schedule(name).build()
     generator = torch.Generator().manual_seed(seed)
     squares, ssims = 0.0, 0.0
     for start in range(0, len(x0), batch_size):
@@ -66,7 +66,7 @@ def measure(n: int | None) -> dict[str, dict]:
     bar = samplers.ProgressBar(len(PAPER), "schedules", unit="schedules")
     with bar:
         for name, (table, paper_ssim, paper_rmse) in PAPER.items():
-            record = get_schedule(name)
+            record = named_schedule(name)
             key = (record.dataset, record.image_size)
             if key not in cache:
                 cache[key] = test_images(*key, n)

@@ -38,7 +38,7 @@ GAP = 4
 class Row:
     """One named schedule on one image: a row of the figure."""
 
-    schedule: zoo.Schedule
+    schedule: zoo.NamedSchedule
     D: degrade.Degradation
     x0: torch.Tensor
     note: str = ""
@@ -75,7 +75,7 @@ def steps_to_show(num_steps: int) -> list[int]:
 
 
 def row(name: str, x0: torch.Tensor, note: str = "", **overrides: object) -> Row:
-    schedule = zoo.get_schedule(name)
+    schedule = zoo.named_schedule(name)
     return Row(schedule, schedule.build(**overrides), x0, note)
 
 

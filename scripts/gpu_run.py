@@ -44,7 +44,8 @@ from typing import Any
 
 import numpy as np
 import torch
-from restore.config import RunConfig, with_changes
+from restore.config import RunConfig
+from restore.recipes import with_changes
 from restore.run import build
 
 import zoo
@@ -65,7 +66,7 @@ TINY_T = 20
 def run_config(schedule: str, out: Path, device: str, tiny: bool, steps: int,
                seconds: float | None) -> RunConfig:
     """A named schedule's CPU recipe, scaled to the device: wider, larger batches, bf16."""
-    config = zoo.get_schedule(schedule).run_config(recipe="cpu")
+    config = zoo.named_schedule(schedule).run_config(recipe="cpu")
     train = {"steps": steps, "device": device, "precision": "bf16", "progress": False,
              "max_seconds": seconds, "checkpoint_every": max(1, steps // 4),
              "log_every": max(1, min(50, steps // 4)), "sample_every": 0}

@@ -22,9 +22,9 @@ def page() -> str:
     lines = [
         "# Model cards",
         "",
-        "Every model of the zoo, as `zoo.load(name).card` prints it. The weights are float16",
-        "safetensors inside the `zoo` package, checked against the sha256 of the registry",
-        "(`zoo/src/zoo/data/models.json`) before they load. Made by",
+        "Every model of the zoo, as `zoo.load(name).card` prints it: the `README.md` of its",
+        "folder `zoo/src/zoo/models/NAME/`, whose `config.json` records the sha256 of its",
+        "float16 safetensors, checked before they load (docs/architecture.md). Made by",
         "`python scripts/model_cards.py`; the figures come from",
         "`python -m zoo.maintain.record NAME` (see [results](results.md)).",
         "",

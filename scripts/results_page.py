@@ -4,8 +4,9 @@ The measured rows come from the registry (``python -m zoo.maintain.record NAME``
 diffusion, from ``docs/data/blur-diffusion-mnist.json`` (the ``results.json`` of
 ``scripts/blur_diffusion_experiment.py evaluate``, with ``notes`` and ``figure_caption`` added
 by hand, and the rows of evaluations with other ``--seed`` values under ``repeats``,
-``{seed: {variant: rows}}``); the paper's are transcribed below from cold-diffusion.md, Tables
-1-3 and 5 and A.7, and blur-diffusion.md, Table 1. Run from the repository root:
+``{seed: {variant: rows}}``); the paper's are transcribed in docs/data/paper-numbers.json
+from cold-diffusion.md, Tables 1-6 and A.7, and blur-diffusion.md, Table 1. Run from the
+repository root:
 
     python scripts/results_page.py
 
@@ -21,43 +22,15 @@ from pathlib import Path
 import zoo
 
 ROOT = Path(__file__).resolve().parent.parent
+NUMBERS = json.loads((ROOT / "docs/data/paper-numbers.json").read_text())
+"""The papers' numbers (docs/data/paper-numbers.json): each zoo model's table rows (FID, SSIM,
+RMSE), issue 14's RMSE targets, Table 5, blur diffusion's Table 1 and notes on the rows."""
 
-# (table, {row: (FID, SSIM, RMSE)}) of cold-diffusion.md for each zoo model
-PAPER = {
-    "mnist-blur": ("Table 1, MNIST", {"Degraded": (438.59, 0.287, 0.287),
-                                      "Sampled (TACoS)": (4.69, 0.718, 0.154),
-                                      "Direct": (5.10, 0.757, 0.142)}),
-    "cifar10-blur": ("Table 1, CIFAR-10", {"Degraded": (298.60, 0.315, 0.136),
-                                           "Sampled (TACoS)": (80.08, 0.773, 0.075),
-                                           "Direct": (83.69, 0.775, 0.071)}),
-    "mnist-inpaint": ("Table 2, MNIST", {"Degraded": (108.48, 0.490, 0.262),
-                                         "Sampled (TACoS)": (1.61, 0.941, 0.068),
-                                         "Direct": (2.24, 0.948, 0.060)}),
-    "mnist-sr": ("Table 3, MNIST", {"Degraded": (368.56, 0.178, 0.231),
-                                    "Sampled (TACoS)": (4.33, 0.820, 0.115),
-                                    "Direct": (4.05, 0.823, 0.114)}),
-    "cifar10-inpaint": ("Table 2, CIFAR-10", {"Degraded": (40.83, 0.615, 0.143),
-                                              "Sampled (TACoS)": (8.92, 0.859, 0.068),
-                                              "Direct": (9.97, 0.869, 0.063)}),
-    "cifar10-sr": ("Table 3, CIFAR-10", {"Degraded": (358.99, 0.279, 0.146),
-                                         "Sampled (TACoS)": (152.76, 0.411, 0.155),
-                                         "Direct": (169.94, 0.420, 0.152)}),
-    # Table 4 prints the reconstruction's SSIM and RMSE in each other's columns (0.074, 0.838)
-    "cifar10-snow": ("Table 4, CIFAR-10 (one reconstruction row, shown as TACoS)",
-                     {"Degraded": (125.63, 0.419, 0.327),
-                      "Sampled (TACoS)": (31.10, 0.838, 0.074)}),
-    "cifar10-color": ("Table 6, CIFAR-10 (one reconstruction row, shown as TACoS)",
-                      {"Degraded": (97.39, 0.937, 0.078),
-                       "Sampled (TACoS)": (45.74, 0.942, 0.069)}),
-}
+PAPER = {name: (entry["table"], {row: tuple(v) for row, v in entry["rows"].items()})
+         for name, entry in NUMBERS["paper_rows"].items()}
 
-# issue 14's targets: (paper TACoS RMSE, paper direct RMSE or None, tolerance)
-TARGETS = {
-    "mnist-blur": (0.154, 0.142, 0.10), "mnist-sr": (0.115, 0.114, 0.10),
-    "mnist-inpaint": (0.068, 0.060, 0.10), "cifar10-blur": (0.075, 0.071, 0.15),
-    "cifar10-inpaint": (0.068, 0.063, 0.15), "cifar10-sr": (0.155, 0.152, 0.15),
-    "cifar10-snow": (0.074, None, 0.15), "cifar10-color": (0.069, None, 0.15),
-}
+TARGETS = {name: (t["tacos_rmse"], t["direct_rmse"], t["tolerance"])
+           for name, t in NUMBERS["targets"].items()}
 
 
 def targets_section() -> list[str]:
@@ -95,19 +68,9 @@ def targets_section() -> list[str]:
         lines.append(f"| `{name}` | {entry['training']['steps']:,} | {n:,} | {cells[0]} | "
                      f"{cells[1]} | {verdict} |")
     return [*lines, ""]
-PAPER_GENERATION = (
-    "| the paper (Table 5, A.7; Inception FID; CelebA / AFHQ 128 px, 300 steps) | CelebA | AFHQ |\n"
-    "|---|---|---|\n"
-    "| TACoS, perfect symmetry | 97.00 | 93.05 |\n"
-    "| TACoS, broken symmetry (0.002) | 49.45 | 54.68 |\n"
-    "| Direct, broken symmetry | 257.69 | 214.24 |\n"
-    "| Algorithm 1 | 'completely fails' (A.7, Figure 18) | |"
-)
+PAPER_GENERATION = "\n".join(NUMBERS["generation_table"])
 
-# blur-diffusion.md, Table 1: FID-10K on LSUN 64x64 (bedroom, church) by (f(N), f type)
-PAPER_BLUR_DIFFUSION = {"standard": ("0 (no blur)", "N/A", "9.24", "6.04"),
-                        "log": ("0.6", "log", "73.23", ""),
-                        "blur": ("0.14", "quartic", "7.86", "5.89")}
+PAPER_BLUR_DIFFUSION = {kind: tuple(row) for kind, row in NUMBERS["blur_diffusion"].items()}
 BLUR_DIFFUSION_DATA = ROOT / "docs/data/blur-diffusion-mnist.json"
 
 
@@ -252,7 +215,7 @@ def model_section(entry: dict) -> list[str]:
     else:
         lines += [f"| | {fid} |", "|---|---|"]
         lines += [f"| {row} | {values[fid]:.2f} |" for row, values in rows.items()]
-        if zoo.get_schedule(entry["schedule"]).task == "diffusion":
+        if zoo.named_schedule(entry["schedule"]).task == "diffusion":
             lines += ["", "The paper's Table 1 is beside the experiment below.", ""]
         else:
             lines += ["", "For comparison, not on the same data or features:", "",
@@ -260,14 +223,7 @@ def model_section(entry: dict) -> list[str]:
     return lines
 
 
-NOTES = {
-    "mnist-blur": "the paper's SSIM repeats its RMSE (0.287 twice), likely a typo: a blur "
-                  "to a near-uniform grey has SSIM near 0",
-    "mnist-inpaint": "the paper code's masks (variant \"text\": RMSE 0.132)",
-    "cifar10-inpaint": "the paper code's masks (variant \"text\": RMSE 0.071)",
-    "cifar10-color": "our CIFAR-10 is a JPEG copy, its chroma subsampled: colour images lie "
-                     "closer to their greyscale versions",
-}
+NOTES = NUMBERS["notes"]
 
 
 TACOS_DRIFT_DATA = ROOT / "docs/data/tacos-drift.json"

@@ -3,6 +3,7 @@ Tests marked ``mnist_data`` are skipped, with the reason, where the MNIST file i
 
 import os
 
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing a test runs may download
 import pytest
 from hypothesis import settings
 from restore.data import FILES, data_path

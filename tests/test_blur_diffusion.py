@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import samplers
-from degrade import BlurDiffusion, blur_schedule, testing
+from degrade import BlurDiffusion, blur_rates, testing
 
 
 def extend(x, radius, dim, boundary):
@@ -93,16 +93,16 @@ def test_marginal_matches_the_markov_chain(boundary):
         assert torch.allclose(1 - D.signal(i, x0.shape), variance, atol=1e-12)
 
 
-def test_blur_schedules():
+def test_blur_rates():
     for kind in ("linear", "log", "quartic"):
-        f = blur_schedule(kind, 1000, 0.14)
+        f = blur_rates(kind, 1000, 0.14)
         assert f[0] == 0 and f[-1] == pytest.approx(0.14) and len(f) == 1001
         assert bool((f[1:] >= f[:-1]).all())
-    assert blur_schedule("log", 100, 1)[10] > blur_schedule("linear", 100, 1)[10] \
-        > blur_schedule("quartic", 100, 1)[10]
-    assert blur_schedule("none", 10, 5).eq(0).all()
+    assert blur_rates("log", 100, 1)[10] > blur_rates("linear", 100, 1)[10] \
+        > blur_rates("quartic", 100, 1)[10]
+    assert blur_rates("none", 10, 5).eq(0).all()
     with pytest.raises(ValueError, match="unknown blur schedule"):
-        blur_schedule("cubic", 10, 1)
+        blur_rates("cubic", 10, 1)
     with pytest.raises(ValueError, match=r"f\(0\) = 0"):
         BlurDiffusion([0.1, 0.1], [0.5, 1, 1])
     with pytest.raises(ValueError, match=r"f\(0\) \.\. f\(N\)"):
@@ -403,9 +403,9 @@ def test_bad_settings_are_refused_by_name():
 
 @pytest.mark.parametrize("kind", ["linear", "quartic", "log", "none"])
 def test_a_final_blur_of_zero_is_no_blur(kind):
-    assert torch.equal(blur_schedule(kind, 10, 0.0), torch.zeros(11, dtype=torch.float64))
+    assert torch.equal(blur_rates(kind, 10, 0.0), torch.zeros(11, dtype=torch.float64))
     with pytest.raises(ValueError, match=">= 0"):
-        blur_schedule(kind, 10, -0.1)
+        blur_rates(kind, 10, -0.1)
 
 
 def test_taps_reach_four_sigma_within_one_period():
@@ -429,3 +429,11 @@ def test_signals_per_image_and_at_step_zero():
     assert torch.equal(D.step_signal(t, shape)[1], D.step_signal(5, shape)[0])
     assert D.sample_params(torch.zeros(shape))["noise"].shape == shape
     assert "f(N)=0.3" in repr(D)
+
+
+def test_the_former_name_of_the_blur_rates_still_works_with_a_warning():
+    from degrade import blur_schedule
+
+    with pytest.warns(DeprecationWarning, match="blur_rates"):
+        former = blur_schedule("quartic", 10, 0.14)
+    assert torch.equal(former, blur_rates("quartic", 10, 0.14))

@@ -73,7 +73,7 @@ def test_both_training_commands_refuse_it_in_a_real_process(command, tmp_path):
 
 def test_the_diffusers_scheduler_config_refuses_it(tmp_path, canary):
     pytest.importorskip("diffusers")
-    from zoo.schedulers import ColdDiffusionScheduler
+    from zoo.diffusers_scheduler import ColdDiffusionScheduler
 
     (tmp_path / "scheduler_config.json").write_text(json.dumps({
         "_class_name": "ColdDiffusionScheduler", "degradation": f"{CANARY}:anything",

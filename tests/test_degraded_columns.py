@@ -39,7 +39,7 @@ def test_the_degraded_rmse_is_the_papers(name):
 @pytest.mark.skipif(not _has_data(), reason="../shared/data is not present")
 @pytest.mark.parametrize("name", sorted(degraded_columns.PAPER))
 def test_the_schedules_give_the_recorded_figures(name):
-    record = degraded_columns.get_schedule(name)
+    record = degraded_columns.named_schedule(name)
     x0 = degraded_columns.test_images(record.dataset, record.image_size, degraded_columns.SUBSET)
     ours = degraded_columns.degraded(name, x0)
     row = RECORD[f"first_{degraded_columns.SUBSET}"][name]

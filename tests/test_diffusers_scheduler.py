@@ -1,11 +1,11 @@
-"""zoo.schedulers: cold diffusion in diffusers' loop equals samplers.tacos (issue 15)."""
+"""zoo.diffusers_scheduler: cold diffusion in diffusers' loop equals samplers.tacos (issue 15)."""
 
 import pytest
 import torch
 
 diffusers = pytest.importorskip("diffusers")
 
-from zoo.schedulers import ColdDiffusionScheduler, pipeline_parts  # noqa: E402
+from zoo.diffusers_scheduler import ColdDiffusionScheduler, pipeline_parts  # noqa: E402
 
 import samplers  # noqa: E402
 import zoo  # noqa: E402
@@ -95,3 +95,15 @@ def test_misuse_is_refused_in_one_line():
             scheduler.set_timesteps(bad)
     with pytest.raises(ValueError, match="sampler must be"):
         ColdDiffusionScheduler(sampler="ddim")
+
+
+def test_the_former_module_name_still_imports_with_a_warning():
+    import importlib
+    import sys
+
+    sys.modules.pop("zoo.schedulers", None)
+    with pytest.warns(DeprecationWarning, match="zoo.diffusers_scheduler"):
+        former = importlib.import_module("zoo.schedulers")
+    from zoo.diffusers_scheduler import ColdDiffusionScheduler
+
+    assert former.ColdDiffusionScheduler is ColdDiffusionScheduler

@@ -143,4 +143,4 @@ def test_a_warm_run_trains_and_draws_its_grid(tmp_path):
     assert (tmp_path / "run" / "samples" / "step-0000003.png").exists()
     import zoo
 
-    assert zoo.get_schedule("mnist-heat").run_config().objective == "previous"
+    assert zoo.named_schedule("mnist-heat").run_config().objective == "previous"

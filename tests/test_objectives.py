@@ -154,3 +154,20 @@ def test_one_record_per_objective_says_everything_the_others_read():
     assert get("x0").preview(Fade()) is None and get("noise").draws == ("noise",)
     with pytest.raises(ValueError, match="objective must be one of"):
         get("eps")
+
+
+def test_a_random_degradation_without_the_protocol_is_refused_in_one_line():
+    from restore.protocols import RandomDegradation
+    from restore.run import training_pair
+
+    class Half:
+        num_steps, param_names = 3, ("center",)
+
+        def __call__(self, x, t, **params):
+            return x
+
+    assert isinstance(degrade.SnowSchedule(num_steps=3), RandomDegradation)
+    assert not isinstance(Half(), RandomDegradation)
+    with pytest.raises(TypeError, match="lacks draw, resampled, stepping") as caught:
+        training_pair(Half(), torch.zeros(1, 1, 4, 4))
+    assert len(str(caught.value).splitlines()) == 1

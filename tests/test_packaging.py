@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = {
     "degrade": {"torch>=2.2", "hypothesis>=6.80; extra == 'testing'"},
-    "samplers": {"torch>=2.2", "hypothesis>=6.80; extra == 'testing'"},
+    "samplers": {"safetensors>=0.4", "torch>=2.2", "hypothesis>=6.80; extra == 'testing'"},
     "restore": {"colddiff-samplers@ {root}/samplers", "numpy>=1.24", "pillow>=10.1", "torch>=2.2",
                 "colddiff-degrade@ {root}/degrade; extra == 'cli'"},
     "zoo": {"colddiff-degrade@ {root}/degrade", "colddiff-restore@ {root}/restore",
@@ -53,8 +53,10 @@ def test_zoo_wheel_ships_its_data_weights_and_command(wheels):
     with zipfile.ZipFile(wheels["colddiff_zoo"]) as archive:
         names = set(archive.namelist())
         entry_points = archive.read(next(n for n in names if n.endswith("entry_points.txt")))
-    for required in ("zoo/data/schedules.json", "zoo/data/models.json", "zoo/data/features.json",
-                     "zoo/data/samples.npz", "zoo/weights/mnist-blur.safetensors",
+    for required in ("zoo/data/schedules.json", "zoo/data/features.json",
+                     "zoo/data/samples.npz", "zoo/models/mnist-blur/config.json",
+                     "zoo/models/mnist-blur/model.safetensors", "zoo/models/mnist-blur/README.md",
+                     "zoo/models/mnist-heat/prior.safetensors",
                      "zoo/weights/mnistnet.safetensors"):
         assert required in names
     assert b"colddiff = zoo.cli:main" in entry_points

@@ -206,7 +206,7 @@ def test_a_zoo_model_samples_channels_last_in_float32_without_native_bf16(monkey
 
 
 def test_a_zoo_model_compiles_for_sampling_with_its_weights_frozen(monkeypatch):
-    import zoo.kinds as kinds
+    import zoo.model as kinds
 
     import zoo
 

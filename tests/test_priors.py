@@ -131,16 +131,43 @@ def test_solid_colours_and_image_pool():
 )
 def test_save_and_load_round_trip(tmp_path, make):
     prior = make().fit(images(50))
-    path = tmp_path / "prior.pt"
-    prior.save(path)
-    state = torch.load(path, weights_only=True)
-    assert all(isinstance(v, (torch.Tensor, str)) for v in state.values())
-    loaded = Prior.load(path)
-    assert type(loaded) is type(prior)
+    folder = prior.save_pretrained(tmp_path / "prior")
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "prior.safetensors"]
+    loaded = Prior.from_pretrained(folder)
+    assert type(loaded) is type(prior) and loaded.arguments() == prior.arguments()
     draw = lambda p: p.sample(6, generator=torch.Generator().manual_seed(3))  # noqa: E731
     assert torch.equal(draw(loaded), draw(prior))
-    with pytest.raises(ValueError, match="does not hold"):
-        (ImagePoolPrior if not isinstance(prior, ImagePoolPrior) else SolidColorPrior).load(path)
+    other = ImagePoolPrior if not isinstance(prior, ImagePoolPrior) else SolidColorPrior
+    with pytest.raises(ValueError, match="is not a kind of"):
+        other.from_pretrained(folder)
+
+
+def test_constructor_arguments_survive_the_folder(tmp_path):
+    prior = DownsampledPrior(final_size=4).fit(images(30))
+    assert DownsampledPrior.from_pretrained(prior.save_pretrained(tmp_path / "p")).final_size == 4
+
+
+def test_a_flipped_byte_is_refused_in_one_line(tmp_path):
+    folder = ChannelMeanPrior(noise_std=0.002).fit(images(20)).save_pretrained(tmp_path / "p")
+    data = bytearray((folder / "prior.safetensors").read_bytes())
+    data[-3] ^= 1
+    (folder / "prior.safetensors").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="altered") as caught:
+        Prior.from_pretrained(folder)
+    assert len(str(caught.value).splitlines()) == 1
+
+
+def test_the_single_files_of_earlier_versions_still_load(tmp_path):
+    prior = LowFrequencyPrior(2, noise_std=0.02).fit(images(40))
+    path = tmp_path / "prior.pt"
+    torch.save({"prior": "LowFrequencyPrior", **prior.state_dict()}, path)  # what save wrote
+    with pytest.warns(DeprecationWarning, match="from_pretrained"):
+        loaded = Prior.load(path)
+    draw = lambda p: p.sample(6, generator=torch.Generator().manual_seed(3))  # noqa: E731
+    assert torch.equal(draw(loaded), draw(prior))
+    with pytest.warns(DeprecationWarning, match="save_pretrained"):
+        prior.save(tmp_path / "folder")
+    assert type(Prior.from_pretrained(tmp_path / "folder")) is LowFrequencyPrior
 
 
 def test_unfitted_prior_says_so():

@@ -8,8 +8,9 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from restore.config import SECTIONS, with_recipe
+from restore.config import SECTIONS
 from restore.options import add_run_options, run_config
+from restore.recipes import with_recipe
 
 import zoo
 from restore import DegradationSpec, RunConfig, TrainConfig
@@ -123,13 +124,13 @@ def _train_config(*argv):
 
 
 def test_colddiff_train_uses_the_cpu_recipe_on_a_cpu_and_the_papers_on_request(monkeypatch):
-    from restore.config import RECIPES
+    from restore.recipes import RECIPES
 
     cpu = _train_config("mnist-blur", "--out", "r")
     for field, value in RECIPES["cpu"]["train"].items():
         assert getattr(cpu.train, field) == value, field
     assert _train_config("mnist-blur", "--recipe", "paper", "--out", "r").train == \
-        zoo.get_schedule("mnist-blur").run_config().train
+        zoo.named_schedule("mnist-blur").run_config().train
     assert _train_config("mnist-blur", "--lr", "3e-4").train.lr == 3e-4  # options win
     assert cpu.network.width == RECIPES["cpu"]["network"]["width"]
     assert _train_config("mnist-blur", "--width", "24").network.width == 24

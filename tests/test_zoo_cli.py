@@ -15,7 +15,7 @@ from zoo.images import save_images
 import zoo
 
 GENERATORS = [e["name"] for e in zoo.list_models()
-              if e.get("prior") or zoo.get_schedule(e["schedule"]).task == "diffusion"]
+              if e["kind"] != "restorer"]
 
 
 def colddiff(*args):

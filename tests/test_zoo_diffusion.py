@@ -114,7 +114,7 @@ def test_colddiff_trains_a_diffusion_schedule(tmp_path):
                  "--out", str(out)])
     assert code == 0
     state = read_checkpoint(out / "checkpoint.pt")
-    assert state["config"]["loss"] == "l2"
+    assert "config" not in state and state["run"]["train"]["loss"] == "l2"  # stored once
     assert (out / "samples" / "step-0000002.png").exists()
     log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     assert log[-1]["step"] == 2
@@ -124,12 +124,11 @@ def test_colddiff_trains_a_diffusion_schedule(tmp_path):
                                      "arguments": {"name": "mnist-diffusion"}}
     model = zoo.from_checkpoint(out / "checkpoint.pt")      # it knows its own schedule
     assert isinstance(model, zoo.DiffusionModel) and model.schedule.name == "mnist-diffusion"
-    assert model.entry["step"] == 2                          # how far its run had come
+    assert model.entry["training"]["steps"] == 2                         # how far its run had come
     from zoo.maintain import export
 
-    (tmp_path / "zoo" / "data").mkdir(parents=True)          # export needs the checkpoint alone
     assert export.main([str(out), "--name", "mine", "--out", str(tmp_path / "zoo")]) == 0
-    [entry] = json.loads((tmp_path / "zoo" / "data" / "models.json").read_text())
+    entry = json.loads((tmp_path / "zoo" / "models" / "mine" / "config.json").read_text())
     assert entry["schedule"] == "mnist-diffusion" and entry["run"] == config
     assert entry["training"]["hardware"].endswith("CPU (no GPU)")
     assert entry["training"]["command"] == "colddiff train --config mine"
@@ -140,21 +139,22 @@ def test_export_writes_verified_weights_and_a_card_entry(run, tmp_path):
     from zoo.files import load_verified
     from zoo.maintain import export
 
-    (tmp_path / "data").mkdir()
     code = export.main([str(run.parent), "--name", "tiny-bd", "--schedule",
                         "mnist-blur-diffusion", "--hardware", "a test", "--summary",
                         "A tiny model.", "--out", str(tmp_path)])
     assert code == 0
-    [entry] = json.loads((tmp_path / "data" / "models.json").read_text())
-    assert entry["name"] == "tiny-bd" and entry["prior"] is None
+    folder = tmp_path / "models" / "tiny-bd"
+    entry = json.loads((folder / "config.json").read_text())
+    assert entry["name"] == "tiny-bd" and entry["prior"] is None and entry["kind"] == "diffusion"
     assert entry["architecture"]["preset"] == "tiny"
     assert entry["training"]["steps"] == 2 and entry["training"]["loss"] == "l2"
-    state = load_verified(tmp_path / entry["file"], entry["sha256"])
+    state = load_verified(folder / "model.safetensors", entry["sha256"]["model.safetensors"])
     R = UNet.preset("tiny", in_channels=1)
     R.load_state_dict(state)
     ema = read_checkpoint(run)["ema"]
     assert all(torch.equal(ema[k].half().float(), v.float()) for k, v in state.items())
-    card = render_card(entry)
+    card = (folder / "README.md").read_text()
+    assert card == render_card(entry)
     assert "noise prediction" in card and "colddiff train --config tiny-bd" in card
 
 

@@ -95,13 +95,14 @@ def test_evaluate_measures_only_the_rows_asked_for_with_the_same_draws():
 
 @pytest.mark.mnist_data
 def test_record_joins_the_rows_asked_for_to_the_recorded_ones(tmp_path, monkeypatch):
+    import shutil
+
     from zoo.maintain import record
 
-    registry = tmp_path / "models.json"
-    registry.write_text(zoo.registry.package_path("data/models.json").read_text())
+    registry = shutil.copytree(zoo.registry.model_folder("mnist-blur"), tmp_path / "mnist-blur")
 
     def main(*args: str) -> int:
-        return record.main(["mnist-blur", "--batch-size", "4", "--registry", str(registry),
+        return record.main(["mnist-blur", "--batch-size", "4", "--folder", str(registry),
                             *args])
 
     def recorded() -> dict:

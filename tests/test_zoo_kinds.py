@@ -87,7 +87,7 @@ def test_a_noisy_heat_generator_removes_the_noise_that_broke_the_symmetry(std):
     prior = _MeanOf(y)
     D = HeatDissipation(10, blur_max=200.0, sigma=0.02)
     fields = {f.name: getattr(model, f.name) for f in kinds.dataclasses.fields(model)}
-    other = zoo.Generator(**fields | {"prior": prior, "D": D, "R": _Constant(y)})
+    other = zoo.Generator(**fields | {"prior": prior, "D_train": D, "R": _Constant(y)})
     x0 = other.generate(3, seed=1, noise_std=std)
     assert torch.allclose(x0, y.expand(3, -1, -1, -1), atol=1e-5)
     # The noise was there on the way: one step before the end x_1 = F_1 y + std z.
@@ -197,8 +197,9 @@ def _warm_model(**changes):
     prior = samplers.LowFrequencyPrior(2, noise_std=0.02).fit(
         zoo.sample_images("mnist", 16))
     entry = dict(model.entry, sampling={"noise_std": 0.05})
-    return zoo.WarmGenerator(**fields | {"D": HeatDissipation(12, sigma=0.02), "R": _Sharpen(),
-                                         "prior": prior, "entry": entry} | changes)
+    return zoo.WarmGenerator(**fields | {"D_train": HeatDissipation(12, sigma=0.02),
+                                         "R": _Sharpen(), "prior": prior, "entry": entry}
+                             | changes)
 
 
 def test_a_warm_generator_walks_back_from_its_prior_with_fresh_noise():
@@ -226,10 +227,13 @@ def test_a_warm_generator_walks_back_from_its_prior_with_fresh_noise():
 
 
 def test_the_kind_follows_the_objective():
-    prior = samplers.ChannelMeanPrior().fit(torch.zeros(2, 1, 4, 4))
-    assert kinds.kind_for(zoo.get_schedule("mnist-heat"), prior) is zoo.WarmGenerator
-    assert kinds.kind_for(zoo.get_schedule("mnist-heat-gen"), prior) is zoo.Generator
-    assert kinds.kind_for(zoo.get_schedule("mnist-heat"), None) is zoo.Restorer
+    from zoo.folders import kind_of
+
+    assert kind_of("previous", True) == "warm-generator"
+    assert kind_of("x0", True) == "generator" and kind_of("x0-walk", False) == "restorer"
+    assert kind_of("noise", False) == "diffusion"
+    assert kinds.CLASSES["warm-generator"] is zoo.WarmGenerator
+    assert all(zoo.load(e["name"]).kind == e["kind"] for e in zoo.list_models())
 
 
 class _PosteriorMean(torch.nn.Module):
@@ -256,10 +260,11 @@ def test_cold_heat_generation_with_the_exact_restorer_draws_the_pool_images():
     pool = zoo.sample_images("mnist", 40)
     pool = pool - pool.mean(dim=(-2, -1), keepdim=True) + pool.mean()
     model = zoo.load("mnist-blur-gen")
-    D = zoo.get_schedule("mnist-heat-gen").build()
+    D = zoo.named_schedule("mnist-heat-gen").build()
     fields = {f.name: getattr(model, f.name) for f in kinds.dataclasses.fields(model)}
     prior = _MeanOf(pool)
-    generator = zoo.Generator(**fields | {"D": D, "R": _PosteriorMean(pool, D), "prior": prior,
+    generator = zoo.Generator(**fields | {"D_train": D, "R": _PosteriorMean(pool, D),
+                                          "prior": prior,
                                           "entry": dict(model.entry, prior={"noise_std": 0.02})})
     x0 = generator.generate(8, seed=0)
     nearest = torch.cdist(x0.flatten(1), pool.flatten(1)).min(dim=1)
@@ -272,16 +277,16 @@ def test_cold_heat_generation_with_the_exact_restorer_draws_the_pool_images():
 def test_quantised_masks_step_unquantised_as_the_papers_code_samples():
     # x_T is quantised (A.2, --discrete); the samplers' updates use the plain masks.
     model = zoo.load("mnist-inpaint")
-    assert model.D.bits == 8
+    assert model.D_train.bits == 8 and model.D.bits is None  # model.D is what it samples with
     x0 = zoo.sample_images("mnist", 4)
-    D = model.D.draw(x0, generator=torch.Generator().manual_seed(0))
+    D = model.D_train.draw(x0, generator=torch.Generator().manual_seed(0))
     x_T = D(x0, model.T)
     levels = (x_T + 1) / 2 * 255
     assert torch.allclose(levels, levels.round(), atol=1e-3)
     fields = {f.name: getattr(model, f.name) for f in kinds.dataclasses.fields(model)}
     restorer = zoo.Restorer(**fields | {"R": _Constant(0.9 * x0)})
     plain = D.D.unquantised().bind(**D.params)
-    assert plain.D.bits is None and model.D.bits == 8 and plain.is_linear
+    assert plain.D.bits is None and model.D_train.bits == 8 and plain.is_linear
     for sampler in ("tacos", "naive"):
         out = restorer.restore(x_T, sampler=sampler, D=D)
         expected = getattr(samplers, sampler)(restorer.R, plain, x_T, model.T)

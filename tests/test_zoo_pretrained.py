@@ -1,4 +1,4 @@
-"""zoo.load: verified safetensors, the restorer with its D, cards; the shipped files."""
+"""zoo.load: the shipped model folders, checked; the restorer with its D, cards."""
 
 import shutil
 
@@ -9,12 +9,11 @@ from zoo.files import WeightsError, sha256
 
 import samplers
 import zoo
-from zoo import registry
+from zoo import cards, registry
 
 MODELS = [entry["name"] for entry in zoo.list_models()]
-DIFFUSION = [e["name"] for e in zoo.list_models()
-             if zoo.get_schedule(e["schedule"]).task == "diffusion"]
-GENERATORS = [e["name"] for e in zoo.list_models() if e.get("prior")] + DIFFUSION
+DIFFUSION = [e["name"] for e in zoo.list_models() if e["kind"] == "diffusion"]
+GENERATORS = [e["name"] for e in zoo.list_models() if e["kind"] != "restorer"]
 RESTORERS = [e["name"] for e in zoo.list_models() if e["name"] not in GENERATORS]
 
 
@@ -25,11 +24,13 @@ def test_the_zoo_ships_models():
 @pytest.mark.parametrize("name", MODELS)
 def test_shipped_files_match_the_registry(name):
     entry = registry.get_entry(name)
-    path = registry.package_path(entry["file"])
-    assert sha256(path) == entry["sha256"]
-    assert path.stat().st_size < 5_000_000, "weights must stay a few MB"
-    if entry.get("prior"):
-        assert sha256(registry.package_path(entry["prior"]["file"])) == entry["prior"]["sha256"]
+    folder = registry.model_folder(name)
+    assert sorted(entry["sha256"]) == sorted(p.name for p in folder.glob("*.safetensors"))
+    for file, digest in entry["sha256"].items():
+        assert sha256(folder / file) == digest
+    assert (folder / "model.safetensors").stat().st_size < 5_000_000, "weights stay a few MB"
+    assert ("prior.safetensors" in entry["sha256"]) == bool(entry.get("prior"))
+    assert (folder / "README.md").read_text() == cards.render_card(entry)
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -39,7 +40,7 @@ def test_load_gives_an_eval_float32_restorer_with_its_schedule(name):
     assert not model.R.training
     assert all(p.dtype == torch.float32 for p in model.R.parameters())
     assert model.R.num_parameters() == entry["architecture"]["parameters"]
-    assert model.T == zoo.get_schedule(entry["schedule"]).T
+    assert model.T == zoo.named_schedule(entry["schedule"]).T
     assert model.value_range == (-1, 1)
     card = model.card
     for field in ("task", "data", "split", "schedule", "architecture", "training", "wall time",
@@ -51,7 +52,7 @@ def test_load_gives_an_eval_float32_restorer_with_its_schedule(name):
 def test_restorer_improves_on_the_degraded_images(name):
     model = zoo.load(name)
     x0 = zoo.sample_images(model.schedule.dataset, 16)
-    D = model.D.draw(x0, generator=torch.Generator().manual_seed(0))
+    D = model.D_train.draw(x0, generator=torch.Generator().manual_seed(0))
     x_T = D(x0, model.T)
     restored = model.restore(x_T, sampler="direct")
     assert restored.shape == x0.shape
@@ -114,15 +115,15 @@ def test_images_of_the_wrong_shape_are_refused():
 
 
 def test_altered_or_missing_weights_are_refused(tmp_path):
-    entry = registry.get_entry("mnist-blur")
+    digest = registry.get_entry("mnist-blur")["sha256"]["model.safetensors"]
     copy = tmp_path / "copy.safetensors"
-    shutil.copy(registry.package_path(entry["file"]), copy)
-    zoo.load("mnist-blur", weights=copy, sha256=entry["sha256"])  # an exact copy loads
+    shutil.copy(registry.model_folder("mnist-blur") / "model.safetensors", copy)
+    zoo.load("mnist-blur", weights=copy, sha256=digest)  # an exact copy loads
     data = bytearray(copy.read_bytes())
     data[-10] ^= 0xFF
     copy.write_bytes(bytes(data))
     with pytest.raises(WeightsError, match="altered"):
-        zoo.load("mnist-blur", weights=copy, sha256=entry["sha256"])
+        zoo.load("mnist-blur", weights=copy, sha256=digest)
     with pytest.raises(WeightsError, match="does not exist"):
         zoo.load("mnist-blur", weights=tmp_path / "missing.safetensors")
     (tmp_path / "junk.safetensors").write_bytes(b"not a safetensors file")
@@ -139,11 +140,13 @@ def test_a_file_of_another_architecture_is_refused(tmp_path):
         zoo.load("mnist-blur", weights=path)
 
 
-def test_a_registry_file_that_changed_is_refused(tmp_path, monkeypatch):
-    entry = dict(registry.get_entry("mnist-blur"), sha256="0" * 64)
-    monkeypatch.setattr(zoo.pretrained, "get_entry", lambda name: entry)
+def test_a_folder_whose_weights_changed_is_refused(tmp_path):
+    folder = shutil.copytree(registry.model_folder("mnist-blur"), tmp_path / "m")
+    data = bytearray((folder / "model.safetensors").read_bytes())
+    data[-10] ^= 0xFF
+    (folder / "model.safetensors").write_bytes(bytes(data))
     with pytest.raises(WeightsError, match="refusing to load"):
-        zoo.load("mnist-blur")
+        zoo.load(folder)
 
 
 def test_unknown_models_get_suggestions():

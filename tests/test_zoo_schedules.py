@@ -32,7 +32,7 @@ def test_every_schedule_of_the_issue_is_named():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_schedule_builds_with_its_recorded_T(name):
-    record = zoo.get_schedule(name)
+    record = zoo.named_schedule(name)
     D = zoo.schedule(name)
     assert D.num_steps == record.T
     assert type(D).__name__ == record.operator
@@ -41,13 +41,13 @@ def test_schedule_builds_with_its_recorded_T(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_schedule_round_trips_through_json(name):
-    record = zoo.get_schedule(name)
-    assert zoo.Schedule.from_json(record.to_json()) == record
+    record = zoo.named_schedule(name)
+    assert zoo.NamedSchedule.from_json(record.to_json()) == record
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if n != "celeba-animorph"])
 def test_schedule_passes_the_degrade_checks(name):
-    record = zoo.get_schedule(name)
+    record = zoo.named_schedule(name)
     D = zoo.schedule(name)
     shape = small_image(record).shape
     testing.check_identity(D, shape, max_examples=3)
@@ -104,7 +104,7 @@ def test_bad_names_are_refused_clearly():
 @given(name=st.sampled_from([n for n in NAMES if n != "celeba-animorph"]),
        fraction=st.floats(0, 1), seed=st.integers(0, 2**16))
 def test_property_any_step_keeps_shape_and_is_finite(name, fraction, seed):
-    record = zoo.get_schedule(name)
+    record = zoo.named_schedule(name)
     D = zoo.schedule(name)
     x = small_image(record, seed=seed)
     t = round(fraction * D.T)
@@ -134,7 +134,7 @@ def test_inpainting_follows_the_code_and_the_text_is_a_variant():
         text = zoo.schedule(name, variant="text")
         assert torch.equal(text.betas, degrade.GaussianMaskSchedule.linear(50, 1.0, 0.1).betas)
         assert (text.center_from, text.bits) == (0, None)
-        assert "text" in zoo.get_schedule(name).differences
+        assert "text" in zoo.named_schedule(name).differences
 
 
 def test_a_zoo_model_degrades_with_the_variant_it_was_trained_on():
@@ -148,9 +148,9 @@ def test_a_zoo_model_degrades_with_the_variant_it_was_trained_on():
 def test_every_recipe_makes_a_valid_run(name):
     """Each schedule's run under each recipe builds, and its per-recipe changes name only known
     recipes and land in the run."""
-    from restore.config import RECIPES
+    from restore.recipes import RECIPES
 
-    schedule = zoo.get_schedule(name)
+    schedule = zoo.named_schedule(name)
     assert set(schedule.recipes) <= set(RECIPES)
     for recipe in RECIPES:
         values = schedule.run_config(recipe=recipe).to_dict()
@@ -163,18 +163,18 @@ def test_inpainting_on_a_cpu_trains_on_the_walk_and_the_paper_recipe_does_not():
     """The inpainting schedules' cpu recipe trains x0-walk at share 1 with the cpu recipe's
     loss (docs/restore.md); the paper's recipe and the other schedules keep section 3.1."""
     for name in ("mnist-inpaint", "cifar10-inpaint"):
-        cpu = zoo.get_schedule(name).run_config(recipe="cpu")
+        cpu = zoo.named_schedule(name).run_config(recipe="cpu")
         assert (cpu.objective, cpu.walk_share, cpu.train.loss) == ("x0-walk", 1.0, "l2")
-        paper = zoo.get_schedule(name).run_config(recipe="paper")
+        paper = zoo.named_schedule(name).run_config(recipe="paper")
         assert (paper.objective, paper.train.loss) == ("x0", "l1")
-    assert zoo.get_schedule("cifar10-blur").run_config(recipe="cpu").objective == "x0"
+    assert zoo.named_schedule("cifar10-blur").run_config(recipe="cpu").objective == "x0"
 
 
 def test_a_schedules_recipe_changes_sections_and_fields():
     import dataclasses
 
     schedule = dataclasses.replace(
-        zoo.get_schedule("mnist-blur"),
+        zoo.named_schedule("mnist-blur"),
         recipes={"cpu": {"train": {"steps": 7}, "objective": "x0-walk"}})
     cpu = schedule.run_config(recipe="cpu")
     assert (cpu.train.steps, cpu.train.lr, cpu.objective) == (7, 2e-3, "x0-walk")
@@ -182,3 +182,13 @@ def test_a_schedules_recipe_changes_sections_and_fields():
     bad = dataclasses.replace(schedule, recipes={"cpu": {"objectiv": "x0"}})
     with pytest.raises(ValueError, match="objectiv"):
         bad.run_config(recipe="cpu")
+
+
+def test_the_former_names_of_the_records_still_work_with_a_warning():
+    with pytest.warns(DeprecationWarning, match="zoo.named_schedule"):
+        former = zoo.get_schedule("mnist-blur")
+    assert former == zoo.named_schedule("mnist-blur")
+    with pytest.warns(DeprecationWarning, match="NamedSchedule"):
+        assert zoo.Schedule is zoo.NamedSchedule
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        zoo.nothing  # noqa: B018

@@ -2,9 +2,9 @@
 tests/zoo_outputs.py``) and compared by tests/test_zoo_outputs.py after any change to how models
 are stored or loaded.
 
-For each model: ``D(x0, T)`` of two shipped test images (its random parameters drawn from seed
-0), ``R(x_T, T)`` and TACoS from ``x_T`` for restorers; two generated images (seed 0) for
-generators and diffusion models (ten deterministic steps).
+For each model: ``D_train(x0, T)`` (the form it trained on) of two shipped test images (its
+random parameters drawn from seed 0), ``R(x_T, T)`` and TACoS from ``x_T`` for restorers; two
+generated images (seed 0) for generators and diffusion models (ten deterministic steps).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def outputs(model: zoo.Pretrained) -> dict[str, torch.Tensor]:
             made["generate"] = model.generate(2, seed=0)
         if isinstance(model, zoo.Restorer):
             x0 = zoo.sample_images(model.schedule.dataset, 2)
-            D = model.D.draw(x0, generator=torch.Generator().manual_seed(0))
+            D = model.D_train.draw(x0, generator=torch.Generator().manual_seed(0))
             x_T = D(x0, model.T)
             made["degraded"] = x_T
             made["direct"] = model.network(x_T, model.T)

@@ -11,7 +11,7 @@ Noise", arXiv:2208.09392.
 
 from .base import BoundDegradation, Degradation, DegradationFn, ResampledDegradation
 from .blur import GaussianBlurSchedule
-from .blur_diffusion import BlurDiffusion, blur_schedule
+from .blur_diffusion import BlurDiffusion, blur_rates, blur_schedule
 from .composition import Composition, compose
 from .desaturation import DesaturationSchedule
 from .heat import HeatDissipation
@@ -42,6 +42,7 @@ __all__ = [
     "ResampledDegradation",
     "SnowSchedule",
     "SuperResolutionSchedule",
+    "blur_rates",
     "blur_schedule",
     "compose",
     "gaussian_kernel1d",

@@ -22,6 +22,7 @@ Image Synthesis", arXiv:2207.11192.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -35,8 +36,9 @@ from .kernels import gaussian_kernel1d
 BLUR_SCHEDULES = ("linear", "log", "quartic", "none")
 
 
-def blur_schedule(kind: str, num_steps: int, final: float) -> Tensor:
-    r"""The blur schedule ``f(i)``, ``i = 0..N`` (float64), with ``f(0) = 0``, ``f(N) = final``.
+def blur_rates(kind: str, num_steps: int, final: float) -> Tensor:
+    r"""The blur rates ``f(i)``, ``i = 0..N`` (float64), with ``f(0) = 0``, ``f(N) = final``
+    (the paper's "blur schedule"; in colddiff a schedule is an operator ``D(x, t)``).
 
     With ``u = i / N``: ``"linear"`` ``f = final u``; ``"quartic"`` ``f = final u^4`` (blur
     late, the paper's best setting with ``final = 0.14``); ``"log"``
@@ -57,6 +59,13 @@ def blur_schedule(kind: str, num_steps: int, final: float) -> Tensor:
     if kind not in shapes:
         raise ValueError(f"unknown blur schedule {kind!r}; choose one of {BLUR_SCHEDULES}")
     return final * shapes[kind]()
+
+
+def blur_schedule(kind: str, num_steps: int, final: float) -> Tensor:
+    """Deprecated name of :func:`blur_rates`; it goes in colddiff 0.3."""
+    warnings.warn("degrade.blur_schedule is deprecated: use degrade.blur_rates (in colddiff a "
+                  "schedule is an operator D(x, t))", DeprecationWarning, stacklevel=2)
+    return blur_rates(kind, num_steps, final)
 
 
 def gaussian_taps(sigma: float, size: int) -> Tensor:
@@ -110,7 +119,7 @@ class BlurDiffusion(Degradation):
     Args:
         betas: ``beta_1 .. beta_N`` in (0, 1).
         blur: ``f(0) .. f(N)`` (length ``N + 1``, ``f(0) = 0``, non-negative), for example
-            :func:`blur_schedule`.
+            :func:`blur_rates`.
         sigma: the standard deviation of the Gaussian blur ``W``.
         boundary: ``"reflect"`` (DCT-II basis) or ``"circular"`` (Fourier basis).
 
@@ -158,7 +167,7 @@ class BlurDiffusion(Degradation):
         ``f(N) = 0.14``; ``blur="none"`` (or ``final_blur=0``) is standard diffusion."""
         num_steps = check_num_steps(num_steps)
         betas = torch.linspace(beta_start, beta_end, num_steps, dtype=torch.float64)
-        return cls(betas, blur_schedule(blur, num_steps, final_blur), sigma, boundary)
+        return cls(betas, blur_rates(blur, num_steps, final_blur), sigma, boundary)
 
     def _basis(self, height: int, width: int, device: torch.device,
                dtype: torch.dtype) -> tuple[Tensor, ...]:

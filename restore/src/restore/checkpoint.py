@@ -4,11 +4,16 @@
 
 * ``step``, ``model``, ``ema``, ``optimizer``, ``generator``, ``torch_rng``, ``cuda_rng``: the
   state that resumes the run exactly;
-* ``config``: the :class:`restore.TrainConfig`; ``num_steps``: ``T``;
-  ``model_config``: the :class:`restore.UNetConfig`;
-* ``run``: the whole :class:`restore.RunConfig`, and ``hardware``: where it trained, in words
-  (checkpoints written before run configurations existed lack both; everything else still loads
-  from them).
+* ``run``: the whole :class:`restore.RunConfig` (its ``train`` section is the
+  :class:`restore.TrainConfig`, stored once); ``num_steps``: ``T``; ``image_shape``: the
+  ``(C, H, W)`` it trained on; ``model_config``: the :class:`restore.UNetConfig`;
+  ``hardware``: where it trained, in words.
+
+:func:`compose` is the one place that lays these keys out, and :func:`train_config` reads the
+optimisation back. Checkpoints of earlier versions still load: those written before run
+configurations hold the :class:`restore.TrainConfig` as ``config`` and lack ``run``,
+``hardware`` and ``image_shape``; later ones until this version hold ``config`` beside
+``run``.
 
 It is written inside an envelope with the sha256 of its content (:data:`FORMAT`); :func:`read`
 refuses an empty, truncated, altered or foreign file in one line. Checkpoints written before
@@ -34,8 +39,8 @@ FORMAT = "colddiff-checkpoint-1"
 """The envelope of a checkpoint: ``{"format", "sha256", "payload"}``, the payload being the
 ``torch.save`` bytes of the state and ``sha256`` their digest."""
 
-REQUIRED = ("step", "model", "ema", "optimizer", "generator", "torch_rng", "config")
-"""What every training checkpoint holds."""
+REQUIRED = ("step", "model", "ema", "optimizer", "generator", "torch_rng")
+"""What every training checkpoint holds (and ``run`` or, written before it, ``config``)."""
 
 
 class CheckpointError(ValueError):
@@ -95,10 +100,36 @@ def read(path: str | os.PathLike[str], map_location: Any = "cpu") -> dict[str, A
     elif isinstance(state, dict) and map_location != "cpu":
         state = torch.load(path, map_location=map_location, weights_only=True)
     missing = [key for key in REQUIRED if not isinstance(state, dict) or key not in state]
+    if isinstance(state, dict) and not (state.get("run") or "config" in state):
+        missing.append("run")
     if missing:
         raise CheckpointError(f"{path} is not a colddiff training checkpoint (it lacks "
                               f"{', '.join(missing)})")
     return state
+
+
+def compose(*, step: int, model: dict[str, Any], ema: dict[str, Any],
+            optimizer: dict[str, Any], scaler: dict[str, Any], generator: torch.Tensor,
+            train: dict[str, Any], num_steps: int | None, model_config: dict | None,
+            image_shape: list[int] | None, run: dict[str, Any] | None,
+            hardware: str) -> dict[str, Any]:
+    """A training checkpoint's state: what resumes the run exactly (the weights, their moving
+    average, the optimiser, the random states) and what describes it (see the module's text).
+    The optimisation ``train`` is stored once: inside ``run`` when there is one, else as
+    ``config``."""
+    state = {"step": step, "model": model, "ema": ema, "optimizer": optimizer,
+             "scaler": scaler, "generator": generator, "torch_rng": torch.get_rng_state(),
+             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+             "num_steps": num_steps, "model_config": model_config, "image_shape": image_shape,
+             "run": run, "hardware": hardware}
+    if run is None or run.get("train") != train:
+        state["config"] = train
+    return state
+
+
+def train_config(state: dict[str, Any]) -> dict[str, Any]:
+    """The :class:`restore.TrainConfig` (as a dict) a checkpoint was trained with."""
+    return state["config"] if "config" in state else state["run"]["train"]
 
 
 def run_of(state: dict[str, Any]) -> dict[str, Any] | None:

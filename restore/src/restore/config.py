@@ -18,20 +18,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
 from pathlib import Path
 from typing import Any
 
 from . import degradations, objectives
 from .objectives import OBJECTIVES
-from .precision import PRECISIONS
-
-
-def option(flag: str | None = None, help: str = "", **argparse: Any) -> dict[str, Any]:
-    """A field's command-line option: its flag (default ``--field-name``), help and any extra
-    ``argparse`` settings (``choices``, ``metavar``...)."""
-    return {"flag": flag, "help": help, "argparse": argparse}
+from .optimisation import TrainConfig, option
 
 
 @dataclasses.dataclass
@@ -107,139 +100,6 @@ class DegradationSpec:
         return degradations.build(self.factory, self.arguments)
 
 
-LR_SCHEDULES = ("constant", "cosine")
-"""How the learning rate changes over a run (:meth:`TrainConfig.learning_rate`)."""
-
-
-@dataclasses.dataclass
-class TrainConfig:
-    """The optimisation of a run, as plain data (saved in every checkpoint).
-
-    Args:
-        steps: optimiser steps to train for (700,000 in the paper; far fewer on a CPU).
-        batch_size: images per micro-batch, over all processes.
-        accumulate: micro-batches whose gradients add up to one optimiser step.
-        lr: Adam's (peak) learning rate.
-        lr_schedule: ``"constant"`` (the paper) or ``"cosine"``: after the warm-up the rate
-            falls along half a cosine from ``lr`` to 0 at ``steps`` (Loshchilov and Hutter,
-            2017, "SGDR: Stochastic Gradient Descent with Warm Restarts", arXiv:1608.03983).
-        warmup: optimiser steps over which the rate rises linearly from ``lr / warmup`` to
-            ``lr`` (0: none, the paper).
-        loss: ``"l1"`` (the paper) or ``"l2"`` (the noise objective).
-        ema_decay: decay of the weights' moving average.
-        ema_every: optimiser steps between updates of the average.
-        ema_start: before this step the average is reset to the model (the paper's code).
-        seed: seeds the validation split, the initial weights, the data order, the steps ``t``
-            and the torch random state.
-        checkpoint_every: optimiser steps between checkpoints (one more at the end).
-        log_every: optimiser steps between lines of ``log.jsonl``.
-        sample_every: optimiser steps between validation grids (0: only at the end).
-        num_workers: data-loading processes.
-        device: ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``...
-        precision: ``"auto"`` (bf16 autocast on a GPU that supports it, float32 elsewhere,
-            CPUs with native bf16 included until its quality there is shown to match:
-            docs/performance.md), ``"bf16"`` (on a CPU without AVX512-BF16, AMX or Arm BF16
-            it is emulated, 10 to 25 times slower), ``"fp16"`` (autocast to float16 with a
-            gradient scaler, for GPUs without bf16) or ``"fp32"``.
-        channels_last: store images and weights channels-last (``"auto"``: chosen with the
-            precision, contiguous for 16-bit autocast on a CPU, where bf16 gains most, and
-            channels-last otherwise; see docs/performance.md).
-        compile: compile the network with ``torch.compile`` (inductor; 45 to 65 s at the
-            start, then 1.08 to 1.12 times faster per step on a 2-core CPU; see
-            docs/performance.md). Without a compiler the run goes on uncompiled and says so.
-        progress: show a progress bar.
-        max_seconds: stop (with a checkpoint) after this much training time, even before
-            ``steps``; None for no limit.
-    """
-
-    steps: int = dataclasses.field(default=700_000, metadata=option(
-        "--steps", "optimiser steps"))
-    batch_size: int = dataclasses.field(default=32, metadata=option(
-        "--batch", "images per micro-batch"))
-    accumulate: int = dataclasses.field(default=2, metadata=option(
-        "--accumulate", "micro-batches per optimiser step"))
-    lr: float = dataclasses.field(default=2e-5, metadata=option("--lr", "Adam's learning rate"))
-    lr_schedule: str = dataclasses.field(default="constant", metadata=option(
-        "--lr-schedule", "the learning rate over the run", choices=LR_SCHEDULES))
-    warmup: int = dataclasses.field(default=0, metadata=option(
-        "--warmup", "steps of linear learning-rate warm-up"))
-    loss: str = dataclasses.field(default="l1", metadata=option(
-        "--loss", "l1 for restorers (the paper), l2 for noise predictors", choices=("l1", "l2")))
-    ema_decay: float = dataclasses.field(default=0.995, metadata=option(
-        "--ema-decay", "decay of the weights' moving average"))
-    ema_every: int = dataclasses.field(default=10, metadata=option(
-        "--ema-every", "steps between updates of the moving average"))
-    ema_start: int = dataclasses.field(default=2000, metadata=option(
-        "--ema-start", "steps before the moving average starts"))
-    seed: int = dataclasses.field(default=0, metadata=option("--seed", "seed of every draw"))
-    checkpoint_every: int = dataclasses.field(default=1000, metadata=option(
-        "--checkpoint-every", "steps between checkpoints"))
-    log_every: int = dataclasses.field(default=50, metadata=option(
-        "--log-every", "steps between lines of log.jsonl"))
-    sample_every: int = dataclasses.field(default=1000, metadata=option(
-        "--sample-every", "steps between validation grids (0: at the end only)"))
-    num_workers: int = dataclasses.field(default=0, metadata=option(
-        "--workers", "data-loading processes"))
-    device: str = dataclasses.field(default="auto", metadata=option(
-        "--device", "auto, cpu, cuda, cuda:1, mps"))
-    precision: str = dataclasses.field(default="auto", metadata=option(
-        "--precision", "autocast precision", choices=PRECISIONS))
-    channels_last: bool | str = dataclasses.field(default="auto", metadata=option(
-        "--channels-last", "channels-last memory format", choices=("auto", "yes", "no")))
-    compile: bool = dataclasses.field(default=False, metadata=option(
-        "--compile", "compile the network with torch.compile (pays from a few thousand steps)"))
-    progress: bool = dataclasses.field(default=True, metadata=option(
-        "--progress", "show a progress bar"))
-    max_seconds: float | None = dataclasses.field(default=None, metadata=option(
-        "--max-seconds", "stop with a checkpoint after this much training time"))
-
-    def __post_init__(self) -> None:
-        for name in ("steps", "batch_size", "accumulate", "ema_every", "checkpoint_every",
-                     "log_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("sample_every", "num_workers", "ema_start", "warmup"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be at least 0, got {getattr(self, name)}")
-        if self.loss not in ("l1", "l2"):
-            raise ValueError(f'loss must be "l1" or "l2", got {self.loss!r}')
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got "
-                             f"{self.precision!r}")
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise ValueError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got "
-                             f"{self.lr_schedule!r}")
-        if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise ValueError(f"lr must be a positive number, got {self.lr}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or \
-                not 0 <= self.seed < 2**63:
-            raise ValueError(f"seed must be a whole number from 0 to 2**63 - 1, got {self.seed}")
-        if not 0 <= self.ema_decay < 1:
-            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
-        self.channels_last = {"yes": True, "no": False}.get(self.channels_last,
-                                                            self.channels_last)
-        if self.channels_last not in (True, False, "auto"):
-            raise ValueError(f'channels_last must be True, False or "auto", got '
-                             f"{self.channels_last!r}")
-        if self.max_seconds is not None and not self.max_seconds > 0:
-            raise ValueError(f"max_seconds must be a positive number, got {self.max_seconds}")
-
-    def learning_rate(self, step: int) -> float:
-        """The rate of optimiser step ``step`` (0-based): warm-up, then ``lr_schedule``. A
-        function of the step alone, so that a resumed run continues it exactly.
-
-        Example:
-            >>> config = TrainConfig(steps=101, lr=1e-3, warmup=10, lr_schedule="cosine")
-            >>> [round(config.learning_rate(s), 6) for s in (0, 9, 10, 55, 100)]
-            [0.0001, 0.001, 0.001, 0.0005, 0.0]
-        """
-        rate = self.lr * min(1.0, (step + 1) / self.warmup) if self.warmup else self.lr
-        if self.lr_schedule == "cosine" and step >= self.warmup:
-            progress = (step - self.warmup) / max(1, self.steps - 1 - self.warmup)
-            rate *= 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-        return rate
-
-
 @dataclasses.dataclass
 class RunConfig:
     """A whole training run: where it writes, what it trains on, what it learns and how.
@@ -312,55 +172,6 @@ class RunConfig:
     def save(self, path: str | os.PathLike[str]) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
-
-
-RECIPES: dict[str, dict[str, dict[str, Any]]] = {
-    "paper": {},
-    "cpu": {
-        "train": {"steps": 20_000, "batch_size": 32, "accumulate": 1, "lr": 2e-3,
-                  "lr_schedule": "cosine", "warmup": 100, "loss": "l2"},
-        "network": {"width": 16},
-    },
-}
-"""Training recipes by name, as changes to a :class:`RunConfig`'s sections.
-
-``paper``: appendix A.1 of Bansal et al. (2022), the defaults of :class:`TrainConfig` (Adam at
-2e-5, batches of 32 accumulated over 2, 700,000 steps on GPUs). ``cpu``: the recipe that reached
-the lowest validation error in a fixed CPU budget on MNIST and CIFAR-10 deblurring
-(``benchmarks/recipe.py``, docs/performance.md): the small U-Net at half its width (16 base
-channels, a quarter of the cost per step), Adam at 2e-3 warmed up over 100 steps and lowered
-along a cosine to 0, batches of 32 without accumulation, the L2 loss (the tables' RMSE), 20,000
-steps. ``colddiff train`` uses ``cpu`` for a named schedule when it trains on a CPU, ``paper``
-otherwise (``--recipe``)."""
-
-
-def with_recipe(config: RunConfig, recipe: str) -> RunConfig:
-    """``config`` with a recipe of :data:`RECIPES` applied to its sections.
-
-    Example:
-        >>> config = with_recipe(RunConfig(), "cpu")
-        >>> config.train.lr_schedule, config.train.accumulate
-        ('cosine', 1)
-        >>> with_recipe(RunConfig(), "paper") == RunConfig()
-        True
-    """
-    if recipe not in RECIPES:
-        raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, got {recipe!r}")
-    return with_changes(config, RECIPES[recipe])
-
-
-def with_changes(config: RunConfig, changes: dict[str, Any]) -> RunConfig:
-    """``config`` with ``changes`` applied: a dict merges into the section of its name, any
-    other value replaces the field (``{"objective": "x0-walk", "train": {"steps": 10}}``).
-
-    Example:
-        >>> with_changes(RunConfig(), {"walk_share": 1.0, "train": {"steps": 7}}).train.steps
-        7
-    """
-    values = config.to_dict()
-    for key, change in changes.items():
-        values[key] = {**values[key], **change} if isinstance(change, dict) else change
-    return RunConfig.from_dict(values)
 
 
 SECTIONS: dict[str, type] = {"data": DataConfig, "network": NetworkConfig,

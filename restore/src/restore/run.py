@@ -15,6 +15,7 @@ from torch import Tensor, nn
 
 from . import data, objectives
 from .config import RunConfig
+from .protocols import check_random
 from .signals import Interrupted
 from .trainer import Trainer
 from .unet import UNet
@@ -24,7 +25,8 @@ def training_pair(operator: Any, val_images: Tensor,
                   supplied: tuple[str, ...] = ()) -> tuple[Callable, Callable]:
     """The ``D`` a trainer trains on and the ``D`` of its grids, from a built degradation.
 
-    An operator with random parameters (``param_names``, as ``degrade``'s) other than those the
+    An operator with random parameters (``param_names``, as ``degrade``'s: a
+    :class:`restore.protocols.RandomDegradation`) other than those the
     objective ``supplied`` itself (the ``noise`` of :func:`predict_noise`) trains on fresh
     draws at every call (``resampled()``, appendix A.5 of cold diffusion: "resampled for each
     individual training batch") and draws its grids with one fixed draw
@@ -32,8 +34,8 @@ def training_pair(operator: Any, val_images: Tensor,
     """
     if set(getattr(operator, "param_names", ())) <= set(supplied):
         return operator, operator
-    return operator.resampled(), operator.draw(val_images,
-                                               generator=torch.Generator().manual_seed(0))
+    random = check_random(operator)
+    return random.resampled(), random.draw(val_images, generator=torch.Generator().manual_seed(0))
 
 
 def build(config: RunConfig) -> Trainer:

@@ -260,29 +260,23 @@ class Trainer:
     def _save(self, path: Path) -> None:
         """The checkpoint, written by the main process while the others wait."""
         if self.context.is_main:
-            checkpoint.save({
-                "step": self.step,
-                "model": self.model.state_dict(),
-                "ema": self.ema.model.state_dict(),
-                "optimizer": self.optimizer.state_dict(),
-                "scaler": self.scaler.state_dict(),
-                "generator": self.generator.get_state(),
-                "torch_rng": torch.get_rng_state(),
-                "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-                "config": dataclasses.asdict(self.config),
-                "num_steps": self.num_steps,
-                "model_config": checkpoint.model_config(self.model),
-                "run": self.run,
-                "hardware": distributed.describe(self.context),
-            }, path)
+            shape = list(self.val_images.shape[1:]) if self.val_images is not None else None
+            checkpoint.save(checkpoint.compose(
+                step=self.step, model=self.model.state_dict(), ema=self.ema.model.state_dict(),
+                optimizer=self.optimizer.state_dict(), scaler=self.scaler.state_dict(),
+                generator=self.generator.get_state(), train=dataclasses.asdict(self.config),
+                num_steps=self.num_steps, model_config=checkpoint.model_config(self.model),
+                image_shape=shape, run=self.run, hardware=distributed.describe(self.context)),
+                path)
         if dist.is_initialized():
             dist.barrier()
 
     def _load(self, path: Path) -> None:
         state = checkpoint.read(path, map_location=self.context.device)
+        trained = checkpoint.train_config(state)
         for name in _FIXED_ON_RESUME:
-            if state["config"][name] != getattr(self.config, name):
-                raise ValueError(f"{path} was trained with {name} = {state['config'][name]!r}, "
+            if trained[name] != getattr(self.config, name):
+                raise ValueError(f"{path} was trained with {name} = {trained[name]!r}, "
                                  f"not {getattr(self.config, name)!r}: resume with the same "
                                  "setting or start a new run")
         checkpoint.load_weights(self.model, state["model"], path)

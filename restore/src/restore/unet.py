@@ -11,11 +11,20 @@ Noise", arXiv:2208.09392.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+import os
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from samplers import folders
+
+FORMAT = "colddiff-unet-1"
+"""The ``format`` of a network's ``config.json``."""
+WEIGHTS = "model.safetensors"
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,20 @@ class UNetConfig:
     attention_heads: int = 4
     groups: int = 8
     dropout: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The configuration as JSON data (tuples as lists)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> UNetConfig:
+        """The configuration of :meth:`to_dict`; unknown keys are refused."""
+        if not isinstance(data, dict):
+            raise ValueError(f"a U-Net configuration is a JSON object, got {data!r}")
+        unknown = sorted(set(data) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"unknown U-Net setting(s) {unknown}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
     def __post_init__(self) -> None:
         for name in ("in_channels", "channels", "blocks_per_level", "attention_heads", "groups"):
@@ -227,6 +250,30 @@ class UNet(nn.Module):
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    def config_dict(self) -> dict:
-        """The configuration as plain data."""
-        return asdict(self.config)
+    def save_pretrained(self, folder: str | os.PathLike[str]) -> Path:
+        """Write the network as a pretrained folder (:mod:`samplers.folders`): ``config.json``
+        (its :class:`UNetConfig`) and ``model.safetensors`` (float32), its sha256 recorded."""
+        config = {"format": FORMAT, "class": "UNet", "config": self.config.to_dict()}
+        return folders.write(folder, config, {WEIGHTS: self.state_dict()})
+
+    @classmethod
+    def from_pretrained(cls, folder: str | os.PathLike[str]) -> UNet:
+        """The network of :meth:`save_pretrained` (or of a whole model's folder), its files
+        checked, in eval mode."""
+        config = folders.read_config(folder)
+        if not isinstance(config.get("config") or config.get("architecture"), dict):
+            raise folders.FolderError(f"{folder} records no U-Net configuration")
+        settings = config["config"] if "config" in config else config["architecture"]["config"]
+        try:
+            network = cls(UNetConfig.from_dict(settings))
+        except (TypeError, ValueError) as error:
+            raise folders.FolderError(f"{folder}: a bad U-Net configuration: {error}") from error
+        _, tensors = folders.read(folder)
+        if WEIGHTS not in tensors:
+            raise folders.FolderError(f"{folder} holds no {WEIGHTS}")
+        try:
+            network.load_state_dict(tensors[WEIGHTS])
+        except RuntimeError as error:
+            raise folders.FolderError(f"{folder} holds the weights of another network") \
+                from error
+        return network.eval()

@@ -12,7 +12,10 @@
 * priors over ``x_T`` for generation from scratch (:class:`ChannelMeanPrior`, ...);
 * :mod:`samplers.testing`: hypothesis checks for any sampler with the same signature.
 
-This package depends on torch alone: it never imports ``degrade``.
+* :mod:`samplers.folders`: the pretrained-folder format (``config.json``, checked safetensors)
+  in which priors, networks and whole models are saved.
+
+This package depends on torch and safetensors alone: it never imports ``degrade``.
 
 References: Bansal et al., 2022, "Cold Diffusion: Inverting Arbitrary Image Transforms Without
 Noise", arXiv:2208.09392; Lee et al., 2022, "Progressive Deblurring of Diffusion Models for
@@ -22,16 +25,9 @@ Coarse-to-Fine Image Synthesis", arXiv:2207.11192.
 from .cold import direct, naive, previous_step, tacos
 from .hot import estimated_noise
 from .loop import sample, spaced_steps
-from .priors import (
-    ChannelMeanPrior,
-    DownsampledPrior,
-    ImagePoolPrior,
-    LowFrequencyPrior,
-    Prior,
-    SolidColorPrior,
-    fit_gaussian_mixture,
-    sample_gaussian_mixture,
-)
+from .lowpass_priors import DownsampledPrior, LowFrequencyPrior
+from .mixture import fit_gaussian_mixture, sample_gaussian_mixture
+from .priors import ChannelMeanPrior, ImagePoolPrior, Prior, SolidColorPrior
 from .progress import ProgressBar
 from .recorder import Recorder
 from .rotated import RotatedDiffusion, reverse_diffusion, rotated_ddim, rotated_fixed_noise

@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor
 
-from ._validation import Step
 from .loop import Callback, Restorer, restore_once, sample
+from .validation import Step
 
 Degradation = Callable[[Tensor, Step], Tensor]
 """``D(x, s)``: any degradation callable; a ``num_steps`` attribute, if present, bounds ``t``."""

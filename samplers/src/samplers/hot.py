@@ -12,8 +12,8 @@ from typing import Protocol
 import torch
 from torch import Tensor
 
-from ._validation import Step
 from .loop import Callback, Restorer, sample
+from .validation import Step
 
 
 class InterpolatingDegradation(Protocol):

@@ -18,8 +18,8 @@ from contextlib import contextmanager
 import torch
 from torch import Tensor, nn
 
-from ._validation import Step, check_images, check_noise_std, check_schedule, check_start
 from .progress import ProgressBar
+from .validation import Step, check_images, check_noise_std, check_schedule, check_start
 
 Restorer = Callable[[Tensor, Step], Tensor]
 """``R(x, s)``: an estimate of the clean image ``x0`` from ``x_s``."""
@@ -114,7 +114,7 @@ def sample(
                 new = _add_noise(new, target, noise_std, generator)
             if per_image:
                 new = torch.where(moving.view(-1, *([1] * (x.dim() - 1))), new, x)
-            _check_finite(new, x0_hat, current, target, name)
+            _check_finite(new, current, target, name)
             x, current = new, target
             if callback is not None:
                 callback(current, x, x0_hat)
@@ -177,13 +177,13 @@ def _check_estimate(x0_hat: object, x: Tensor, s: Step, name: str) -> Tensor:
     return x0_hat.to(x.dtype)
 
 
-def _check_finite(x: Tensor, x0_hat: Tensor, s: Step, s_next: Step, name: str) -> None:
+def _check_finite(x: Tensor, s: Step, s_next: Step, name: str) -> None:
+    """The update's result, checked (``R``'s estimate was, by :func:`_check_estimate`)."""
     if bool(torch.isfinite(x).all()):
         return
-    culprit = "R(x_s, s) returned" if not bool(torch.isfinite(x0_hat).all()) else "the update made"
     raise FloatingPointError(
         f"{name}: NaN or infinite values in x_s at the step from s = {_show(s)} to "
-        f"{_show(s_next)}: {culprit} them; stopped rather than return NaN images"
+        f"{_show(s_next)}: the update made them; stopped rather than return NaN images"
     )
 
 

@@ -1,24 +1,41 @@
 """Priors over fully degraded images ``x_T``, for generation from scratch (5.2 and 5.3).
 
 Each prior is fitted on training images (``fit``), draws ``x_T`` for a sampler (``sample``), and
-saves to a file of plain tensors (``save``, ``load``; no pickled code).
+saves to a pretrained folder (``save_pretrained``, ``from_pretrained``: its class, constructor
+arguments and a checked safetensors file; no pickled code).
 """
 
 from __future__ import annotations
 
-import math
+import inspect
+import warnings
 from os import PathLike
-from typing import ClassVar
+from pathlib import Path
+from typing import Any, ClassVar
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
-from ._validation import check_images, check_noise_std
+from . import folders
+from .mixture import fit_gaussian_mixture, sample_gaussian_mixture
+from .validation import check_images, check_noise_std
+
+FORMAT = "colddiff-prior-1"
+"""The ``format`` of a prior's ``config.json``."""
+FILE = "prior.safetensors"
+
+
+_KINDS: list[type[Prior]] = []
+"""Every kind of prior, the base excepted: the classes :meth:`Prior.from_state` builds."""
 
 
 class Prior:
     """Base of the priors: a distribution over ``x_T`` images of shape ``(C, H, W)``."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("_"):
+            _KINDS.append(cls)
 
     _fields: ClassVar[tuple[str, ...]] = ()
     """Names of the tensors that make up the fitted prior."""
@@ -65,13 +82,47 @@ class Prior:
             setattr(self, name, state[name])
         return self
 
+    def arguments(self) -> dict[str, Any]:
+        """The constructor's arguments, as plain data: ``type(prior)(**prior.arguments())``
+        makes the same kind of prior, unfitted."""
+        names = [n for n in inspect.signature(type(self).__init__).parameters if n != "self"]
+        values = {name: getattr(self, name) for name in names}
+        return {k: v.item() if isinstance(v, Tensor) else v for k, v in values.items()}
+
+    def save_pretrained(self, folder: str | PathLike[str]) -> Path:
+        """Write the fitted prior as a pretrained folder (:mod:`samplers.folders`):
+        ``config.json`` (its class and :meth:`arguments`) and ``prior.safetensors``, its
+        sha256 recorded."""
+        config = {"format": FORMAT, "class": type(self).__name__, "arguments": self.arguments()}
+        return folders.write(folder, config, {FILE: self.state_dict()})
+
+    @classmethod
+    def from_pretrained(cls, folder: str | PathLike[str]) -> Prior:
+        """Read a prior of :meth:`save_pretrained`, checked; ``Prior.from_pretrained`` returns
+        the saved kind, a subclass only its own."""
+        config, tensors = folders.read(folder, FORMAT)
+        if FILE not in tensors:
+            raise folders.FolderError(f"{folder} holds no {FILE}")
+        try:
+            return cls.from_state(config.get("class"), tensors[FILE], config.get("arguments"))
+        except (TypeError, ValueError, KeyError) as error:
+            raise folders.FolderError(f"{folder}: {error}") from error
+
     def save(self, path: str | PathLike[str]) -> None:
-        """Write the prior to ``path`` as a dict of tensors (loadable with ``weights_only``)."""
-        torch.save({"prior": type(self).__name__, **self.state_dict()}, path)
+        """Deprecated: :meth:`save_pretrained`, which this calls (``path`` becomes a folder)."""
+        warnings.warn("Prior.save is deprecated: use save_pretrained(folder), whose files are "
+                      "checked when read", DeprecationWarning, stacklevel=2)
+        self.save_pretrained(path)
 
     @classmethod
     def load(cls, path: str | PathLike[str]) -> Prior:
-        """Read a prior written by :meth:`save`; ``Prior.load`` returns the saved kind."""
+        """Deprecated: :meth:`from_pretrained`. Also reads the single ``.pt`` files that
+        earlier versions of :meth:`save` wrote (tensors only; their constructor arguments were
+        not saved, so they come back with the defaults)."""
+        warnings.warn("Prior.load is deprecated: use from_pretrained(folder)", DeprecationWarning,
+                      stacklevel=2)
+        if Path(path).is_dir():
+            return cls.from_pretrained(path)
         state = torch.load(path, weights_only=True, map_location="cpu")
         try:
             return cls.from_state(state.pop("prior", None), state)
@@ -79,14 +130,18 @@ class Prior:
             raise ValueError(f"{path} does not hold a {cls.__name__}") from error
 
     @classmethod
-    def from_state(cls, kind: str | None, state: dict[str, Tensor]) -> Prior:
-        """The prior of class name ``kind`` (``"ChannelMeanPrior"``...) holding ``state``."""
-        kinds = {prior.__name__: prior for prior in _PRIORS}
+    def from_state(cls, kind: str | None, state: dict[str, Tensor],
+                   arguments: dict[str, Any] | None = None) -> Prior:
+        """The prior of class name ``kind`` (``"ChannelMeanPrior"``...), built with
+        ``arguments`` and holding ``state``."""
+        kinds = {prior.__name__: prior for prior in _KINDS}
         prior = kinds.get(kind)
         if prior is None or not issubclass(prior, cls):
             known = ", ".join(k for k, p in kinds.items() if issubclass(p, cls))
             raise ValueError(f"{kind!r} is not a kind of {cls.__name__} (kinds: {known})")
-        return prior().load_state_dict(state)
+        if arguments is not None and not isinstance(arguments, dict):
+            raise ValueError(f"the arguments of a {kind} are a JSON object, got {arguments!r}")
+        return prior(**(arguments or {})).load_state_dict(state)
 
     def _check_fitted(self) -> None:
         if any(getattr(self, name, None) is None for name in self._fields):
@@ -149,116 +204,6 @@ class ChannelMeanPrior(Prior):
         return levels.float()[:, :, None, None].expand(n, channels, height, width).clone()
 
 
-class _LowGaussian(Prior):
-    """One Gaussian over a small ``(C, k, k)`` summary of each image: the fitting and drawing
-    that :class:`DownsampledPrior` and :class:`LowFrequencyPrior` share."""
-
-    mean: Tensor | None
-    covariance: Tensor | None
-
-    def _fit_low(self, low: Tensor, images: Tensor) -> _LowGaussian:
-        _, means, covariances = fit_gaussian_mixture(low.flatten(1), 1)
-        self.mean, self.covariance = means[0], covariances[0]
-        self.shape = torch.tensor(images.shape[1:])
-        return self
-
-    def _draw_low(self, n: int, generator: torch.Generator | None) -> Tensor:
-        """``n`` summaries ``(n, C, k, k)``, float64."""
-        channels = self.image_shape[0]
-        size = math.isqrt(len(self.mean) // channels)
-        low = sample_gaussian_mixture(torch.ones(1, dtype=torch.float64), self.mean[None],
-                                      self.covariance[None], n, generator)
-        return low.view(n, channels, size, size)
-
-
-class DownsampledPrior(_LowGaussian):
-    r"""A Gaussian over fully downsampled images: ``x_T`` for super-resolution generation (5.3).
-
-    Images are averaged down to ``final_size x final_size`` per channel (what the
-    super-resolution schedule ends at, 2x2 in the paper), one Gaussian is fitted to those
-    ``C * final_size^2`` numbers, and draws are shown at full size by nearest-neighbour
-    upsampling, as the schedule shows its images.
-    """
-
-    _fields = ("mean", "covariance", "shape")
-
-    def __init__(self, final_size: int = 2) -> None:
-        if final_size < 1:
-            raise ValueError(f"final_size must be at least 1, got {final_size}")
-        self.final_size = final_size
-        self.mean = self.covariance = self.shape = None
-
-    def fit(self, images: Tensor) -> DownsampledPrior:
-        images = _training_images(images)
-        height, width = images.shape[-2:]
-        if height % self.final_size or width % self.final_size:
-            raise ValueError(
-                f"images of {height}x{width} cannot be averaged down to "
-                f"{self.final_size}x{self.final_size}"
-            )
-        return self._fit_low(F.adaptive_avg_pool2d(images.double(), self.final_size), images)
-
-    def _draw(self, n: int, generator: torch.Generator | None) -> Tensor:
-        height, width = self.image_shape[1:]
-        return F.interpolate(self._draw_low(n, generator).float(), size=(height, width),
-                             mode="nearest")
-
-
-class LowFrequencyPrior(_LowGaussian):
-    r"""A Gaussian over the lowest ``size x size`` DCT coefficients: ``x_T`` for heat dissipation.
-
-    Images blurred by the heat equation to its last step keep only their lowest frequencies
-    (Rissanen, Heinonen and Solin, 2023, "Generative Modelling With Inverse Heat Dissipation",
-    arXiv:2206.13397, section 2). Fitted on such images, one Gaussian over the first
-    ``size x size`` coefficients of each channel's orthonormal 2-D DCT-II (the constant one
-    included) draws new ones, the other coefficients zero; ``noise_std`` then adds the noise
-    the degradation carries (their ``sigma``). With ``size = 1`` it is :class:`ChannelMeanPrior`
-    with one component.
-
-    Example:
-        >>> import torch
-        >>> from samplers import LowFrequencyPrior
-        >>> prior = LowFrequencyPrior(4).fit(torch.rand(100, 1, 16, 16) * 2 - 1)
-        >>> prior.sample(3, generator=torch.Generator().manual_seed(0)).shape
-        torch.Size([3, 1, 16, 16])
-    """
-
-    _fields = ("mean", "covariance", "shape", "noise_std")
-
-    def __init__(self, size: int = 4, noise_std: float = 0.0) -> None:
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise ValueError(f"size must be a whole number >= 1, got {size!r}")
-        check_noise_std(noise_std)
-        self.size = size
-        self.mean = self.covariance = self.shape = None
-        self.noise_std = torch.tensor(float(noise_std))
-
-    def fit(self, images: Tensor) -> LowFrequencyPrior:
-        """Fit the Gaussian to the low-frequency coefficients of ``images`` ``(N, C, H, W)``."""
-        images = _training_images(images).double()
-        height, width = images.shape[-2:]
-        if self.size > min(height, width):
-            raise ValueError(f"size {self.size} exceeds the images' {height}x{width}")
-        rows, columns = _dct(height)[:self.size], _dct(width)[:self.size]
-        return self._fit_low(rows @ images @ columns.T, images)
-
-    def _draw(self, n: int, generator: torch.Generator | None) -> Tensor:
-        height, width = self.image_shape[1:]
-        low = self._draw_low(n, generator)
-        size = low.shape[-1]
-        rows, columns = _dct(height)[:size], _dct(width)[:size]
-        return (rows.T @ low @ columns).float()
-
-
-def _dct(size: int) -> Tensor:
-    """The orthonormal DCT-II matrix (float64): ``C @ v`` transforms, ``C.T @ c`` inverts."""
-    k = torch.arange(size, dtype=torch.float64)[:, None]
-    j = torch.arange(size, dtype=torch.float64)[None, :]
-    matrix = torch.cos(math.pi * k * (2 * j + 1) / (2 * size)) * math.sqrt(2 / size)
-    matrix[0] /= math.sqrt(2)
-    return matrix
-
-
 class SolidColorPrior(Prior):
     """A random solid colour per image, uniform in [-1, 1] per channel: for fade generation (5.3).
 
@@ -306,77 +251,3 @@ def _training_images(images: Tensor) -> Tensor:
         raise ValueError("the images to fit a prior on hold NaN or infinite values")
     return images
 
-
-_PRIORS = (ChannelMeanPrior, DownsampledPrior, LowFrequencyPrior, SolidColorPrior,
-           ImagePoolPrior)
-
-
-def fit_gaussian_mixture(
-    data: Tensor,
-    components: int,
-    *,
-    iterations: int = 200,
-    tolerance: float = 1e-8,
-    regularization: float = 1e-6,
-    generator: torch.Generator | None = None,
-) -> tuple[Tensor, Tensor, Tensor]:
-    """Maximum-likelihood Gaussian mixture of ``data`` ``(N, D)`` by expectation-maximisation.
-
-    Starts from k-means++ centres; ``regularization`` is added to each covariance's diagonal.
-    Returns ``(weights (k,), means (k, D), covariances (k, D, D))`` in float64.
-    """
-    data = data.double()
-    n, dim = data.shape
-    if n < components:
-        raise ValueError(f"cannot fit {components} components to {n} points")
-    ridge = regularization * torch.eye(dim, dtype=torch.float64)
-    if components == 1:
-        centred = data - data.mean(0)
-        covariance = centred.T @ centred / n + ridge
-        return torch.ones(1, dtype=torch.float64), data.mean(0, keepdim=True), covariance[None]
-    means = _kmeans_plus_plus(data, components, generator)
-    covariances = ((data - data.mean(0)).T @ (data - data.mean(0)) / n + ridge).expand(
-        components, dim, dim).clone()
-    weights = torch.full((components,), 1 / components, dtype=torch.float64)
-    previous = -math.inf
-    for _ in range(iterations):
-        log_density = torch.distributions.MultivariateNormal(
-            means, covariance_matrix=covariances).log_prob(data[:, None, :]) + weights.log()
-        log_likelihood = torch.logsumexp(log_density, dim=1)
-        responsibilities = (log_density - log_likelihood[:, None]).exp()
-        counts = responsibilities.sum(0) + 1e-12
-        weights = counts / n
-        means = responsibilities.T @ data / counts[:, None]
-        centred = data[None] - means[:, None]
-        covariances = torch.einsum("kn,kni,knj->kij", responsibilities.T, centred, centred)
-        covariances = covariances / counts[:, None, None] + ridge
-        mean_log_likelihood = log_likelihood.mean().item()
-        if mean_log_likelihood - previous < tolerance:
-            break
-        previous = mean_log_likelihood
-    return weights, means, covariances
-
-
-def sample_gaussian_mixture(
-    weights: Tensor, means: Tensor, covariances: Tensor, n: int,
-    generator: torch.Generator | None = None,
-) -> Tensor:
-    """Draw ``n`` points from a Gaussian mixture: ``(n, D)`` float64."""
-    component = torch.multinomial(weights.double(), n, replacement=True, generator=generator)
-    scale = torch.linalg.cholesky(covariances.double())
-    noise = torch.randn(n, means.shape[1], dtype=torch.float64, generator=generator)
-    return means.double()[component] + (scale[component] @ noise[:, :, None])[:, :, 0]
-
-
-def _kmeans_plus_plus(data: Tensor, k: int, generator: torch.Generator | None) -> Tensor:
-    """k-means++ seeding: each next centre drawn with probability proportional to distance^2."""
-    first = torch.randint(len(data), (1,), generator=generator)
-    centres = data[first]
-    for _ in range(1, k):
-        distance2 = torch.cdist(data, centres).min(dim=1).values ** 2
-        if float(distance2.sum()) == 0:
-            following = torch.randint(len(data), (1,), generator=generator)
-        else:
-            following = torch.multinomial(distance2, 1, generator=generator)
-        centres = torch.cat([centres, data[following]])
-    return centres

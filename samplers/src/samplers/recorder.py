@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ._validation import Step
+from .validation import Step
 
 
 class Recorder:

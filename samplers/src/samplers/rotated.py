@@ -17,8 +17,8 @@ from typing import Protocol
 import torch
 from torch import Tensor
 
-from ._validation import Step
 from .loop import Callback, sample
+from .validation import Step
 
 EpsModel = Callable[[Tensor, Step], Tensor]
 """``eps_model(x_i, i)``: the noise that made ``x_i``, estimated."""

@@ -1,51 +1,66 @@
-"""Model cards: the Markdown page of a zoo model, made from its registry entry."""
+"""Model cards: the ``README.md`` of a model folder, made from its record (``config.json``)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from .schedules import get_schedule
+from .folders import WEIGHTS, schedule_of
+
+
+def _degradation(entry: dict[str, Any]) -> str:
+    schedule = schedule_of(entry.get("degradation"))
+    if schedule is not None:
+        return f"| schedule | `{schedule.name}`: {schedule.description} |"
+    spec = entry.get("degradation") or {}
+    arguments = ", ".join(f"{k}={v!r}" for k, v in (spec.get("arguments") or {}).items())
+    return f"| degradation | `{spec.get('factory')}({arguments})` |"
 
 
 def render_card(entry: dict[str, Any]) -> str:
-    """A model card in Markdown from a registry entry."""
-    schedule = get_schedule(entry["schedule"])
-    training, data, architecture = entry["training"], entry["data"], entry["architecture"]
+    """A model card in Markdown from a model's record."""
+    training, data = entry.get("training") or {}, entry["data"]
+    architecture = entry.get("architecture") or {}
+    digest = (entry.get("sha256") or {}).get(WEIGHTS, "")
+    schedule = schedule_of(entry.get("degradation"))
     lines = [
-        f"### `{entry['name']}`",
-        "",
-        entry.get("summary", ""),
-        "",
-        "| | |",
-        "|---|---|",
-        f"| task | {schedule.task} |",
-        f"| data | {data['dataset_label']}, {data['image_size']}x{data['image_size']}, "
-        f"{data['channels']} channel(s), values in [{data['range'][0]}, {data['range'][1]}] |",
-        f"| split | {data['split']} |",
-        f"| schedule | `{schedule.name}`: {schedule.description} |",
-        f"| architecture | U-Net, preset `{architecture['preset']}`, "
-        f"{architecture['parameters']:,} parameters |",
-        f"| training | {training['steps']:,} steps, batch {training['batch']}, "
-        f"{training['optimiser']}, {training['loss']} loss, {training['ema']} |",
-        f"| wall time | {training['wall_time']} on {training['hardware']} |",
-        f"| weights | `{entry['file']}` (float16 safetensors), "
-        f"sha256 `{entry['sha256'][:16]}...` |",
+        f"### `{entry['name']}`", "", entry.get("summary", ""), "", "| | |", "|---|---|",
+        f"| kind | {entry.get('kind')}, objective `{entry.get('objective')}`"
+        + (f", task {schedule.task}" if schedule else "") + " |",
+        f"| data | {data.get('dataset_label', data.get('dataset'))}, {data['image_size']}x"
+        f"{data['image_size']}, {data['channels']} channel(s), values in [{data['range'][0]}, "
+        f"{data['range'][1]}] |",
+        f"| split | {data.get('split', 'unknown')} |",
+        _degradation(entry),
+        f"| architecture | U-Net, preset `{architecture.get('preset', 'custom')}`, "
+        f"{architecture.get('parameters', 0):,} parameters |",
     ]
+    if training.get("optimiser"):
+        lines.append(f"| training | {training['steps']:,} steps, batch {training['batch']}, "
+                     f"{training['optimiser']}, {training['loss']} loss, {training['ema']} |")
+    elif training.get("steps") is not None:
+        lines.append(f"| training | {training['steps']:,} steps, {training.get('loss')} loss |")
+    if training.get("wall_time"):
+        lines.append(f"| wall time | {training['wall_time']} on {training['hardware']} |")
+    elif training.get("hardware"):
+        lines.append(f"| hardware | {training['hardware']} |")
+    lines.append(f"| weights | `{WEIGHTS}` (safetensors), sha256 `{digest[:16]}...` |")
     if entry.get("prior"):
         prior = entry["prior"]
-        lines.append(f"| prior | {prior['kind']} fitted on {prior['fitted_on']}, "
-                     f"noise_std {prior['noise_std']} |")
+        lines.append(f"| prior | {prior.get('kind', prior.get('class'))} fitted on "
+                     f"{prior.get('fitted_on', 'unknown')}, noise_std {prior.get('noise_std')} |")
     if entry.get("sampling"):
         lines.append(f"| sampling | fresh noise of standard deviation "
                      f"{entry['sampling']['noise_std']} after each step |")
-    if schedule.task == "diffusion":
+    if entry.get("kind") == "diffusion":
         lines += ["| objective | noise prediction `eps(x_i, i)`, eq. (18) of Lee et al., 2022 "
                   "(arXiv:2207.11192) |",
                   "| sampling | `model.generate(n)`: the deterministic sampler in 100 steps from "
                   "N(0, I); `sampler=\"stochastic\"`: eq. (19), every step; each step's "
                   "predicted x0 clamped to [-1, 1] |"]
-    lines += ["", "Reproduce:", "", "```", training["command"], "```", ""]
+    if training.get("command"):
+        lines += ["", "Reproduce:", "", "```", training["command"], "```"]
+    lines.append("")
     if entry.get("run"):
         lines += ["<details><summary>The run's configuration (<code>colddiff train --config "
                   f"{entry['name']}</code> reads it)</summary>", "", "```json",

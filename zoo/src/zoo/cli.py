@@ -14,7 +14,7 @@ from restore.options import Parser
 from . import __version__
 from .commands import COMMANDS
 from .commands.common import Formatter, check_outputs
-from .registry import get_entry
+from .pretrained import locate
 
 
 def parser() -> argparse.ArgumentParser:
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         if getattr(args, "model", None) is not None:
-            get_entry(args.model)
+            locate(args.model)
         check_outputs(args)
         return args.run(args)
     except (ValueError, TypeError, KeyError, OSError) as error:

@@ -75,9 +75,10 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
              data_dir: str | os.PathLike[str] | None = None, seed: int = 0,
              batch_size: int = 250, features: FeatureFn | None = None,
              fid_name: str | None = None, rows: Sequence[str] | None = None,
+             data_folder: str | os.PathLike[str] | None = None,
              progress: bool = False) -> Evaluation:
     """Measure a zoo model as the paper's tables do (the rows are the model kind's:
-    :meth:`zoo.kinds.Pretrained.evaluation_batches`).
+    :meth:`zoo.model.Pretrained.evaluation_batches`).
 
     Args:
         name: a zoo model's name, or a loaded model.
@@ -92,6 +93,10 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
             Inception features).
         rows: only the rows whose names start with one of these, or a row by its full name
             alone (all rows by default), to spare the time of the others.
+        data_folder: evaluate on the images of this folder (held out from training) instead
+            of the model's named data set; needed for a model trained on a folder. Where no
+            feature network is shipped for the data (and ``features`` is not given), a
+            restorer is measured without the Frechet distance.
         progress: show a progress bar.
     """
     from restore import data
@@ -102,19 +107,25 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
         raise ValueError(f"n must be at least 2, got {n}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    dataset = model.schedule.dataset
-    if features is None:
-        extractor = EXTRACTORS.get(dataset)
-        if extractor is None:
-            raise ValueError(f"no shipped feature extractor for {dataset}: pass features=")
-        features, fid_name = load_feature_net(extractor), f"FID-{extractor}"
-    fid_name = fid_name or "FID-custom"
-    images = data.load(dataset, split, data_dir, size=model.image_size)
+    dataset = model.dataset
+    if features is None and dataset in EXTRACTORS:
+        features, fid_name = load_feature_net(EXTRACTORS[dataset]), f"FID-{EXTRACTORS[dataset]}"
+    elif features is None and not model.paired:
+        raise ValueError(f"no feature network is shipped for {dataset}, and a generator is "
+                         "measured by the Frechet distance alone: pass features=")
+    fid_name = (fid_name or "FID-custom") if features is not None else "FID"
+    if data_folder is not None:
+        images = data.ImageFolder(data_folder, size=model.image_size, channels=model.channels)
+        split = f"folder {data_folder}"
+    elif dataset not in data.FILES:
+        raise ValueError(f"{model.name} trained on a folder of images: give the images to "
+                         "evaluate on, data_folder= (--data-folder)")
+    else:
+        images = data.load(dataset, split, data_dir, size=model.image_size)
     if n > len(images):
-        raise ValueError(f"n = {n} is more than the {len(images)} images of {dataset}'s {split} "
-                         "split")
-    x0 = images.tensor()[:n]
-    reference_features = extract(features, x0)
+        raise ValueError(f"n = {n} is more than the {len(images)} images of {split}")
+    x0 = data.stack(images, range(n))
+    reference_features = extract(features, x0) if features is not None else None
     outputs: dict[str, list[Tensor]] = {}
     with samplers.ProgressBar(-(-n // batch_size), f"evaluate {model.name}",
                               enabled=progress) as bar:
@@ -126,8 +137,9 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
     rows = {}
     for row, parts in outputs.items():
         generated = torch.cat(parts)
-        rows[row] = {fid_name: metrics.frechet_distance_of(extract(features, generated),
-                                                           reference_features)}
+        rows[row] = {} if features is None else {
+            fid_name: metrics.frechet_distance_of(extract(features, generated),
+                                                  reference_features)}
         if model.paired:
             rows[row].update(SSIM=metrics.ssim(generated, x0), RMSE=metrics.rmse(generated, x0),
                              PSNR=metrics.psnr(generated, x0))

@@ -14,7 +14,8 @@
 
 Every kind also says how the paper's tables measure it (:meth:`Pretrained.evaluation_batches`,
 :attr:`Pretrained.paired`), so that :func:`zoo.evaluate` and the command line need no branch
-on the kind. :func:`kind_for` picks the class from the schedule's task and the prior.
+on the kind. :data:`CLASSES` maps the ``kind`` a model's record names (:mod:`zoo.folders`) to
+its class.
 """
 
 from __future__ import annotations
@@ -24,159 +25,16 @@ from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 import torch
-from restore.compiling import compile_network
 from restore.objectives import WARM_SAMPLING_NOISE
-from samplers._validation import check_noise_std
+from samplers.validation import check_noise_std
 from torch import Tensor
 
 import samplers
-from restore import UNet
-from restore import precision as precisions
 
 from . import sampling
 from .images import tile
+from .model import Figure, Pretrained
 from .samples import sample_images
-from .schedules import Schedule
-
-
-@dataclasses.dataclass
-class Figure:
-    """A demonstration figure: its file name (without ``.png``), its titled columns and the
-    scale to draw them at (None: the default)."""
-
-    name: str
-    columns: list[tuple[str, Tensor]]
-    scale: int | None = None
-
-
-@dataclasses.dataclass
-class Pretrained:
-    """A loaded model: the network ``R`` (EMA weights, eval mode), its degradation ``D`` and
-    the data convention (``image_size``, ``channels``, values in ``value_range``)."""
-
-    name: str
-    R: UNet
-    D: Any
-    schedule: Schedule
-    image_size: int
-    channels: int
-    value_range: tuple[float, float]
-    entry: dict[str, Any]
-    numerics: precisions.Numerics = dataclasses.field(
-        default_factory=lambda: precisions.choose("fp32", False))
-    """How the samplers call ``R`` (:meth:`set_precision`); float32, contiguous by default."""
-
-    def __post_init__(self) -> None:
-        self._network = precisions.autocast_network(self.R, self.numerics, self._device())
-
-    def _device(self) -> torch.device:
-        """Where ``R`` computes: its first parameter's device, or the CPU."""
-        parameters = self.R.parameters() if isinstance(self.R, torch.nn.Module) else iter(())
-        first = next(parameters, None)
-        return first.device if first is not None else torch.device("cpu")
-
-    family: ClassVar[str] = "cold"
-    """The samplers it takes (:mod:`zoo.sampling`): ``"cold"`` or ``"diffusion"``."""
-    paired: ClassVar[bool] = True
-    """Whether its evaluation rows correspond image for image to the originals (restoration:
-    SSIM, RMSE and PSNR apply) or are new images (generation: the Frechet distance only)."""
-
-    @property
-    def T(self) -> int:
-        return self.D.num_steps
-
-    def set_precision(self, precision: str = "auto", *, compile: bool = False) -> None:
-        """Sample and evaluate in ``precision`` (:func:`restore.precision.choose`).
-
-        ``"auto"`` is float32, channels-last on a CPU (1.2 to 1.4 times the contiguous layout
-        there, docs/performance.md), even where bf16 is native: bf16 rounds away the faint
-        detail a restorer reads at large ``t`` (``mnist-blur``'s direct RMSE from ``t = T``
-        went from 0.10 to 0.28). ``"bf16"`` asks for it all the same. ``compile`` compiles
-        ``R`` with ``torch.compile`` where a compiler is found, its weights frozen into the
-        compiled code (call this again after changing them). ``R`` itself changes layout in
-        place; its outputs are float32 whatever it computes in."""
-        self.numerics = precisions.choose(precision, "auto", self._device(), auto_bf16=False)
-        if isinstance(self.R, torch.nn.Module):
-            self.R.to(memory_format=self.numerics.memory_format)
-        self.__post_init__()
-        self._network = compile_network(self._network, self._device(), compile,
-                                        frozen=True)[0]
-
-    @property
-    def network(self) -> Any:
-        """``R`` as the samplers call it: in :attr:`numerics`, compiled if asked."""
-        return self._network
-
-    @property
-    def samplers(self) -> tuple[str, ...]:
-        """The names of the samplers this model takes, its default first."""
-        return sampling.names(self.family)
-
-    @property
-    def card(self) -> str:
-        """The model card, in Markdown."""
-        from .cards import render_card
-
-        return render_card(self.entry)
-
-    def check_images(self, images: Tensor) -> None:
-        expected = (self.channels, self.image_size, self.image_size)
-        if isinstance(images, Tensor) and not images.is_floating_point():
-            raise TypeError(f"{self.name} takes floating-point images in [-1, 1], got "
-                            f"{images.dtype}: convert 8-bit images with x.float() / 127.5 - 1")
-        if not (isinstance(images, Tensor) and images.dim() == 4
-                and tuple(images.shape[1:]) == expected):
-            shape = tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__
-            raise ValueError(f"{self.name} takes images of shape (B, "
-                             f"{', '.join(map(str, expected))}) in [-1, 1], got {shape}")
-
-    def restore(self, x_t: Tensor, t: int | None = None, *, sampler: str = "tacos",
-                D: Any = None, progress: bool = False) -> Tensor:
-        """Restore degraded images (restorers only)."""
-        raise ValueError(f"{self.name} is a {self.describe()}: it restores nothing")
-
-    def generate(self, n: int, *, noise_std: float | None = None, seed: int = 0,
-                 sampler: str | None = None, steps: int | None = None, clip: bool = True,
-                 progress: bool = False) -> Tensor:
-        """``n`` new images (generators and diffusion models only)."""
-        raise ValueError(f"{self.name} is a {self.describe()}: it has no prior to generate "
-                         "from (the generation models have task 'generation')")
-
-    def describe(self) -> str:
-        """What the model is, in a few words."""
-        raise NotImplementedError
-
-    def row_names(self) -> list[str]:
-        """The rows of the model's table (:meth:`evaluation_batches`), in order."""
-        raise NotImplementedError
-
-    def select_rows(self, prefixes: Sequence[str] | None = None) -> list[str]:
-        """The rows whose names start with one of ``prefixes`` (all rows for None); a row's full
-        name selects that row alone. A prefix that names no row is an error that lists the
-        rows."""
-        names = self.row_names()
-        if prefixes is None:
-            return names
-        unmatched = [p for p in prefixes if not any(name.startswith(p) for name in names)]
-        if unmatched or not prefixes:
-            raise ValueError(f"no row of {self.name} starts with {unmatched or prefixes}; its "
-                             f"rows are {names}")
-        return [name for name in names
-                if any(name == p or (p not in names and name.startswith(p)) for p in prefixes)]
-
-    def evaluation_batches(self, x0: Tensor, *, seed: int, batch_size: int,
-                           rows: Sequence[str] | None = None) -> Iterator[dict[str, Tensor]]:
-        """The images of each row of the paper's table (or of ``rows``, names from
-        :meth:`row_names`), a batch of ``x0`` at a time."""
-        raise NotImplementedError
-
-    def figure(self, n: int, *, seed: int = 0, progress: bool = False) -> Figure:
-        """The demonstration figure of ``colddiff demo``, with ``n`` rows."""
-        raise NotImplementedError
-
-    def evaluation_setting(self, n: int, split: str, seed: int) -> str:
-        """One line on how the rows were made."""
-        raise NotImplementedError
 
 
 class Restorer(Pretrained):
@@ -199,8 +57,8 @@ class Restorer(Pretrained):
         run = sampling.get(sampler, self.family, self.name).run
         self.check_images(x_t)
         t = self.T if t is None else t
-        if D is None and self.D.param_names and sampler != "direct":
-            raise ValueError(f"{self.name}'s degradation draws {list(self.D.param_names)}: "
+        if D is None and self.D_train.param_names and sampler != "direct":
+            raise ValueError(f"{self.name}'s degradation draws {list(self.D_train.param_names)}: "
                              "pass the D that made x_t, D = model.D.draw(x0)")
         D = self.D if D is None else D
         if hasattr(D, "stepping"):  # a user's own D(x, t) steps as it is
@@ -219,7 +77,7 @@ class Restorer(Pretrained):
         generator = torch.Generator().manual_seed(seed)
         for start in range(0, len(x0), batch_size):
             x = x0[start:start + batch_size]
-            D = self.D.draw(x, generator=generator)
+            D = self.D_train.draw(x, generator=generator)
             x_T = D(x, self.T)
             made = {"Degraded": x_T}
             if "Sampled (TACoS)" in rows:
@@ -229,14 +87,14 @@ class Restorer(Pretrained):
             yield {row: made[row] for row in rows}
 
     def evaluation_setting(self, n: int, split: str, seed: int) -> str:
-        return (f"{n} {self.schedule.dataset} {split} images from t = T = {self.T}, "
+        return (f"{n} {self.dataset} {split} images from t = T = {self.T}, "
                 f"degradation seed {seed}")
 
     def figure(self, n: int, *, seed: int = 0, progress: bool = False) -> Figure:
         """Shipped test images degraded to ``T``, then each sampler, as the paper's Figure 3:
         ``degraded | direct R | Algorithm 1 | TACoS | original``."""
-        x0 = sample_images(self.schedule.dataset, n)
-        D = self.D.draw(x0, generator=torch.Generator().manual_seed(seed))
+        x0 = sample_images(self.dataset, n)
+        D = self.D_train.draw(x0, generator=torch.Generator().manual_seed(seed))
         x_T = D(x0, self.T)
         restored = [(sampling.SAMPLERS[name].title,
                      self.restore(x_T, sampler=name, D=D, progress=progress))
@@ -266,7 +124,7 @@ class _Generative:
                    for row in rows}
 
     def evaluation_setting(self, n: int, split: str, seed: int) -> str:
-        return (f"{n} generated images against {n} {self.schedule.dataset} {split} images, "
+        return (f"{n} generated images against {n} {self.dataset} {split} images, "
                 f"seed {seed}")
 
     def figure(self, n: int, *, seed: int = 0, progress: bool = False) -> Figure:
@@ -303,7 +161,7 @@ class Generator(_Generative, Restorer):
         x_T = self.prior.sample(n, generator=generator, noise_std=0.0)
         z = torch.randn(x_T.shape, generator=generator)  # the stream of sample(noise_std=std)
         return self.restore(x_T + std * z, self.T, sampler=sampler or "tacos",
-                            D=self.D.carrying(std * z), progress=progress)
+                            D=self.D_train.carrying(std * z), progress=progress)
 
     def conditions(self) -> dict[str, dict[str, Any]]:
         std = self.entry["prior"]["noise_std"]
@@ -346,8 +204,8 @@ class DiffusionModel(_Generative, Pretrained):
         generator = torch.Generator().manual_seed(seed)
         x_N = torch.randn((n, self.channels, self.image_size, self.image_size),
                           generator=generator)
-        return run(self.network, self.D, x_N, self.T, generator=generator, steps=steps, clip=clip,
-                   progress=progress).clamp(-1, 1)
+        return run(self.network, self.D_train, x_N, self.T, generator=generator, steps=steps,
+                   clip=clip, progress=progress).clamp(-1, 1)
 
     def conditions(self) -> dict[str, dict[str, Any]]:
         many, few = min(100, self.T), min(50, self.T)
@@ -395,7 +253,7 @@ class WarmGenerator(_Generative, Pretrained):
         std = check_noise_std(self.sampling_noise if noise_std is None else noise_std)
         generator = torch.Generator().manual_seed(seed)
         x_T = self.prior.sample(n, generator=generator)
-        return run(self.network, self.D, x_T, self.T, noise_std=std, generator=generator,
+        return run(self.network, self.D_train, x_T, self.T, noise_std=std, generator=generator,
                    progress=progress).clamp(-1, 1)
 
     def conditions(self) -> dict[str, dict[str, Any]]:
@@ -405,11 +263,7 @@ class WarmGenerator(_Generative, Pretrained):
         }
 
 
-def kind_for(schedule: Schedule, prior: samplers.Prior | None) -> type[Pretrained]:
-    """The class of a model: a diffusion model for a ``diffusion`` schedule, a restorer without
-    a prior, and with one a warm generator for the ``previous`` objective, a generator else."""
-    if schedule.task == "diffusion":
-        return DiffusionModel
-    if prior is None:
-        return Restorer
-    return WarmGenerator if schedule.objective == "previous" else Generator
+CLASSES: dict[str, type[Pretrained]] = {"restorer": Restorer, "generator": Generator,
+                                         "warm-generator": WarmGenerator,
+                                         "diffusion": DiffusionModel}
+"""The class of each kind of model (:data:`zoo.folders.KINDS`)."""

@@ -1,38 +1,96 @@
-"""Loading models: ``zoo.load(name)`` from the registry, ``zoo.from_checkpoint(path)`` from a run.
+"""Loading models: ``zoo.load(source)`` for a zoo name, a model folder, a run folder, a
+checkpoint or (with huggingface_hub) a Hub repository.
 
-Either gives the model's kind (:mod:`zoo.kinds`): a :class:`~zoo.kinds.Restorer`, a
-:class:`~zoo.kinds.Generator` or a :class:`~zoo.kinds.DiffusionModel`.
+Every source becomes the same record (:mod:`zoo.folders`) and then the model's kind
+(:mod:`zoo.kinds`): a :class:`~zoo.kinds.Restorer`, :class:`~zoo.kinds.Generator`,
+:class:`~zoo.kinds.WarmGenerator` or :class:`~zoo.kinds.DiffusionModel`.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
+import torch
 from restore.config import RunConfig
+from samplers.folders import FolderError
 
 import samplers
 from restore import UNet, UNetConfig, checkpoint
 
-from .files import load_verified
-from .kinds import Pretrained, kind_for
-from .registry import get_entry, package_path
-from .schedules import get_schedule
-
-SCHEDULE_FACTORY = "zoo:schedule"
-"""The degradation factory of a run on a named schedule (``zoo.schedule``)."""
+from . import folders
+from .kinds import CLASSES, Pretrained
+from .registry import get_entry, model_folder, registry
 
 
-def load(name: str, *, weights: str | os.PathLike[str] | None = None,
-         sha256: str | None = None, precision: str = "auto",
-         compile: bool = False) -> Pretrained:
-    """Load a pretrained model by name, offline, from the files inside the package.
+def locate(source: str | os.PathLike[str]) -> tuple[str, Path]:
+    """What ``source`` names: ``("folder", path)`` for a model folder (a shipped name, a
+    folder, a run's ``model/`` folder, a Hub repository ``hf://user/repo``) or
+    ``("checkpoint", path)`` for a run without one or a checkpoint file. A name that is none of
+    these is an error that lists the models; nothing is downloaded unless ``hf://`` asks."""
+    if not isinstance(source, str | os.PathLike):
+        raise TypeError(f"a model name is a string or a path, got {type(source).__name__}")
+    if isinstance(source, str) and source in registry():
+        return "folder", model_folder(source)
+    path = Path(source)
+    if path.is_file():
+        return "checkpoint", path
+    if (path / "config.json").is_file() and not (path / checkpoint.CHECKPOINT).is_file():
+        return "folder", path
+    if (path / checkpoint.CHECKPOINT).is_file():
+        model = path / "model"
+        if (model / "config.json").is_file() and (model / "config.json").stat().st_mtime >= \
+                (path / checkpoint.CHECKPOINT).stat().st_mtime:
+            return "folder", model
+        return "checkpoint", path / checkpoint.CHECKPOINT
+    if isinstance(source, str) and source.startswith(HUB):
+        return "folder", _from_hub(source.removeprefix(HUB))
+    if path.exists():
+        raise FolderError(f"{path} is neither a model folder (config.json) nor a run folder "
+                          "(checkpoint.pt)")
+    if isinstance(source, str) and source.count("/") == 1 and not source.startswith("."):
+        raise KeyError(f"no model named {source!r} and no such folder; a Hub repository is "
+                       f"written {HUB}{source}")
+    get_entry(str(source))  # raises: no such model, with the closest names
+    raise AssertionError("unreachable")
 
-    The weight file's sha256 must match the registry's before it is read. With ``weights``, a
-    file of your own (for example a retrained model) loads into the same architecture; pass its
+
+HUB = "hf://"
+"""The prefix of a Hugging Face Hub repository: ``zoo.load("hf://user/repo")``."""
+
+
+def _from_hub(repo_id: str) -> Path:
+    """A Hub repository's files, through huggingface_hub's cache (``HF_HUB_OFFLINE=1``: from
+    the cache alone)."""
+    try:
+        from huggingface_hub import snapshot_download
+    except ImportError as error:
+        raise KeyError(f"no pretrained model named {repo_id!r}, and no such folder; a Hub "
+                       "repository needs huggingface_hub: pip install huggingface_hub") \
+            from error
+    try:
+        return Path(snapshot_download(repo_id))
+    except Exception as error:  # the hub raises many kinds: offline, missing, unauthorised
+        raise KeyError(f"{repo_id!r} is no shipped model or folder, and the Hub did not give "
+                       f"it: {type(error).__name__}: {str(error).splitlines()[0]}") from error
+
+
+def load(source: str | os.PathLike[str], *, weights: str | os.PathLike[str] | None = None,
+         sha256: str | None = None, precision: str = "auto", compile: bool = False,
+         schedule: str | None = None) -> Pretrained:
+    """Load a model, offline, from any of its sources (:func:`locate`): a shipped model's name
+    (``"mnist-blur"``), a model folder (:meth:`Pretrained.save_pretrained`, ``RUN/model``), a
+    training run's folder or its ``checkpoint.pt`` (the moving-average weights, as
+    :func:`from_checkpoint`), or a Hub repository ``"hf://user/repo"`` with huggingface_hub
+    (its cache only, with ``HF_HUB_OFFLINE=1``).
+
+    Every file is checked against the sha256 its folder records before it is read. With
+    ``weights``, a safetensors file of your own loads into the same architecture; pass its
     ``sha256`` to have it checked too. ``precision`` and ``compile``: how it samples
-    (:meth:`zoo.kinds.Pretrained.set_precision`).
+    (:meth:`zoo.model.Pretrained.set_precision`). ``schedule``: for checkpoints written before
+    runs recorded their configuration.
 
     Example:
         >>> import zoo
@@ -40,85 +98,88 @@ def load(name: str, *, weights: str | os.PathLike[str] | None = None,
         >>> model.T, model.image_size, model.channels
         (20, 32, 1)
     """
-    entry = get_entry(name)
-    schedule = get_schedule(entry["schedule"])
-    path = package_path(entry["file"]) if weights is None else Path(weights)
-    expected = entry["sha256"] if weights is None else sha256
-    state = load_verified(path, expected)
-    config = {k: tuple(v) if isinstance(v, list) else v
-              for k, v in entry["architecture"]["config"].items()}
-    R = UNet(UNetConfig(**config))
+    what, path = locate(source)
+    if what == "checkpoint":
+        if weights is not None:
+            raise ValueError("weights= replaces a model folder's weights; a checkpoint has its "
+                             "own")
+        return from_checkpoint(path, schedule, precision=precision, compile=compile)
+    entry, state, prior = folders.read(path)
+    if weights is not None:
+        state = samplers.folders.load_tensors(weights, sha256)
+    return build(entry, state, prior, precision=precision, compile=compile, source=path)
+
+
+def from_pretrained(source: str | os.PathLike[str], **options: Any) -> Pretrained:
+    """:func:`load`, under the name the Hub's libraries use; as theirs, a ``"user/repo"`` that
+    is no local folder is looked up on the Hub (``hf://user/repo`` in :func:`load`)."""
+    if isinstance(source, str) and source.count("/") == 1 and not Path(source).exists() \
+            and source not in registry():
+        source = HUB + source
+    return load(source, **options)
+
+
+def build(entry: dict[str, Any], state: dict[str, torch.Tensor], prior: samplers.Prior | None,
+          *, precision: str = "auto", compile: bool = False,
+          source: Path | str = "") -> Pretrained:
+    """The model a record describes: its U-Net holding ``state``, its degradation, prior and
+    kind."""
+    name = entry.get("name") or Path(source).name
     try:
+        R = UNet(UNetConfig.from_dict(entry["architecture"]["config"]))
         R.load_state_dict(state)
-    except RuntimeError as error:
-        raise ValueError(f"{path} does not hold {name}'s U-Net weights: {error}") from error
-    prior = _load_prior(entry["prior"]) if entry.get("prior") else None
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        detail = str(error).strip().splitlines()[0][:200]
+        raise FolderError(f"{source or name} does not hold {name}'s U-Net weights: "
+                          f"{detail}") from error
+    kind = entry.get("kind") or folders.kind_of(entry.get("objective", "x0"), prior is not None)
+    if kind in ("generator", "warm-generator") and prior is None:
+        raise FolderError(f"{name} is a {kind} but has no prior")
     data = entry["data"]
-    options = {"prior": prior} if prior is not None else {}
-    # The D the model was trained on: its schedule with the run's variant and overrides.
-    _, variant, overrides = schedule_of(entry.get("run") or {}) or (None, None, {})
-    model = kind_for(schedule, prior)(
-        name=name, R=R.eval(), D=schedule.build(variant, **overrides), schedule=schedule,
-        image_size=data["image_size"], channels=data["channels"],
-        value_range=tuple(data["range"]), entry=entry, **options)
+    options = {"prior": prior} if kind in ("generator", "warm-generator") else {}
+    model = CLASSES[kind](
+        name=name, R=R.eval(), D_train=folders.build_degradation(entry),
+        schedule=folders.schedule_of(entry.get("degradation")), image_size=data["image_size"],
+        channels=data["channels"], value_range=tuple(data["range"]), entry=entry, **options)
     model.set_precision(precision, compile=compile)
     return model
-
-
-def _load_prior(record: dict[str, Any]) -> samplers.Prior:
-    """The prior an entry records: its class by name, its state from a verified file."""
-    state = load_verified(package_path(record["file"]), record["sha256"])
-    return samplers.Prior.from_state(record["class"], state)
-
-
-def schedule_of(run: dict[str, Any]) -> tuple[str, str | None, dict[str, Any]] | None:
-    """``(name, variant, overrides)`` of a run on a named schedule; None for another
-    degradation."""
-    spec = run.get("degradation") or {}
-    if spec.get("factory") != SCHEDULE_FACTORY:
-        return None
-    arguments = dict(spec.get("arguments") or {})
-    return arguments.pop("name", None), arguments.pop("variant", None), arguments
 
 
 def from_checkpoint(path: str | os.PathLike[str], schedule: str | None = None, *,
                     name: str | None = None, half: bool = False, precision: str = "auto",
-                    compile: bool = False, **overrides: Any) -> Pretrained:
-    """A model of your own training run (its ``checkpoint.pt``, EMA weights), to sample or
-    :func:`zoo.evaluate` before (or without) exporting it to the zoo.
+                    compile: bool = False, prior: samplers.Prior | None = None,
+                    **overrides: Any) -> Pretrained:
+    """A model of your own training run (its ``checkpoint.pt``, EMA weights), to sample,
+    :func:`zoo.evaluate` or :meth:`~Pretrained.save_pretrained` before (or without)
+    exporting it.
 
-    The checkpoint knows its run (:class:`restore.RunConfig`): its named schedule, variant and
-    overrides. ``schedule`` and ``overrides`` (for example ``num_steps``) override them, and
-    are needed only for checkpoints of other degradations or written before run
-    configurations. ``half=True`` rounds the weights through float16, as the zoo stores them,
-    so that the numbers measured are those of the exported model. Generation models loaded
-    this way have no prior, so they load as restorers: :meth:`Generator.generate` needs the
-    zoo's export. ``precision`` and ``compile``: how it samples
-    (:meth:`zoo.kinds.Pretrained.set_precision`).
+    The run's own image shape, channels, objective and degradation make the model
+    (:func:`zoo.folders.entry_of_run`); a run on your own degradation needs no schedule, only
+    its factory registered if it is not ``degrade``'s. ``schedule`` names one for checkpoints
+    written before runs recorded their configuration; ``overrides`` change the degradation's
+    arguments (``num_steps``). ``half=True`` rounds the weights through float16, as the zoo
+    stores them. A generation run (a warm objective, or a schedule whose task is generation)
+    needs a prior over ``x_T``: pass ``prior``, or it is fitted on the run's training images
+    (a few seconds), as ``colddiff train`` does when it writes ``RUN/model``.
     """
     state = checkpoint.read(path)
-    run = checkpoint.run_of(state)
-    recorded = schedule_of(run) if run else None
-    if schedule is None and recorded is None:
-        why = ("was written before runs stored their configuration" if run is None
-               else "trained on a degradation that is not a named schedule")
-        raise ValueError(f"{path} {why}: pass schedule=NAME")
-    variant, arguments = None, {}
-    if recorded is not None and schedule in (None, recorded[0]):
-        schedule, variant, arguments = recorded
-    record = get_schedule(schedule)
-    R = checkpoint.load_model(path)
+    name = name or Path(path).resolve().parent.name
+    entry = folders.entry_of_run(state, name, schedule=schedule, overrides=overrides)
+    weights = state["ema"]
     if half:
-        R.load_state_dict({k: v.half().float() for k, v in R.state_dict().items()})
-    name = name or Path(path).parent.name
-    entry = {"name": name, "schedule": record.name, "prior": None, "run": run,
-             "step": state.get("step")}
-    model = kind_for(record, None)(
-        name=name, R=R.eval(), D=record.build(variant, **{**arguments, **overrides}),
-        schedule=record, image_size=record.image_size, channels=record.channels,
-        value_range=(-1.0, 1.0), entry=entry)
-    model.set_precision(precision, compile=compile)
-    return model
+        weights = {k: v.half().float() if v.is_floating_point() else v for k, v in weights.items()}
+    record = folders.schedule_of(entry["degradation"])
+    if prior is None and folders.needs_prior(entry["objective"], record):
+        from .export import fit_prior
+
+        print(f"fitting the prior of {name} on its training images...", file=sys.stderr)
+        prior, entry["prior"] = fit_prior(entry, folders.build_degradation(entry))
+    elif prior is not None:
+        entry["prior"] = {"class": type(prior).__name__, "arguments": prior.arguments(),
+                          "noise_std": float(getattr(prior, "noise_std", 0.0)),
+                          "kind": type(prior).__name__, "fitted_on": "given"}
+    entry["kind"] = folders.kind_of(entry["objective"], prior is not None)
+    return build(entry, weights, prior, precision=precision, compile=compile, source=path)
 
 
 def run_config_of(name: str) -> RunConfig:

@@ -1,8 +1,7 @@
-"""The model registry, ``data/models.json``: one entry (the model card's facts) per model.
+"""The model registry, derived from the model folders inside the package (``models/<name>/``).
 
-Each entry names a schedule, a safetensors weight file and its sha256, the U-Net configuration,
-the data convention, the training run (its :class:`restore.RunConfig` under ``run``) and the
-measured metrics.
+Each folder is a model of the one format (:mod:`zoo.folders`): its ``config.json`` is the
+model's record (the card's facts) and its ``README.md`` the card. Nothing else lists the models.
 """
 
 from __future__ import annotations
@@ -14,15 +13,27 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+MODELS = "models"
+"""The package folder that holds the shipped models."""
+
 
 def package_path(relative: str) -> Path:
     """A file inside the installed ``zoo`` package."""
     return Path(str(resources.files("zoo").joinpath(relative)))
 
 
+def model_folder(name: str) -> Path:
+    """The folder of the shipped model called ``name`` (:func:`get_entry` checks the name)."""
+    get_entry(name)
+    return package_path(MODELS) / name
+
+
 def registry() -> dict[str, dict[str, Any]]:
-    """The model registry: name to entry."""
-    entries = json.loads(package_path("data/models.json").read_text(encoding="utf-8"))
+    """The shipped models' records (their ``config.json``), by name, in the order of
+    their ``position``."""
+    entries = [json.loads(path.read_text(encoding="utf-8"))
+               for path in package_path(MODELS).glob("*/config.json")]
+    entries.sort(key=lambda entry: (entry.get("position", 1_000), entry["name"]))
     return {entry["name"]: entry for entry in entries}
 
 

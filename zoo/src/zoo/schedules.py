@@ -1,6 +1,6 @@
 """The paper's degradation schedules by name, as data (``data/schedules.json``).
 
-Each :class:`Schedule` names a ``degrade`` operator, the constructor that builds it and its
+Each :class:`NamedSchedule` names a ``degrade`` operator, the constructor that builds it and its
 arguments, the data set it was made for and where the paper (or its code) gives the values.
 Where the paper's text and its code disagree, the schedule follows the text and records the
 difference; ``variant="code"`` (or the variant named there) gives the other value. The inpainting
@@ -17,15 +17,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from restore.config import (
-    DataConfig,
-    DegradationSpec,
-    RunConfig,
-    TrainConfig,
-    with_changes,
-    with_recipe,
-)
+from restore.config import DataConfig, DegradationSpec, RunConfig, TrainConfig
 from restore.objectives import OBJECTIVES
+from restore.recipes import with_changes, with_recipe
 
 import degrade
 
@@ -33,7 +27,7 @@ from .registry import did_you_mean
 
 
 @dataclasses.dataclass(frozen=True)
-class Schedule:
+class NamedSchedule:
     """One named schedule: which operator, built how, for which data.
 
     The fields round-trip through JSON (:meth:`to_json`, :meth:`from_json`); :meth:`build`
@@ -57,7 +51,7 @@ class Schedule:
     """What a network for this schedule learns (:data:`restore.objectives.OBJECTIVES`); by default
     ``noise`` for a diffusion task and ``x0`` otherwise."""
     recipes: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
-    """What a recipe of :data:`restore.config.RECIPES` changes beyond its own settings for this
+    """What a recipe of :data:`restore.recipes.RECIPES` changes beyond its own settings for this
     schedule's runs, by recipe name: :class:`restore.RunConfig` fields (``objective``,
     ``walk_share``) or sections (``{"train": {...}}``). The inpainting schedules' ``cpu`` recipe
     trains on TACoS's own walk (``x0-walk`` at share 1, docs/restore.md)."""
@@ -83,7 +77,7 @@ class Schedule:
         ``zoo:schedule`` with this name, ``variant`` and ``overrides``, and the objective of
         schedule (:attr:`objective`: ``noise`` with L2 for blur diffusion, ``previous`` with L2
         for warm heat dissipation, ``x0`` with L1 otherwise); the
-        optimisation of ``recipe`` (:data:`restore.config.RECIPES`: ``"paper"``, the defaults
+        optimisation of ``recipe`` (:data:`restore.recipes.RECIPES`: ``"paper"``, the defaults
         of :class:`restore.RunConfig`, or ``"cpu"``), then what :attr:`recipes` changes for
         that recipe."""
         if variant is not None and variant not in self.variants:
@@ -101,18 +95,18 @@ class Schedule:
         return json.dumps(dataclasses.asdict(self), indent=2)
 
     @classmethod
-    def from_json(cls, text: str) -> Schedule:
+    def from_json(cls, text: str) -> NamedSchedule:
         return cls(**json.loads(text))
 
 
 @cache
-def _registry() -> dict[str, Schedule]:
+def _registry() -> dict[str, NamedSchedule]:
     text = resources.files("zoo").joinpath("data/schedules.json").read_text(encoding="utf-8")
-    return {entry["name"]: Schedule(**entry) for entry in json.loads(text)}
+    return {entry["name"]: NamedSchedule(**entry) for entry in json.loads(text)}
 
 
-def get_schedule(name: str) -> Schedule:
-    """The :class:`Schedule` record called ``name``."""
+def named_schedule(name: str) -> NamedSchedule:
+    """The record of the named schedule ``name`` (:func:`schedule` builds its operator)."""
     if not isinstance(name, str):
         raise TypeError(f"a schedule name is a string, got {type(name).__name__}")
     registry = _registry()
@@ -140,9 +134,9 @@ def schedule(name: str, variant: str | None = None, **overrides: Any) -> degrade
         >>> round(float(D.sigmas[0]), 2), round(float(code.sigmas[0]), 2)
         (0.36, 0.35)
     """
-    return get_schedule(name).build(variant, **overrides)
+    return named_schedule(name).build(variant, **overrides)
 
 
-def list_schedules() -> list[Schedule]:
+def list_schedules() -> list[NamedSchedule]:
     """Every named schedule, in the order of the paper."""
     return list(_registry().values())

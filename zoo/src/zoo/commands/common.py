@@ -60,7 +60,10 @@ def add_seed_option(parser: argparse.ArgumentParser, help: str) -> None:
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     """The model's name, other weights, the seed and the progress bars."""
-    parser.add_argument("model", help="a pretrained model (colddiff list --models)")
+    parser.add_argument("model", help="a model: a zoo name (colddiff list --models), a model "
+                        "folder, a training run's folder or its checkpoint.pt")
+    parser.add_argument("--schedule", help="for a checkpoint written before runs recorded "
+                        "their configuration: the named schedule it trained on")
     parser.add_argument("--weights", type=Path, help="your own safetensors weights for it")
     parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
                         help="how the network computes: auto is float32 (channels-last on "
@@ -78,7 +81,7 @@ def load_model(args: argparse.Namespace) -> Any:
     from ..pretrained import load
 
     model = load(args.model, weights=args.weights, precision=args.precision,
-                 compile=args.compile)
+                 compile=args.compile, schedule=args.schedule)
     if model.numerics.emulated:
         print(f"note: {model.numerics.reason}", file=sys.stderr)
     return model

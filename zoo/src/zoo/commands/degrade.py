@@ -1,4 +1,5 @@
-"""``colddiff degrade``: a named schedule's ``D(x0, t)`` for image files."""
+"""``colddiff degrade``: the ``D(x0, t)`` of a named schedule or of a model, for image
+files."""
 
 from __future__ import annotations
 
@@ -8,16 +9,20 @@ from pathlib import Path
 import torch
 
 from ..images import read_images, save_grid, save_images
-from ..schedules import get_schedule
+from ..pretrained import load
+from ..registry import registry
+from ..schedules import list_schedules, named_schedule
 from .common import Formatter, add_output_options, add_seed_option, at_least, check_step
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     c = commands.add_parser("degrade", help="apply a named schedule to image files",
                             formatter_class=Formatter,
-                            description="Draw D(x0, t) of a named schedule for image files: a "
-                            "PNG grid with a row per image, x0 and each t.")
-    c.add_argument("schedule", help="a named schedule (colddiff list --schedules)")
+                            description="Draw D(x0, t) of a named schedule, or of the "
+                            "degradation a model trained on, for image files: a PNG grid with "
+                            "a row per image, x0 and each t.")
+    c.add_argument("schedule", help="a named schedule (colddiff list --schedules), or a model: "
+                   "a zoo name, a model folder, a run folder or a checkpoint")
     c.add_argument("images", nargs="+", type=Path, help="image files (PNG, JPEG, ...)")
     c.add_argument("--t", type=int, nargs="+", help="steps to show (default: T)")
     c.add_argument("--variant", help="another set of the schedule's values (list -v)")
@@ -30,10 +35,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    schedule = get_schedule(args.schedule)
-    operator = schedule.build(args.variant)
-    x0 = read_images(args.images, schedule.channels, args.size or schedule.image_size,
-                     args.invert)
+    if args.schedule in {s.name for s in list_schedules()} or not (
+            Path(args.schedule).exists() or args.schedule in registry()):
+        schedule = named_schedule(args.schedule)
+        operator, channels, size = (schedule.build(args.variant), schedule.channels,
+                                    schedule.image_size)
+    else:
+        if args.variant:
+            raise ValueError("--variant is for a named schedule, not a model")
+        model = load(args.schedule, precision="fp32")
+        operator, channels, size = model.D_train, model.channels, model.image_size
+    x0 = read_images(args.images, channels, args.size or size, args.invert)
     steps = [check_step(t, operator.num_steps) for t in (args.t or [operator.num_steps])]
     D = operator.draw(x0, generator=torch.Generator().manual_seed(args.seed))
     columns = [("x0", x0)] + [(f"t = {t}", D(x0, t)) for t in steps]

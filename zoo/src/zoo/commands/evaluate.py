@@ -20,6 +20,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     c.add_argument("--batch-size", type=at_least(1), default=250)
     c.add_argument("--data-dir", type=Path, help="folder of the data files "
                    "(default: $COLDDIFF_DATA or ../shared/data)")
+    c.add_argument("--data-folder", type=Path, help="evaluate on these images (held out from "
+                   "training) instead of the model's data set; needed for a model trained on a "
+                   "folder")
     c.add_argument("--rows", nargs="+", metavar="PREFIX",
                    help="only the rows whose names start with these, or a row by its full name "
                    "(default: every row)")
@@ -30,7 +33,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     model = load_model(args)
     result = evaluate(model, n=args.n, split=args.split, data_dir=args.data_dir, seed=args.seed,
-                      batch_size=args.batch_size, rows=args.rows,
+                      batch_size=args.batch_size, rows=args.rows, data_folder=args.data_folder,
                       progress=not args.no_progress)
     print(f"{result.model}: {result.setting}\n\n{result.table()}")
     for path in args.out or []:

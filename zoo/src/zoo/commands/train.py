@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
+import os
 
-from restore.config import RECIPES, RunConfig
+from restore.config import RunConfig
 from restore.distributed import resolve_device
 from restore.options import add_run_options, given, parse_key_value, run_config
+from restore.recipes import RECIPES
 from restore.run import main as run_main
 from restore.train import add_config_options
 
+from ..export import write_run_model
 from ..pretrained import run_config_of
 from ..registry import registry
-from ..schedules import get_schedule
+from ..schedules import named_schedule
 from .common import Formatter
 
 
@@ -50,7 +54,7 @@ def _base(args: argparse.Namespace) -> RunConfig:
         return RunConfig.load(args.config)
     if args.schedule is None:
         raise ValueError("give a named schedule (colddiff list --schedules) or --config")
-    schedule = get_schedule(args.schedule)
+    schedule = named_schedule(args.schedule)
     overrides = dict(_key_value(text) for text in args.override)
     config = schedule.run_config(args.variant, recipe=_recipe(args), **overrides)
     if "data.folder" in given(args):
@@ -76,10 +80,18 @@ def _key_value(text: str) -> tuple[str, object]:
 def run(args: argparse.Namespace) -> int:
     config = run_config(args, _base(args))
     if args.schedule:
-        print(f"schedule {args.schedule}: {get_schedule(args.schedule).description}")
+        print(f"schedule {args.schedule}: {named_schedule(args.schedule).description}")
         print(f"recipe {_recipe(args)}: lr {config.train.lr:g} ({config.train.lr_schedule}), "
               f"batch {config.train.batch_size} x {config.train.accumulate}, "
               f"{config.train.steps:,} steps, objective {config.objective}"
               + (f" (share {config.walk_share:g})" if config.objective == "x0-walk" else ""))
-    return run_main(config, resume=args.resume, prog="colddiff train")
+    code = run_main(config, resume=args.resume, prog="colddiff train")
+    if code == 0 and int(os.environ.get("RANK", "0")) == 0:
+        folder = write_run_model(config.out)
+        kind = json.loads((folder / "config.json").read_text())["kind"]
+        use = ("restore" if kind == "restorer" else "generate")
+        print(f"wrote the model folder {folder} ({kind}); next:\n"
+              f"  colddiff {use} {folder}{' IMAGES...' if use == 'restore' else ''}\n"
+              f"  colddiff evaluate {folder}")
+    return code
 

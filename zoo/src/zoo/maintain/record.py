@@ -1,9 +1,10 @@
 """``python -m zoo.maintain.record NAME``: evaluate a model and record the figures in its card.
 
 Runs :func:`zoo.evaluate` as ``colddiff evaluate`` does and writes the result into the model's
-registry entry (``data/models.json`` in the package source), from which the model cards and
-docs/results.md are generated. With ``--rows`` the rows measured join the rows already recorded
-(same images, seed and metric), so one slow row can be measured alone.
+folder (its ``config.json`` and card ``README.md``; by default the folder in the package
+source), from which docs/models.md and docs/results.md are generated. With ``--rows`` the
+rows measured join the rows already recorded (same images, seed and metric), so one slow row
+can be measured alone.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from samplers.folders import CARD, CONFIG
+
+from ..cards import render_card
 from ..evaluate import Evaluation, evaluate
 from ..pretrained import load
-from ..registry import get_entry, package_path
+from ..registry import model_folder
 
 
 def _check_comparable(recorded: dict[str, Any], model: str, **measured: str) -> None:
@@ -45,27 +49,27 @@ def merge_metrics(recorded: dict[str, Any] | None, measured: dict[str, Any],
                       rows={row: rows[row] for row in ranked}).to_dict()
 
 
-def _registry(name: str, path: Path | None) -> tuple[Path, list[dict[str, Any]], dict[str, Any]]:
-    """The registry file (the package's by default), its entries and model ``name``'s entry."""
-    get_entry(name)
-    path = path or package_path("data/models.json")
-    entries = json.loads(path.read_text())
-    return path, entries, next(entry for entry in entries if entry["name"] == name)
+def _folder(name: str, folder: Path | None) -> tuple[Path, dict[str, Any]]:
+    """The model's folder (the package's by default) and its record."""
+    folder = folder or model_folder(name)
+    return folder, json.loads((folder / CONFIG).read_text(encoding="utf-8"))
 
 
-def recorded_metrics(name: str, path: Path | None = None) -> dict[str, Any] | None:
-    """The evaluation recorded in the entry of model ``name`` (None if none is)."""
-    return _registry(name, path)[2].get("metrics")
+def recorded_metrics(name: str, folder: Path | None = None) -> dict[str, Any] | None:
+    """The evaluation recorded in the folder of model ``name`` (None if none is)."""
+    return _folder(name, folder)[1].get("metrics")
 
 
-def record_metrics(name: str, metrics: dict[str, Any], path: Path | None = None, *,
+def record_metrics(name: str, metrics: dict[str, Any], folder: Path | None = None, *,
                    merge: bool = False, order: Sequence[str] = ()) -> Path:
-    """Write an evaluation (``Evaluation.to_dict()``) into the entry of model ``name``: in place
-    of the recorded one, or (``merge``) joined to it by :func:`merge_metrics`."""
-    path, entries, entry = _registry(name, path)
+    """Write an evaluation (``Evaluation.to_dict()``) into the record and card of model
+    ``name``: in place of the recorded one, or (``merge``) joined to it by
+    :func:`merge_metrics`. The weights and their checksums are not touched."""
+    folder, entry = _folder(name, folder)
     entry["metrics"] = merge_metrics(entry.get("metrics"), metrics, order) if merge else metrics
-    path.write_text(json.dumps(entries, indent=2) + "\n")
-    return path
+    (folder / CONFIG).write_text(json.dumps(entry, indent=2) + "\n", encoding="utf-8")
+    (folder / CARD).write_text(render_card(entry), encoding="utf-8")
+    return folder / CONFIG
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,19 +85,19 @@ def main(argv: list[str] | None = None) -> int:
                         "join them to the rows recorded")
     p.add_argument("--replace", action="store_true",
                    help="with --rows, drop the rows recorded before")
-    p.add_argument("--registry", type=Path,
-                   help="the models.json to write (default: the zoo package's)")
+    p.add_argument("--folder", type=Path,
+                   help="the model folder to write (default: the zoo package's)")
     args = p.parse_args(argv)
     model = load(args.model)
     merge = bool(args.rows) and not args.replace
-    recorded = recorded_metrics(args.model, args.registry) if merge else None
+    recorded = recorded_metrics(args.model, args.folder) if merge else None
     if recorded:                        # fail before a long evaluation, not after it
         _check_comparable(recorded, model.name,
                           setting=model.evaluation_setting(args.n, "test", args.seed))
     result = evaluate(model, n=args.n, seed=args.seed, batch_size=args.batch_size,
                       data_dir=args.data_dir, rows=args.rows, progress=True)
     print(f"{result.model}: {result.setting}\n\n{result.table()}")
-    path = record_metrics(args.model, result.to_dict(), args.registry, merge=merge,
+    path = record_metrics(args.model, result.to_dict(), args.folder, merge=merge,
                           order=model.row_names())
     print(f"recorded in {path}")
     return 0
