@@ -125,3 +125,34 @@ def test_the_log_holds_each_step_once(tmp_path):
     trainer(fresh, 2, log_every=1, sample_every=0).train()
     assert steps(fresh / "log.jsonl") == [1, 2]
     assert (fresh / "log.jsonl.previous").exists()
+
+
+def test_a_log_line_torn_by_a_full_disk_is_dropped_and_the_run_resumes(tmp_path):
+    import json
+
+    trainer(tmp_path, 4, checkpoint_every=2, log_every=1, sample_every=0).train()
+    log = tmp_path / "log.jsonl"
+    log.write_text(log.read_text() + '{"step": 5, "loss": 0.1, "images_per')  # torn write
+    trainer(tmp_path, 6, checkpoint_every=2, log_every=1, sample_every=0).train(resume=True)
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["step"] for r in records if "loss" in r] == [1, 2, 3, 4, 5, 6]
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_resuming_a_finished_run_does_nothing_and_says_so(tmp_path, capsys):
+    trainer(tmp_path, 2, log_every=1, sample_every=1).train()
+    before = (tmp_path / "log.jsonl").read_text()
+    checkpoint_bytes = (tmp_path / "checkpoint.pt").read_bytes()
+    for _ in range(3):
+        trainer(tmp_path, 2, log_every=1, sample_every=1).train(resume=True)
+    assert (tmp_path / "log.jsonl").read_text() == before  # no duplicate val_l1 lines
+    assert (tmp_path / "checkpoint.pt").read_bytes() == checkpoint_bytes
+    assert "already trained to step 2 of 2" in capsys.readouterr().out
+
+
+def test_max_seconds_says_that_it_stopped(tmp_path, capsys):
+    run = trainer(tmp_path, 1000, log_every=1, sample_every=0, max_seconds=1e-9)
+    run.train()
+    assert run.step < 1000
+    assert f"stopped after --max-seconds 1e-09 at step {run.step} of 1000" in \
+        capsys.readouterr().out

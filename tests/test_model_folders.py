@@ -74,6 +74,8 @@ def test_a_run_on_a_folder_of_faces_is_a_model_of_its_own_shape(runs):
         assert (model.image_size, model.channels, model.T) == (64, 3, 12)
     generator = zoo.load(runs["celeba-blur-gen"][0])
     assert isinstance(generator, zoo.Generator) and generator.kind == "generator"
+    assert repr(generator).startswith("Generator('celeba-blur-gen': generator, objective x0, "
+                                      "T=12, images 3x64x64")
     assert isinstance(generator.prior, samplers.ChannelMeanPrior)
 
 
@@ -207,7 +209,7 @@ def test_a_hub_repository_loads_from_the_local_cache_offline(tmp_path):
 
 def test_a_mistyped_path_never_reaches_the_network(monkeypatch):
     monkeypatch.setattr(zoo.pretrained, "_from_hub", lambda repo: pytest.fail("hub called"))
-    with pytest.raises(KeyError, match="a Hub repository is written hf://runs/x"):
+    with pytest.raises(KeyError, match=r"no such folder or file \(a Hub repository is written hf://runs/x\)"):
         zoo.load("runs/x")
 
 
@@ -220,3 +222,29 @@ def test_the_shipped_checkpoint_of_an_earlier_version_still_loads():
     x0 = zoo.sample_images("mnist", 4)
     restored = model.restore(model.D(x0, model.T), sampler="direct")
     assert (restored - x0).pow(2).mean() < (model.D(x0, model.T) - x0).pow(2).mean()
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c["sha256"].update({"model.safetensors": None}), "records no sha256"),
+    (lambda c: c["sha256"].update({"../x.safetensors": "0" * 64}), "only safetensors files"),
+    (lambda c: c.pop("sha256"), "no sha256 record"),
+    (lambda c: c.update(kind="oracle"), "kind must be one of"),
+    (lambda c: c.update(format="other-1"), "not a colddiff-model-1"),
+])
+def test_a_tampered_record_is_refused_in_one_line(tmp_path, change, message):
+    folder = shutil.copytree(zoo.registry.model_folder("mnist-blur"), tmp_path / "m")
+    config = json.loads((folder / "config.json").read_text())
+    change(config)
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=message) as caught:
+        zoo.load(folder)
+    assert len(str(caught.value).splitlines()) == 1
+
+
+def test_a_linked_weight_file_is_refused(tmp_path):
+    folder = shutil.copytree(zoo.registry.model_folder("mnist-blur"), tmp_path / "m")
+    (tmp_path / "elsewhere.safetensors").write_bytes((folder / "model.safetensors").read_bytes())
+    (folder / "model.safetensors").unlink()
+    (folder / "model.safetensors").symlink_to(tmp_path / "elsewhere.safetensors")
+    with pytest.raises(ValueError, match="is a link"):
+        zoo.load(folder)

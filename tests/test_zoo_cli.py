@@ -169,3 +169,16 @@ def test_train_a_named_schedule_and_resume(tmp_path):
     steps = [json.loads(line)["step"] for line in
              (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert max(steps) == 3
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "mnist-blur", "--override", "name=cifar10-blur"], "not an override"),
+    (["train", "mnist-blur", "--override", "variant=text"], "with --variant"),
+    (["generate", "mnist-blur-gen", "--n", "1", "--noise-std", "1e30", "--no-progress"],
+     "NaN or infinite"),
+])
+def test_more_bad_input_exits_2_with_one_line(args, message, tmp_path):
+    result = colddiff(*args, "--out", str(tmp_path / "x"))
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -94,7 +94,7 @@ def test_evaluate_measures_only_the_rows_asked_for_with_the_same_draws():
 
 
 @pytest.mark.mnist_data
-def test_record_joins_the_rows_asked_for_to_the_recorded_ones(tmp_path, monkeypatch):
+def test_record_joins_the_rows_asked_for_to_the_recorded_ones(tmp_path, monkeypatch, capsys):
     import shutil
 
     from zoo.maintain import record
@@ -118,8 +118,8 @@ def test_record_joins_the_rows_asked_for_to_the_recorded_ones(tmp_path, monkeypa
     assert "| Direct |" in recorded()["table"] and "| Degraded |" in recorded()["table"]
     evaluated = []
     monkeypatch.setattr(record, "evaluate", lambda *a, **kw: evaluated.append(a))
-    with pytest.raises(ValueError, match="measured with setting '4 mnist"):
-        main("--n", "5", "--rows", "Direct")
+    assert main("--n", "5", "--rows", "Direct") == 2
+    assert "measured with setting '4 mnist" in capsys.readouterr().err
     assert evaluated == []                                  # refused before evaluating
     monkeypatch.undo()
     assert main("--n", "4") == 0
@@ -138,7 +138,20 @@ def test_merge_metrics_replaces_rows_by_name_in_the_models_order():
                            order=["B", "A"])
     assert joined["rows"] == {"B": {"RMSE": 2.0}, "A": {"RMSE": 1.0}}
     assert list(joined["rows"]) == ["B", "A"]
+    other = {**measured({"A": {"RMSE": 1.0}}), "weights_sha256": "a" * 64}
+    with pytest.raises(ValueError, match="measured with weights_sha256"):
+        merge_metrics({**measured({"B": {"RMSE": 0.0}}), "weights_sha256": "b" * 64}, other)
     assert joined["table"].index("| B |") < joined["table"].index("| A |")
     assert list(merge_metrics(measured({"C": {}}), new, order=["B"])["rows"]) == ["B", "C"]
     with pytest.raises(ValueError, match="fid_name 'FID-x'"):
         merge_metrics(measured({"A": {}}, fid="FID-x"), measured({}, fid="FID-y"))
+
+
+def test_record_errors_end_in_one_line(tmp_path, capsys):
+    from zoo.maintain import record
+
+    assert record.main(["no-such-model"]) == 2
+    assert record.main(["mnist-blur", "--folder", str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err
+    assert "no pretrained model named 'no-such-model'" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 2

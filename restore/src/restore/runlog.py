@@ -15,17 +15,35 @@ from pathlib import Path
 from . import distributed
 
 
+def _record(line: str) -> dict | None:
+    """A line of the log as a record, or None for a line torn by a crash or a full disk."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
 def trim(log: Path, step: int | None) -> None:
-    """Keep each step once: a resumed run (``step``) drops the lines past its checkpoint; a new
-    run (None) moves an old log aside to ``log.jsonl.previous`` rather than append to it."""
+    """Keep each step once: a resumed run (``step``) drops the lines past its checkpoint, and
+    any line torn by a crash or a full disk; a new run (None) moves an old log aside to
+    ``log.jsonl.previous`` rather than append to it. The log is rewritten atomically (a crash
+    here leaves the old one whole)."""
     if not log.exists():
         return
     if step is None:
         os.replace(log, log.with_name(log.name + ".previous"))
         return
-    kept = [line for line in log.read_text().splitlines()
-            if line.strip() and json.loads(line).get("step", 0) <= step]
-    log.write_text("".join(line + "\n" for line in kept))
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    records = [(line, _record(line)) for line in lines if line.strip()]
+    kept = [line for line, record in records
+            if record is not None and record.get("step", 0) <= step]
+    temporary = log.with_name(f".{log.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+        os.replace(temporary, log)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 class Window:

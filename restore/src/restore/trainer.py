@@ -139,6 +139,11 @@ class Trainer:
             runlog.trim(self.out_dir / LOG, self.step if path.exists() else None)
             if self.run is not None:
                 (self.out_dir / CONFIG).write_text(json.dumps(self.run, indent=2) + "\n")
+        if self.step >= self.config.steps:
+            if self.context.is_main:
+                print(f"{self.out_dir} is already trained to step {self.step} of "
+                      f"{self.config.steps}: nothing to do (--steps N continues it)")
+            return self.ema.model
         self._ddp = DistributedDataParallel(self.model) if self.context.world_size > 1 \
             else None
         network, compiled = compiling.compile_network(self._ddp or self.model,
@@ -173,6 +178,9 @@ class Trainer:
                 if signum:
                     raise Interrupted(signum)
                 if out_of_time:
+                    if self.context.is_main:
+                        print(f"\nstopped after --max-seconds {config.max_seconds} at step "
+                              f"{self.step} of {config.steps}; --resume continues the run")
                     break
         self._save(path)
         if self.grid_step != self.step:

@@ -54,21 +54,23 @@ def save_tensors(tensors: dict[str, Tensor], path: str | os.PathLike[str], *,
 
 
 def load_tensors(path: str | os.PathLike[str], expected_sha256: str | None) -> dict[str, Tensor]:
-    """The tensors of a safetensors file, after checking its sha256 (``None``: no check).
-    Tensors stored in float16 come back in float32."""
-    from safetensors.torch import load_file
+    """The tensors of a safetensors file, after checking its sha256 (``None``: no check, for a
+    file of your own). The bytes hashed are the bytes loaded (the file is read once). Tensors
+    stored in float16 come back in float32."""
+    from safetensors.torch import load
 
     path = Path(path)
     if not path.is_file():
         raise FolderError(f"{path} does not exist")
+    data = path.read_bytes()
     if expected_sha256 is not None:
-        actual = sha256(path)
+        actual = hashlib.sha256(data).hexdigest()
         if actual != expected_sha256:
             raise FolderError(f"{path} has sha256 {actual[:16]}..., not the "
                               f"{str(expected_sha256)[:16]}... recorded: the file is altered or "
                               "another one; refusing to load it")
     try:
-        tensors = load_file(str(path))
+        tensors = load(data)
     except Exception as error:  # safetensors raises its own SafetensorError
         raise FolderError(f"{path} is not a readable safetensors file: {error}") from error
     return {k: v.float() if v.dtype == torch.float16 else v for k, v in tensors.items()}
@@ -122,5 +124,11 @@ def read(folder: str | os.PathLike[str], format: str | None = None
                 ".safetensors"):
             raise FolderError(f"{Path(folder) / CONFIG} lists {file!r}: only safetensors files "
                               "inside the folder are read")
+        if not (isinstance(digest, str) and len(digest) == 64):
+            raise FolderError(f"{Path(folder) / CONFIG} records no sha256 for {file} (got "
+                              f"{digest!r}): every file is checked")
+        if (Path(folder) / file).is_symlink():
+            raise FolderError(f"{Path(folder) / file} is a link: a folder's files are read only "
+                              "where they are")
         tensors[file] = load_tensors(Path(folder) / file, digest)
     return config, tensors

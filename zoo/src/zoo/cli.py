@@ -40,6 +40,14 @@ def main(argv: list[str] | None = None) -> int:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"colddiff {args.command}: error: {message}", file=sys.stderr)
         return 2
+    except FloatingPointError as error:
+        print(f"colddiff {args.command}: error: {error} (are the weights or the noise level "
+              "sound?)", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(f"colddiff {args.command}: error: out of memory: ask for fewer or smaller images",
+              file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"colddiff {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -134,7 +134,7 @@ class _Generative:
         return Figure(f"generate-{self.name}", [(title, tile(images, 8))], scale=2)
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(repr=False)
 class Generator(_Generative, Restorer):
     """A restorer that generates (section 5.2): ``x_T`` from its fitted ``prior`` (any
     :class:`samplers.Prior`), a little noise to break the symmetry, then a cold sampler."""
@@ -219,7 +219,7 @@ class DiffusionModel(_Generative, Pretrained):
         }
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(repr=False)
 class WarmGenerator(_Generative, Pretrained):
     """A network ``R(x_s, s) ~ x_{s-1}`` (``restore``'s ``previous`` objective) with a prior
     over ``x_T``: inverse heat dissipation (Rissanen, Heinonen and Solin, 2023, "Generative

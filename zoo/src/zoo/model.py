@@ -34,7 +34,7 @@ class Figure:
     scale: int | None = None
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(repr=False)
 class Pretrained:
     """A loaded model: the network ``R`` (EMA weights, eval mode), the degradation it was
     trained on (``D_train``; :attr:`D` is the form to sample with), its named ``schedule`` if
@@ -66,6 +66,13 @@ class Pretrained:
     paired: ClassVar[bool] = True
     """Whether its evaluation rows correspond image for image to the originals (restoration:
     SSIM, RMSE and PSNR apply) or are new images (generation: the Frechet distance only)."""
+
+    def __repr__(self) -> str:
+        shape = f"{self.channels}x{self.image_size}x{self.image_size}"
+        layout = " channels-last" if self.numerics.channels_last else ""
+        return (f"{type(self).__name__}({self.name!r}: {self.entry.get('kind')}, objective "
+                f"{self.entry.get('objective')}, T={self.T}, images {shape}, "
+                f"{self.numerics.precision}{layout})")
 
     @property
     def T(self) -> int:

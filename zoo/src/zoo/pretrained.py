@@ -51,8 +51,8 @@ def locate(source: str | os.PathLike[str]) -> tuple[str, Path]:
         raise FolderError(f"{path} is neither a model folder (config.json) nor a run folder "
                           "(checkpoint.pt)")
     if isinstance(source, str) and source.count("/") == 1 and not source.startswith("."):
-        raise KeyError(f"no model named {source!r} and no such folder; a Hub repository is "
-                       f"written {HUB}{source}")
+        raise KeyError(f"no model named {source!r}: no shipped model and no such folder or "
+                       f"file (a Hub repository is written {HUB}{source})")
     get_entry(str(source))  # raises: no such model, with the closest names
     raise AssertionError("unreachable")
 

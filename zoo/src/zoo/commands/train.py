@@ -56,6 +56,10 @@ def _base(args: argparse.Namespace) -> RunConfig:
         raise ValueError("give a named schedule (colddiff list --schedules) or --config")
     schedule = named_schedule(args.schedule)
     overrides = dict(_key_value(text) for text in args.override)
+    for key in ("name", "variant"):
+        if key in overrides:
+            raise ValueError(f"--override {key}=... is not an override: give the schedule "
+                             f"{'as the first argument' if key == 'name' else 'with --variant'}")
     config = schedule.run_config(args.variant, recipe=_recipe(args), **overrides)
     if "data.folder" in given(args):
         config = dataclasses.replace(config, data=dataclasses.replace(config.data, name=None))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,27 +27,31 @@ from ..registry import model_folder
 
 def _check_comparable(recorded: dict[str, Any], model: str, **measured: str) -> None:
     for key, value in measured.items():
-        if recorded[key] != value:
+        if recorded.get(key, value) != value:
             raise ValueError(f"the recorded rows of {model} were measured with {key} "
                              f"{recorded[key]!r}, these with {value!r}: measure them the same "
-                             "way (--n, --seed), or record all rows anew")
+                             "way (--n, --seed, the same weights), or record all rows anew")
 
 
 def merge_metrics(recorded: dict[str, Any] | None, measured: dict[str, Any],
                   order: Sequence[str] = ()) -> dict[str, Any]:
     """The rows of ``measured`` (``Evaluation.to_dict()``) joined to those of ``recorded``,
     replacing rows of the same name, in ``order`` (rows not in it last). Both must come from the
-    same setting (images, split, seed) and Frechet metric; otherwise the figures would not be
-    comparable, and this is an error."""
+    same setting (images, split, seed), Frechet metric and weights (``weights_sha256``, where
+    both record it); otherwise the figures would not be comparable, and this is an error."""
     if not recorded:
         return measured
     _check_comparable(recorded, measured["model"], setting=measured["setting"],
-                      fid_name=measured["fid_name"])
+                      fid_name=measured["fid_name"],
+                      **({"weights_sha256": measured["weights_sha256"]}
+                         if "weights_sha256" in measured else {}))
     rows = {**recorded["rows"], **measured["rows"]}
     ranked = sorted(rows, key=lambda row: order.index(row) if row in order else len(order))
-    return Evaluation(model=measured["model"], setting=measured["setting"],
-                      fid_name=measured["fid_name"],
-                      rows={row: rows[row] for row in ranked}).to_dict()
+    merged = Evaluation(model=measured["model"], setting=measured["setting"],
+                        fid_name=measured["fid_name"],
+                        rows={row: rows[row] for row in ranked}).to_dict()
+    return {**merged, **({"weights_sha256": measured["weights_sha256"]}
+                         if "weights_sha256" in measured else {})}
 
 
 def _folder(name: str, folder: Path | None) -> tuple[Path, dict[str, Any]]:
@@ -66,10 +71,23 @@ def record_metrics(name: str, metrics: dict[str, Any], folder: Path | None = Non
     ``name``: in place of the recorded one, or (``merge``) joined to it by
     :func:`merge_metrics`. The weights and their checksums are not touched."""
     folder, entry = _folder(name, folder)
-    entry["metrics"] = merge_metrics(entry.get("metrics"), metrics, order) if merge else metrics
-    (folder / CONFIG).write_text(json.dumps(entry, indent=2) + "\n", encoding="utf-8")
-    (folder / CARD).write_text(render_card(entry), encoding="utf-8")
+    recorded = entry.get("metrics")
+    if recorded and "weights_sha256" not in recorded:  # recorded before the digest was: these
+        recorded = {**recorded, "weights_sha256": entry["sha256"]["model.safetensors"]}
+    entry["metrics"] = merge_metrics(recorded, metrics, order) if merge else metrics
+    _write_atomically(folder / CONFIG, json.dumps(entry, indent=2) + "\n")
+    _write_atomically(folder / CARD, render_card(entry))
     return folder / CONFIG
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` whole or not at all (a crash leaves the old file)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,7 +106,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--folder", type=Path,
                    help="the model folder to write (default: the zoo package's)")
     args = p.parse_args(argv)
-    model = load(args.model)
+    try:
+        return _record(args)
+    except (ValueError, KeyError, OSError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"{p.prog}: error: {message}", file=sys.stderr)
+        return 2
+
+
+def _record(args: argparse.Namespace) -> int:
+    folder, _ = _folder(args.model, args.folder)
+    model = load(folder)
+    weights = json.loads((folder / CONFIG).read_text())["sha256"]["model.safetensors"]
     merge = bool(args.rows) and not args.replace
     recorded = recorded_metrics(args.model, args.folder) if merge else None
     if recorded:                        # fail before a long evaluation, not after it
@@ -97,8 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     result = evaluate(model, n=args.n, seed=args.seed, batch_size=args.batch_size,
                       data_dir=args.data_dir, rows=args.rows, progress=True)
     print(f"{result.model}: {result.setting}\n\n{result.table()}")
-    path = record_metrics(args.model, result.to_dict(), args.folder, merge=merge,
-                          order=model.row_names())
+    path = record_metrics(args.model, {**result.to_dict(), "weights_sha256": weights},
+                          args.folder, merge=merge, order=model.row_names())
     print(f"recorded in {path}")
     return 0
 
