@@ -156,3 +156,10 @@ def test_max_seconds_says_that_it_stopped(tmp_path, capsys):
     assert run.step < 1000
     assert f"stopped after --max-seconds 1e-09 at step {run.step} of 1000" in \
         capsys.readouterr().out
+
+
+def test_a_run_without_configuration_refuses_another_batch_on_resume(tmp_path):
+    trainer(tmp_path, 2, sample_every=0).train()
+    with pytest.raises(ValueError, match=r"train.batch_size \(8 to 4\)"):
+        trainer(tmp_path, 4, batch_size=4, sample_every=0).train(resume=True)
+    trainer(tmp_path, 4, sample_every=0).train(resume=True)  # more steps: fine

@@ -3,6 +3,7 @@ options change only what they name, and the degradation spec builds the known fa
 
 import argparse
 import dataclasses
+import re
 
 import pytest
 import torch
@@ -91,7 +92,7 @@ def test_skipped_sections_have_no_options():
     ({"train": {"ema_decay": 1.0}}, "ema_decay must be in [0, 1)"),
     ({"objective": "eps"}, "objective must be one of"),
     ({"walk_share": 1.5}, "walk_share must be in [0, 1]"),
-    ({"walk_share": float("nan")}, "walk_share must be in [0, 1]"),
+    ({"walk_share": float("nan")}, "walk_share must be a finite float, got nan"),
     ({"data": {"name": "mnist", "folder": "x"}}, "not both"),
     ({"network": {"width": 0}}, "width must be at least 1"),
     ([], "JSON object"),
@@ -152,3 +153,20 @@ def test_colddiff_train_inpaints_on_the_walk_on_a_cpu_unless_told_otherwise():
     assert (plain.objective, plain.train.loss) == ("x0", "l2")
     assert _train_config("cifar10-inpaint", "--walk-share", "0.5").walk_share == 0.5
     assert _train_config("cifar10-inpaint", "--recipe", "paper").objective == "x0"
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"train": {"steps": float("inf")}}, "train': steps must be a finite int, got inf"),
+    ({"train": {"steps": 2.5}}, "steps must be int, got 2.5"),
+    ({"train": {"batch_size": 4.0}}, "batch_size must be int"),
+    ({"train": {"lr": float("nan")}}, "lr must be a finite float"),
+    ({"train": {"seed": True}}, "seed must be int"),
+    ({"data": {"hflip": "no"}}, "hflip must be bool, got 'no'"),
+    ({"degradation": {"factory": 3}}, "factory must be str or None"),
+    ({"degradation": {"arguments": "num_steps=3"}}, "arguments must be dict"),
+    ({"walk_share": "half"}, "walk_share must be float"),
+])
+def test_every_field_is_checked_by_name_and_type_when_read(values, message):
+    with pytest.raises(ValueError, match=re.escape(message)) as caught:
+        RunConfig.from_dict(values)
+    assert len(str(caught.value).splitlines()) == 1

@@ -125,3 +125,61 @@ def test_a_folder_with_one_image_is_refused_in_one_line(tmp_path, capsys):
                  str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
     assert "holds 1 image(s)" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("change, refused", [
+    (["--degradation-arg", "num_steps=9"], "degradation.arguments.num_steps (5 to 9)"),
+    (["--val-count", "3"], "data.val_count"),
+    (["--image-size", "8"], "data.image_size"),
+    (["--hflip"], "data.hflip"),
+    (["--lr", "0.5"], "train.lr"),
+    (["--warmup", "3"], "train.warmup"),
+    (["--ema-decay", "0.9"], "train.ema_decay"),
+    (["--precision", "bf16"], "train.precision"),
+    (["--batch", "2"], "train.batch_size"),
+])
+def test_resume_refuses_what_changes_the_meaning_of_the_run(tmp_path, capsys, change, refused):
+    common = [*tiny_run(tmp_path, count=24), "--out", str(tmp_path / "run")]
+    assert main([*common, "--steps", "2"]) == 0
+    before = (tmp_path / "run" / "checkpoint.pt").read_bytes()
+    capsys.readouterr()
+    assert main([*common, "--steps", "4", *change, "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot resume with another" in err and refused in err
+    assert len(err.strip().splitlines()) == 1
+    assert (tmp_path / "run" / "checkpoint.pt").read_bytes() == before  # nothing overwritten
+
+
+def test_resume_allows_and_logs_what_can_change_mid_run(tmp_path):
+    common = [*tiny_run(tmp_path, count=24), "--out", str(tmp_path / "run")]
+    assert main([*common, "--steps", "2"]) == 0
+    assert main([*common, "--steps", "4", "--log-every", "1", "--resume"]) == 0
+    records = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text()
+               .splitlines()]
+    [changed] = [r for r in records if "changed" in r]
+    assert changed["step"] == 2
+    assert changed["changed"] == {"train.steps": [2, 4], "train.log_every": [50, 1]}
+
+
+def test_a_second_run_into_the_same_folder_is_refused_and_a_stale_lock_is_not(tmp_path, capsys):
+    import os
+
+    from restore import lock
+
+    out = tmp_path / "run"
+    common = [*tiny_run(tmp_path, count=24), "--out", str(out), "--steps", "2"]
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        out.mkdir()
+        (out / lock.LOCK).write_text(f"{sleeper.pid}\n")  # a live run holds the folder
+        assert main(common) == 2
+        err = capsys.readouterr().err
+        assert f"is being trained by process {sleeper.pid}" in err
+        assert not (out / "checkpoint.pt").exists()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert main(common) == 0  # the holder is gone: its lock is stale and taken over
+    assert not (out / lock.LOCK).exists()  # released at the end
+    with lock.held(out):
+        assert (out / lock.LOCK).read_text().strip() == str(os.getpid())

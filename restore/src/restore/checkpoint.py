@@ -127,6 +127,45 @@ def compose(*, step: int, model: dict[str, Any], ema: dict[str, Any],
     return state
 
 
+FIXED_ON_RESUME = ("batch_size", "accumulate", "seed", "loss")
+"""The optimisation settings a resume may not change, for runs without a run configuration."""
+
+RESUMABLE = ("out", "data.data_dir", "train.steps", "train.checkpoint_every", "train.log_every",
+             "train.sample_every", "train.num_workers", "train.progress", "train.max_seconds",
+             "train.device", "train.compile")
+"""What may change when a run resumes (where it writes, how long, how often it reports, where
+it computes); anything else changes what the run means: the degradation and its ``T``, the
+data, the image shape and the split, the network, the objective, the optimisation, the moving
+average, the precision."""
+
+
+def _flat(values: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(values, dict) or not values:
+        return {prefix: values}
+    return {k: v for key, value in values.items()
+            for k, v in _flat(value, f"{prefix}.{key}" if prefix else key).items()}
+
+
+def resume_changes(path: Any, state: dict[str, Any], train: dict[str, Any],
+                   run: dict[str, Any] | None) -> dict[str, list[Any]]:
+    """What resuming ``state`` with the run ``run`` (optimisation ``train``) changes, as
+    ``{field: [before, now]}``; a change outside :data:`RESUMABLE` is refused in one line."""
+    before, now = state.get("run"), run
+    if before is None or now is None:  # runs without a configuration: their optimisation
+        before = {"train": {k: train_config(state)[k] for k in FIXED_ON_RESUME}}
+        now = {"train": {k: train[k] for k in FIXED_ON_RESUME}}
+    old, new = _flat(before), _flat(now)
+    changes = {key: [old.get(key), new.get(key)] for key in sorted({*old, *new})
+               if old.get(key) != new.get(key)}
+    refused = [f"{key} ({a!r} to {b!r})" for key, (a, b) in changes.items()
+               if key not in RESUMABLE]
+    if refused:
+        raise ValueError(f"{path} cannot resume with another {', '.join(refused)}: that "
+                         "changes what the run means; resume with the same settings or start "
+                         "a new run in another folder")
+    return changes
+
+
 def train_config(state: dict[str, Any]) -> dict[str, Any]:
     """The :class:`restore.TrainConfig` (as a dict) a checkpoint was trained with."""
     return state["config"] if "config" in state else state["run"]["train"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -182,9 +183,31 @@ SECTIONS: dict[str, type] = {"data": DataConfig, "network": NetworkConfig,
 def _known(kind: type, values: Any, where: str) -> dict[str, Any]:
     if not isinstance(values, dict):
         raise ValueError(f"{where} must be a JSON object, got {type(values).__name__}")
-    names = {f.name for f in dataclasses.fields(kind)}
-    unknown = sorted(set(values) - names)
+    fields = {f.name: f for f in dataclasses.fields(kind)}
+    unknown = sorted(set(values) - set(fields))
     if unknown:
-        raise ValueError(f"{where} has unknown key(s) {unknown}; known: {sorted(names)}")
+        raise ValueError(f"{where} has unknown key(s) {unknown}; known: {sorted(fields)}")
+    for name, value in values.items():
+        if name not in SECTIONS:
+            _check_type(f"{where}: {name}", value, str(fields[name].type))
     return dict(values)
+
+
+_TYPES: dict[str, tuple[type, ...]] = {"int": (int,), "float": (int, float), "bool": (bool,),
+                                       "str": (str,), "None": (type(None),), "dict": (dict,)}
+
+
+def _check_type(where: str, value: Any, annotation: str) -> None:
+    """Refuse, naming the field, a JSON value not of the field's annotated type (a bool is no
+    number, a float no whole number, numbers are finite)."""
+    kinds = [part.strip().split("[")[0] for part in annotation.split("|")]
+    for kind in kinds:
+        allowed = _TYPES.get(kind, (object,))
+        if isinstance(value, bool) and bool not in allowed:
+            continue
+        if isinstance(value, allowed) and not (isinstance(value, float) and not
+                                              math.isfinite(value)):
+            return
+    finite = "a finite " if isinstance(value, float) and not math.isfinite(value) else ""
+    raise ValueError(f"{where} must be {finite}{' or '.join(kinds)}, got {value!r}")
 

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from . import data, objectives
+from . import data, lock, objectives
 from .config import RunConfig
 from .protocols import check_random
 from .signals import Interrupted
@@ -73,7 +74,8 @@ def build(config: RunConfig) -> Trainer:
 
 def train(config: RunConfig, *, resume: bool = False) -> nn.Module:
     """Train as ``config`` says (the trainer writes it to the run's folder as
-    ``config.json``); returns the moving-average network."""
+    ``config.json``), holding the folder's lock (:mod:`restore.lock`: a second run into the
+    same folder is refused); returns the moving-average network."""
     trainer = build(config)
     if trainer.context.is_main:
         model = trainer.model
@@ -85,7 +87,9 @@ def train(config: RunConfig, *, resume: bool = False) -> nn.Module:
         print(f"computing in {trainer.numerics.precision}, "
               f"{'channels-last' if trainer.numerics.channels_last else 'contiguous'} "
               f"({trainer.numerics.reason})")
-    return trainer.train(resume=resume)
+    one_run = lock.held(config.out) if trainer.context.is_main else contextlib.nullcontext()
+    with one_run:
+        return trainer.train(resume=resume)
 
 
 def main(config: RunConfig, *, resume: bool = False, prog: str = "train") -> int:

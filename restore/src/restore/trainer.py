@@ -37,9 +37,6 @@ LOG = "log.jsonl"
 CONFIG = "config.json"
 
 # Settings that must not change when a run resumes, or it would not continue the same run.
-_FIXED_ON_RESUME = ("batch_size", "accumulate", "seed", "loss")
-
-
 class Trainer:
     """Train ``model`` as a restorer for ``D`` on ``dataset``, writing to ``out_dir``.
 
@@ -107,7 +104,7 @@ class Trainer:
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.config.lr)
         self.ema = EMA(self.model, self.config.ema_decay, self.config.ema_start)
         self.generator = torch.Generator().manual_seed(self.config.seed)
-        self.step = 0
+        self.step, self._changes = 0, {}
         self._ddp: DistributedDataParallel | None = None
         self.grid_step: int | None = None
         self.val_images = val_images
@@ -149,7 +146,8 @@ class Trainer:
         network, compiled = compiling.compile_network(self._ddp or self.model,
                                                       self.context.device, self.config.compile)
         self._log({"step": self.step, **self.numerics.record(), "compile": compiled,
-                   "hardware": distributed.describe(self.context)})
+                   "hardware": distributed.describe(self.context),
+                   **({"changed": self._changes} if self._changes else {})})
         batches, config = self._batches(), self.config
         bar = samplers.ProgressBar(config.steps, "train", unit="steps",
                                    enabled=config.progress and self.context.is_main)
@@ -281,12 +279,8 @@ class Trainer:
 
     def _load(self, path: Path) -> None:
         state = checkpoint.read(path, map_location=self.context.device)
-        trained = checkpoint.train_config(state)
-        for name in _FIXED_ON_RESUME:
-            if trained[name] != getattr(self.config, name):
-                raise ValueError(f"{path} was trained with {name} = {trained[name]!r}, "
-                                 f"not {getattr(self.config, name)!r}: resume with the same "
-                                 "setting or start a new run")
+        self._changes = checkpoint.resume_changes(path, state, dataclasses.asdict(self.config),
+                                                  self.run)
         checkpoint.load_weights(self.model, state["model"], path)
         checkpoint.load_weights(self.ema.model, state["ema"], path)
         self.optimizer.load_state_dict(state["optimizer"])
