@@ -3,6 +3,7 @@
 import contextlib
 import io
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -178,7 +179,27 @@ def test_train_a_named_schedule_and_resume(tmp_path):
      "NaN or infinite"),
 ])
 def test_more_bad_input_exits_2_with_one_line(args, message, tmp_path):
-    result = colddiff(*args, "--out", str(tmp_path / "x"))
+    result = colddiff(*args, "--out", str(tmp_path / "x.png"))
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_output_paths_are_checked_before_any_work(digits, tmp_path):
+    twins = [tmp_path / "a" / "seven.png", tmp_path / "b" / "seven.png"]
+    for path in twins:
+        path.parent.mkdir()
+        shutil.copy(digits[0], path)
+    cases = [
+        (["restore", "mnist-blur", *twins, "--save-dir", tmp_path / "s"], "named seven"),
+        (["restore", "mnist-blur", digits[0], "--out", digits[0]], "one of the input images"),
+        (["degrade", "mnist-blur", digits[0], "--out", tmp_path / "x.pdfx"], "not .pdfx"),
+        (["generate", "mnist-blur-gen", "--out", tmp_path / "grid"], "a name without a suffix"),
+        (["train", "mnist-blur", "--out", ""], "--out is empty"),
+    ]
+    before = digits[0].read_bytes()
+    for args, message in cases:
+        result = colddiff(*args)
+        assert result.returncode == 2 and message in result.stderr, (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert digits[0].read_bytes() == before and not (tmp_path / "s").exists()

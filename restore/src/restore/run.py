@@ -41,7 +41,7 @@ def training_pair(operator: Any, val_images: Tensor,
 
 def build(config: RunConfig) -> Trainer:
     """The :class:`Trainer` that ``config`` describes, ready to :meth:`Trainer.train`."""
-    if config.out is None:
+    if config.out is None or not str(config.out).strip():
         raise ValueError("the run has no folder: give --out")
     operator = config.degradation.build()
     source = config.data

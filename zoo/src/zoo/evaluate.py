@@ -24,6 +24,7 @@ import dataclasses
 import json
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -63,6 +64,7 @@ class Evaluation:
         """Write the evaluation as JSON (``.json``) or as its Markdown table (any other name)."""
         text = (json.dumps(self.to_dict(), indent=2) if str(path).endswith(".json")
                 else f"{self.model}, {self.setting}\n\n{self.table()}")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w") as file:
             file.write(text + "\n")
 

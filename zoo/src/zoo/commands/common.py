@@ -94,13 +94,23 @@ def add_output_options(parser: argparse.ArgumentParser, default: str, what: str)
 
 
 def check_outputs(args: argparse.Namespace) -> None:
-    """Refuse, before any work, output paths that cannot be written: a file path that names a
-    folder, a folder path that names a file, or a place with no write permission."""
+    """Refuse, before any work, output paths that cannot be written or would destroy
+    something: a file path that names a folder, a folder path that names a file, a place with
+    no write permission, an empty path, an output that is one of the input images, a picture
+    with a suffix PIL cannot write, and input images whose names collide in ``--save-dir``."""
+    inputs = {Path(p).resolve() for p in getattr(args, "images", None) or []}
+    stems = [Path(p).stem for p in getattr(args, "images", None) or []]
+    if getattr(args, "save_dir", None) is not None and len(set(stems)) < len(stems):
+        twice = sorted({s for s in stems if stems.count(s) > 1})
+        raise ValueError(f"--save-dir: several images are named {', '.join(twice)}: their "
+                         "outputs would overwrite each other; rename or copy them first")
     for option in ("out", "save_dir", "out_dir"):
         value = getattr(args, option, None)
         if value is None:
             continue
         flag = "--" + option.replace("_", "-")
+        if str(value) == "":
+            raise ValueError(f"{flag} is empty: name a folder")
         for path in map(Path, value if isinstance(value, list) else [value]):
             is_folder = option != "out" or getattr(args, "command", None) in ("demo", "train")
             if is_folder and path.exists() and not path.is_dir():
@@ -113,6 +123,23 @@ def check_outputs(args: argparse.Namespace) -> None:
                 existing = existing.parent
             if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
                 raise ValueError(f"{flag} {path}: cannot write in {existing}")
+            if path.resolve() in inputs:
+                raise ValueError(f"{flag} {path} is one of the input images: it would be "
+                                 "overwritten")
+            if not is_folder and option == "out" and getattr(args, "command", None) != \
+                    "evaluate" and path.suffix.lower() not in _image_suffixes():
+                raise ValueError(f"{flag} {path}: a picture is written as .png, .jpg, .webp "
+                                 "or another image format PIL knows, not "
+                                 f"{path.suffix or 'a name without a suffix'}")
+
+
+def _image_suffixes() -> set[str]:
+    """The file suffixes PIL can write."""
+    from PIL import Image
+
+    Image.init()
+    return {suffix for suffix, kind in Image.registered_extensions().items()
+            if kind in Image.SAVE}
 
 
 def check_step(t: int | None, T: int) -> int:
