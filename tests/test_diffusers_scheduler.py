@@ -107,3 +107,23 @@ def test_the_former_module_name_still_imports_with_a_warning():
     from zoo.diffusers_scheduler import ColdDiffusionScheduler
 
     assert former.ColdDiffusionScheduler is ColdDiffusionScheduler
+
+
+def test_step_checks_what_the_samplers_check():
+    model, scheduler = pipeline_parts("mnist-blur")
+    x0 = zoo.sample_images("mnist", 2)
+    sample = scheduler.add_noise(x0)
+    scheduler.set_timesteps(5)
+    t = int(scheduler.timesteps[0])
+    with pytest.raises(ValueError, match="nothing is broadcast"):
+        scheduler.step(x0[:1], t, sample)
+    with pytest.raises(ValueError, match="the sample holds NaN"):
+        scheduler.step(x0, t, torch.full_like(sample, float("nan")))
+    with pytest.raises(FloatingPointError, match="model_output holds NaN"):
+        scheduler.step(torch.full_like(x0, float("inf")), t, sample)
+    with pytest.raises(ValueError, match=r"whole number, got 20\.7"):
+        scheduler.step(x0, 20.7, sample)
+    for bad in (-3, 10**6):
+        with pytest.raises(ValueError, match=r"timestep must be in 0\.\.20"):
+            model(sample, bad)
+    assert scheduler.step(x0, torch.tensor(t), sample).prev_sample.shape == sample.shape

@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 from restore.config import DegradationSpec
+from samplers.validation import check_images
 from torch import Tensor, nn
 
 import samplers
@@ -100,7 +101,18 @@ class ColdDiffusionScheduler(SchedulerMixin, ConfigMixin):
         if self.bound is None:
             raise ValueError("the degradation draws random parameters: call add_noise(x0) or "
                              "bind(**params) before the loop")
-        s = int(timestep)
+        sample = check_images(sample, "sample")
+        model_output = check_images(model_output, "model_output")
+        if model_output.shape != sample.shape:
+            raise ValueError(f"model_output has shape {tuple(model_output.shape)}, the sample "
+                             f"{tuple(sample.shape)}: the model must return an image like its "
+                             "input (nothing is broadcast)")
+        if not bool(torch.isfinite(sample).all()):
+            raise ValueError("step: the sample holds NaN or infinite values")
+        if not bool(torch.isfinite(model_output).all()):
+            raise FloatingPointError("step: model_output holds NaN or infinite values; stopped "
+                                     "rather than return NaN images")
+        s = _whole(timestep)
         if s not in self._next:
             raise ValueError(f"timestep {s} is not one of the scheduler's timesteps "
                              f"{self.timesteps.tolist()}: call set_timesteps first")
@@ -117,17 +129,29 @@ class ColdDiffusionScheduler(SchedulerMixin, ConfigMixin):
         return self.num_train_timesteps
 
 
-class DiffusersModel(nn.Module):
-    """A restorer ``R(x, t)`` that answers as a diffusers model: ``model(sample, t).sample``."""
+def _whole(timestep: Any) -> int:
+    """A timestep as an int; a fractional, non-scalar or non-numeric one is refused."""
+    value = timestep.item() if isinstance(timestep, Tensor) and timestep.numel() == 1 else timestep
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise ValueError(f"timestep must be a whole number, got {timestep!r}")
+    return int(value)
 
-    def __init__(self, R: nn.Module) -> None:
+
+class DiffusersModel(nn.Module):
+    """A restorer ``R(x, t)`` that answers as a diffusers model: ``model(sample, t).sample``,
+    for whole timesteps in ``0..num_steps`` (when given)."""
+
+    def __init__(self, R: nn.Module, num_steps: int | None = None) -> None:
         super().__init__()
-        self.R = R
+        self.R, self.num_steps = R, num_steps
 
     def forward(self, sample: Tensor, timestep: int | Tensor) -> Any:
         from diffusers.models.unets.unet_2d import UNet2DOutput
 
-        t = torch.as_tensor(timestep, device=sample.device).long().expand(sample.shape[0])
+        step = _whole(timestep)
+        if step < 0 or (self.num_steps is not None and step > self.num_steps):
+            raise ValueError(f"timestep must be in 0..{self.num_steps}, got {step}")
+        t = torch.full((sample.shape[0],), step, device=sample.device)
         return UNet2DOutput(sample=self.R(sample, t))
 
 
@@ -154,4 +178,4 @@ def pipeline_parts(name: str, sampler: str = "tacos") -> tuple[DiffusersModel,
     spec = run_config_of(name).degradation  # the D the model was trained on
     scheduler = ColdDiffusionScheduler(degradation=spec.factory,
                                        degradation_arguments=spec.arguments, sampler=sampler)
-    return DiffusersModel(model.R).eval(), scheduler
+    return DiffusersModel(model.R, model.T).eval(), scheduler
