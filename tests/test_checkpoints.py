@@ -163,3 +163,54 @@ def test_a_run_without_configuration_refuses_another_batch_on_resume(tmp_path):
     with pytest.raises(ValueError, match=r"train.batch_size \(8 to 4\)"):
         trainer(tmp_path, 4, batch_size=4, sample_every=0).train(resume=True)
     trainer(tmp_path, 4, sample_every=0).train(resume=True)  # more steps: fine
+
+
+class _Pickled:
+    """A global that a forged payload pickles (never run: weights_only refuses it)."""
+
+
+def _forged(tmp_path, good_path, change):
+    """A checkpoint whose content ``change`` altered, with a checksum that matches it."""
+    import hashlib
+    import io
+
+    state = read_checkpoint(good_path)
+    change(state)
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    payload = buffer.getvalue()
+    path = tmp_path / "forged" / "checkpoint.pt"
+    path.parent.mkdir()
+    torch.save({"format": checkpoint.FORMAT, "sha256": hashlib.sha256(payload).hexdigest(),
+                "payload": torch.frombuffer(bytearray(payload), dtype=torch.uint8)}, path)
+    return path
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda s: s.update(step=-5), "not a whole number >= 0"),
+    (lambda s: s.update(step=2.5), "not a whole number >= 0"),
+    (lambda s: s.update(generator=torch.zeros(7, dtype=torch.uint8)), "random generator"),
+    (lambda s: s.update(torch_rng=torch.zeros(3)), "random generator"),
+    (lambda s: s.update(model={"w": 3}), "not tensors"),
+    (lambda s: s.update(optimizer=[]), "no optimiser state"),
+    (lambda s: s.update(extra=_Pickled()), "not plain tensors and data"),
+])
+def test_a_forged_checkpoint_with_a_valid_checksum_is_refused_in_one_line(
+        tmp_path, change, message):
+    trainer(tmp_path / "good", 2, sample_every=0).train()
+    path = _forged(tmp_path, tmp_path / "good" / "checkpoint.pt", change)
+    with pytest.raises(CheckpointError, match=message) as caught:
+        read_checkpoint(path)
+    assert len(str(caught.value).splitlines()) == 1
+
+
+def test_an_optimiser_of_the_wrong_shape_is_refused_on_resume(tmp_path):
+    trainer(tmp_path / "good", 2, sample_every=0).train()
+
+    def swap(state):
+        moments = state["optimizer"]["state"][0]
+        moments["exp_avg"] = torch.zeros(*moments["exp_avg"].shape, 2)
+
+    path = _forged(tmp_path, tmp_path / "good" / "checkpoint.pt", swap)
+    with pytest.raises(CheckpointError, match="optimiser state of another network"):
+        trainer(path.parent, 4, sample_every=0).train(resume=True)

@@ -96,7 +96,11 @@ def read(path: str | os.PathLike[str], map_location: Any = "cpu") -> dict[str, A
         if hashlib.sha256(data).hexdigest() != state.get("sha256"):
             raise CheckpointError(f"{path} is corrupt: its content does not match its "
                                   "checksum; resume from another copy or start a new run")
-        state = torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
+        try:
+            state = torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
+        except Exception as error:  # a forged payload: pickled code, or not a torch file
+            raise CheckpointError(f"{path} holds a payload that is not plain tensors and data "
+                                  f"({type(error).__name__}); nothing in it was run") from error
     elif isinstance(state, dict) and map_location != "cpu":
         state = torch.load(path, map_location=map_location, weights_only=True)
     missing = [key for key in REQUIRED if not isinstance(state, dict) or key not in state]
@@ -105,7 +109,40 @@ def read(path: str | os.PathLike[str], map_location: Any = "cpu") -> dict[str, A
     if missing:
         raise CheckpointError(f"{path} is not a colddiff training checkpoint (it lacks "
                               f"{', '.join(missing)})")
+    _check_values(path, state)
     return state
+
+
+def _check_values(path: Any, state: dict[str, Any]) -> None:
+    """Refuse, in one line, a checkpoint whose values have the wrong kind (a forged one with a
+    valid checksum): the step, the random states, the weights and the optimiser's."""
+    step = state["step"]
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise CheckpointError(f"{path} holds step {step!r}, not a whole number >= 0")
+    expected = torch.Generator().get_state()
+    for key in ("generator", "torch_rng"):
+        value = state[key]
+        if not (isinstance(value, torch.Tensor) and value.dtype == torch.uint8
+                and value.shape == expected.shape):
+            raise CheckpointError(f"{path} holds a {key} state that is not a random generator's")
+    for key in ("model", "ema"):
+        if not isinstance(state[key], dict) or not all(
+                isinstance(v, torch.Tensor) for v in state[key].values()):
+            raise CheckpointError(f"{path} holds {key} weights that are not tensors")
+    if not isinstance(state["optimizer"], dict) or not {"state", "param_groups"} <= set(
+            state["optimizer"]):
+        raise CheckpointError(f"{path} holds no optimiser state")
+
+
+def check_optimizer(optimizer: torch.optim.Optimizer) -> None:
+    """Refuse a loaded optimiser state whose moments do not have their parameters' shapes
+    (``load_state_dict`` checks only the number of parameters)."""
+    for parameter, moments in optimizer.state.items():
+        for name, value in moments.items():
+            if isinstance(value, torch.Tensor) and value.dim() and \
+                    value.shape != parameter.shape:
+                raise ValueError(f"its {name} has shape {tuple(value.shape)} for a parameter "
+                                 f"of shape {tuple(parameter.shape)}")
 
 
 def compose(*, step: int, model: dict[str, Any], ema: dict[str, Any],

@@ -283,7 +283,12 @@ class Trainer:
                                                   self.run)
         checkpoint.load_weights(self.model, state["model"], path)
         checkpoint.load_weights(self.ema.model, state["ema"], path)
-        self.optimizer.load_state_dict(state["optimizer"])
+        try:
+            self.optimizer.load_state_dict(state["optimizer"])
+            checkpoint.check_optimizer(self.optimizer)
+        except (ValueError, KeyError, RuntimeError, TypeError) as error:
+            raise checkpoint.CheckpointError(f"{path} holds an optimiser state of another "
+                                             f"network ({str(error)[:120]})") from error
         if state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
         self.generator.set_state(state["generator"].cpu())
