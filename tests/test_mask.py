@@ -192,3 +192,17 @@ def test_quantised_masks_round_down_to_8_bits_and_keep_x0_at_t_0():
     with pytest.raises(ValueError, match="center_from"):
         GaussianMaskSchedule.linear(5, center_from=-2)
     assert "center_from=-1, bits=8" in repr(D)
+
+
+def test_quantised_masks_pass_the_gradient_straight_through_with_the_same_values():
+    D = GaussianMaskSchedule.paper_code(50)
+    assert not D.differentiable and D.unquantised().differentiable
+    x = torch.rand(2, 1, 16, 16, dtype=torch.float64) * 2 - 1
+    params = D.sample_params(x, generator=torch.Generator().manual_seed(0))
+    plain = D(x, 30, **params)
+    x.requires_grad_(True)
+    out = D(x, 30, **params)
+    assert torch.equal(out.detach(), plain)  # the rounded values, exactly
+    (gradient,) = torch.autograd.grad(out.sum(), x)
+    mask = D.unquantised()(torch.ones_like(x), 30, **params)  # the unquantised mask's gradient
+    assert torch.allclose(gradient, mask.detach())

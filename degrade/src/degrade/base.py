@@ -45,6 +45,10 @@ class Degradation(nn.Module):
     is_linear: ClassVar[bool] = False
     """True when ``D(x, t)`` is linear in ``x`` for fixed ``t`` and parameters."""
 
+    differentiable: bool = True
+    """True where the gradient of ``D(x, t)`` in ``x`` is exact; False where ``D`` rounds (the
+    quantised masks), whose gradient passes straight through the rounding."""
+
     channels: ClassVar[int | None] = None
     """The number of channels the operator needs, or None for any."""
 

@@ -72,6 +72,7 @@ class GaussianMaskSchedule(Degradation):
             raise ValueError(f"bits must be None or a whole number from 1 to 16, got {bits!r}")
         self.center_from, self.bits = center_from, bits
         self.is_linear = type(self).is_linear and bits is None
+        self.differentiable = bits is None
         if center == "random":
             self.param_names = ("center",)
         elif center != "middle":
@@ -189,7 +190,7 @@ class GaussianMaskSchedule(Degradation):
         its samplers with, while ``x_T`` and the training inputs are quantised (A.2)."""
         plain = copy.copy(self)
         plain.bits = None
-        plain.is_linear = type(self).is_linear
+        plain.is_linear, plain.differentiable = type(self).is_linear, True
         return plain
 
     def stepping(self) -> GaussianMaskSchedule:
@@ -199,11 +200,16 @@ class GaussianMaskSchedule(Degradation):
 
     def quantize(self, x: Tensor) -> Tensor:
         """``x`` in [-1, 1] rounded down to ``2**bits`` levels, as the paper's code does
-        (``int((x + 1) / 2 * 255) / 255 * 2 - 1``); ``x`` itself when ``bits`` is None."""
+        (``int((x + 1) / 2 * 255) / 255 * 2 - 1``); ``x`` itself when ``bits`` is None.
+
+        The rounding's gradient is taken as the identity (the straight-through estimator of
+        Bengio, Leonard and Courville, 2013, arXiv:1308.3432), so that gradients reach ``x``;
+        the values are the rounded ones, exactly."""
         if self.bits is None:
             return x
         top = 2**self.bits - 1
-        return torch.floor(((x + 1) / 2).clamp(0, 1) * top) / top * 2 - 1
+        rounded = torch.floor(((x + 1) / 2).clamp(0, 1) * top) / top * 2 - 1
+        return rounded + (x - x.detach()) if x.requires_grad else rounded
 
     def extra_repr(self) -> str:
         extra = "" if self.center_from == 0 else f", center_from={self.center_from}"

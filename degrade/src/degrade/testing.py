@@ -230,8 +230,11 @@ def check_adjoint(D: Callable[..., Tensor], shape: Shape, **options: Any) -> Non
 def check_differentiable(
     D: Callable[..., Tensor], shape: Shape, **options: Any
 ) -> None:
-    """Gradients of ``D(x, t)`` with respect to ``x`` match finite differences (float64)."""
+    """Gradients of ``D(x, t)`` with respect to ``x`` match finite differences (float64); for
+    an operator that rounds (``D.differentiable`` False) the gradient must reach ``x``, finite
+    and not all zero, and finite differences do not apply."""
     T, device, runs = _options(D, options)
+    exact = getattr(D, "differentiable", True)
 
     @runs
     @given(seed=_SEEDS, t=st.integers(1, T))
@@ -240,6 +243,11 @@ def check_differentiable(
         x.requires_grad_(True)
         out = D(x, t, **params)
         assert out.requires_grad, f"D(x, {t}) is detached from x: no gradient flows"
+        if not exact:
+            (gradient,) = torch.autograd.grad(out.sum(), x)
+            assert bool(torch.isfinite(gradient).all()) and bool(gradient.abs().sum() > 0), \
+                f"D(x, {t}) rounds, and its gradient does not reach x"
+            return
         try:
             torch.autograd.gradcheck(lambda image: D(image, t, **params), (x,), fast_mode=True)
         except RuntimeError as error:
