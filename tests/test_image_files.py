@@ -90,3 +90,18 @@ def test_a_16_bit_data_folder_is_stored_as_the_nearest_8_bits(tmp_path, monkeypa
     images = data.ImageFolder(folder, channels=1).tensor()
     expected = np.round(RAMP / 65535 * 255) / 127.5 - 1
     assert torch.allclose(images[0, 0], torch.from_numpy(expected).float(), atol=1e-6)
+
+
+def test_a_cameras_exif_orientation_is_applied(tmp_path):
+    from PIL import Image
+
+    from restore.images import read_image
+
+    picture = Image.new("L", (8, 4), 0)
+    picture.putpixel((0, 0), 255)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 clockwise to view"
+    picture.save(tmp_path / "portrait.png", exif=exif)
+    pixels = read_image(tmp_path / "portrait.png", 1)
+    assert pixels.shape == (8, 4, 1)  # upright: taller than wide
+    assert pixels[0, -1, 0] == 255  # the top-left pixel turned to the top right

@@ -152,3 +152,9 @@ def test_a_folder_whose_weights_changed_is_refused(tmp_path):
 def test_unknown_models_get_suggestions():
     with pytest.raises(KeyError, match="did you mean mnist-blur"):
         zoo.load("mnist-blurr")
+
+
+def test_images_in_0_255_are_refused_with_the_conversion():
+    model = zoo.load("mnist-blur")
+    with pytest.raises(ValueError, match=r"x / 127\.5 - 1"):
+        model.restore(torch.full((1, 1, 32, 32), 200.0))

@@ -48,14 +48,15 @@ def read_image(path: str | os.PathLike[str], channels: int, size: int | None = N
     integer images (16-bit PNG) and floating-point images (32-bit TIFF, values in [0, 1]) as
     ``float32`` in [0, 1], never clipped to 8 bits on the way. An alpha channel must be fully
     opaque (it is dropped); a transparent image is refused, since what lies behind it is
-    unknown. Grey from colour is ITU-R 601 luma, as PIL's. ``size`` resizes to ``size x size``
+    unknown. A camera's EXIF orientation is applied (a portrait photo is read upright). Grey
+    from colour is ITU-R 601 luma, as PIL's. ``size`` resizes to ``size x size``
     (``resample``: ``"bilinear"`` or ``"lanczos"``).
 
     Raises:
         ValueError: naming the file: missing, unreadable or corrupt, too large (a
             decompression bomb), transparent, or of values out of range.
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     path = Path(path)
     if channels not in (1, 3):
@@ -66,7 +67,7 @@ def read_image(path: str | os.PathLike[str], channels: int, size: int | None = N
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as image:
                 image.load()
-                return _pixels(image, channels, size, method, path)
+                return _pixels(ImageOps.exif_transpose(image), channels, size, method, path)
     except FileNotFoundError as error:
         raise ValueError(f"{path}: no such file") from error
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:

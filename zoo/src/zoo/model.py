@@ -165,6 +165,11 @@ class Pretrained:
             shape = tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__
             raise ValueError(f"{self.name} takes images of shape (B, "
                              f"{', '.join(map(str, expected))}) in [-1, 1], got {shape}")
+        noisy = "noise" in getattr(self.D_train, "param_names", ())  # x_t may be far from 0
+        if images.numel() and not noisy and float(images.abs().max()) > 4:
+            raise ValueError(f"{self.name} takes images in [-1, 1], got values from "
+                             f"{float(images.min()):g} to {float(images.max()):g}: convert "
+                             "images in [0, 255] with x / 127.5 - 1")
 
     def restore(self, x_t: Tensor, t: int | None = None, *, sampler: str = "tacos",
                 D: Any = None, progress: bool = False) -> Tensor:
