@@ -94,7 +94,6 @@ def test_a_16_bit_data_folder_is_stored_as_the_nearest_8_bits(tmp_path, monkeypa
 
 def test_a_cameras_exif_orientation_is_applied(tmp_path):
     from PIL import Image
-
     from restore.images import read_image
 
     picture = Image.new("L", (8, 4), 0)

@@ -203,3 +203,16 @@ def test_output_paths_are_checked_before_any_work(digits, tmp_path):
         assert result.returncode == 2 and message in result.stderr, (args, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1
     assert digits[0].read_bytes() == before and not (tmp_path / "s").exists()
+
+
+def test_work_that_cannot_fit_in_memory_is_refused_before_allocating(digits, tmp_path,
+                                                                    monkeypatch):
+    from zoo.commands import common
+
+    monkeypatch.setattr(common, "available_memory", lambda: 2**30)  # 1 GiB free
+    for args in (["degrade", "mnist-blur", digits[0], "--size", "100000"],
+                 ["generate", "mnist-blur-gen", "--n", "100000"]):
+        result = colddiff(*args, "--out", tmp_path / "x.png")
+        assert result.returncode == 2 and "GiB and 1.0 GiB is free" in result.stderr
+    assert colddiff("degrade", "mnist-blur", digits[0], "--size", "64", "--out",
+                    tmp_path / "y.png").returncode == 0

@@ -12,7 +12,14 @@ from ..images import read_images, save_grid, save_images
 from ..pretrained import load
 from ..registry import registry
 from ..schedules import list_schedules, named_schedule
-from .common import Formatter, add_output_options, add_seed_option, at_least, check_step
+from .common import (
+    Formatter,
+    add_output_options,
+    add_seed_option,
+    at_least,
+    check_memory,
+    check_step,
+)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -45,7 +52,10 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError("--variant is for a named schedule, not a model")
         model = load(args.schedule, precision="fp32")
         operator, channels, size = model.D_train, model.channels, model.image_size
-    x0 = read_images(args.images, channels, args.size or size, args.invert)
+    side = args.size or size
+    check_memory(len(args.images), channels, side, 4 * (len(args.t or [1]) + 2),
+                 f"degrading {len(args.images)} image(s) at {side} px")
+    x0 = read_images(args.images, channels, side, args.invert)
     steps = [check_step(t, operator.num_steps) for t in (args.t or [operator.num_steps])]
     D = operator.draw(x0, generator=torch.Generator().manual_seed(args.seed))
     columns = [("x0", x0)] + [(f"t = {t}", D(x0, t)) for t in steps]

@@ -6,7 +6,15 @@ import argparse
 
 from .. import sampling
 from ..images import save_grid, save_images, tile
-from .common import Formatter, add_model_options, add_output_options, at_least, finite, load_model
+from .common import (
+    Formatter,
+    add_model_options,
+    add_output_options,
+    at_least,
+    check_memory,
+    finite,
+    load_model,
+)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -36,6 +44,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     model = load_model(args)
+    check_memory(args.n, model.channels, model.image_size, 64,
+                 f"generating {args.n:,} images of {model.image_size} px")
     sampler = args.sampler or model.samplers[0]
     images = model.generate(args.n, noise_std=args.noise_std, seed=args.seed, sampler=sampler,
                             steps=args.steps, progress=not args.no_progress)
