@@ -183,3 +183,19 @@ def test_a_second_run_into_the_same_folder_is_refused_and_a_stale_lock_is_not(tm
     assert not (out / lock.LOCK).exists()  # released at the end
     with lock.held(out):
         assert (out / lock.LOCK).read_text().strip() == str(os.getpid())
+
+
+def test_out_inside_the_data_folder_is_refused(tmp_path, capsys):
+    args = tiny_run(tmp_path, count=12)
+    folder = args[args.index("--data-folder") + 1]
+    assert main([*args, "--steps", "1", "--out", f"{folder}/run"]) == 2
+    assert "inside --data-folder" in capsys.readouterr().err
+
+
+def test_a_crash_mid_save_leaves_no_temporary_file_after_the_resume(tmp_path):
+    out = tmp_path / "run"
+    common = [*tiny_run(tmp_path, count=24), "--out", str(out)]
+    assert main([*common, "--steps", "2"]) == 0
+    (out / ".checkpoint.pt.99999999.tmp").write_bytes(b"half a checkpoint")
+    assert main([*common, "--steps", "3", "--resume"]) == 0
+    assert not list(out.glob(".*.tmp"))

@@ -1,7 +1,8 @@
 """One training process per run folder: ``RUN/.lock`` holds the process ID of the run that
 trains there, so that a second run into the same ``--out`` is refused instead of logging every
 step twice and overwriting the other's checkpoint. A lock left by a killed run (its process no
-longer exists) is taken over, so it never blocks a resume."""
+longer exists) is taken over, so it never blocks a resume; the temporary files such a run left
+(``.checkpoint.pt.<pid>.tmp``, a half-written log) are removed."""
 
 from __future__ import annotations
 
@@ -50,6 +51,8 @@ def held(folder: str | os.PathLike[str]) -> Iterator[Path]:
         with os.fdopen(descriptor, "w") as file:
             file.write(f"{os.getpid()}\n")
         break
+    for leftover in folder.glob(".*.tmp"):  # a crash mid-write of a process that is gone
+        leftover.unlink(missing_ok=True)
     try:
         yield path
     finally:

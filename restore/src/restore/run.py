@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -50,6 +51,10 @@ def build(config: RunConfig) -> Trainer:
     if source.name:
         dataset = data.load(source.name, "train", source.data_dir, size=source.image_size)
     else:
+        if Path(source.folder).resolve() in Path(config.out).resolve().parents or \
+                Path(source.folder).resolve() == Path(config.out).resolve():
+            raise ValueError(f"--out {config.out} is inside --data-folder {source.folder}: the "
+                             "run's own grids would join its training images; write elsewhere")
         dataset = data.ImageFolder(source.folder, size=source.image_size,
                                    channels=source.channels)
     seed = config.train.seed
