@@ -52,8 +52,15 @@ class Restorer(Pretrained):
         and given back in their own dtype. Degradations with random parameters (mask centres)
         need the ``D`` that made ``x_t``, with its parameters fixed: ``D = model.D.draw(x0)``,
         ``x_t = D(x0, t)``. Quantised masks (``mnist-inpaint``) step unquantised, as the
-        paper's code samples.
+        paper's code samples. Images far outside [-1, 1] (in [0, 255]) are refused.
         """
+        self.check_images(x_t)
+        self.check_range(x_t)
+        return self._restore(x_t, t, sampler=sampler, D=D, progress=progress)
+
+    def _restore(self, x_t: Tensor, t: int | None = None, *, sampler: str = "tacos",
+                 D: Any = None, progress: bool = False) -> Tensor:
+        """:meth:`restore` without the range check, for an ``x_T`` the model drew itself."""
         run = sampling.get(sampler, self.family, self.name).run
         self.check_images(x_t)
         t = self.T if t is None else t
@@ -160,7 +167,7 @@ class Generator(_Generative, Restorer):
         generator = torch.Generator().manual_seed(seed)
         x_T = self.prior.sample(n, generator=generator, noise_std=0.0)
         z = torch.randn(x_T.shape, generator=generator)  # the stream of sample(noise_std=std)
-        return self.restore(x_T + std * z, self.T, sampler=sampler or "tacos",
+        return self._restore(x_T + std * z, self.T, sampler=sampler or "tacos",
                             D=self.D_train.carrying(std * z), progress=progress)
 
     def conditions(self) -> dict[str, dict[str, Any]]:

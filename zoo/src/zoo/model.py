@@ -165,7 +165,11 @@ class Pretrained:
             shape = tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__
             raise ValueError(f"{self.name} takes images of shape (B, "
                              f"{', '.join(map(str, expected))}) in [-1, 1], got {shape}")
-        noisy = "noise" in getattr(self.D_train, "param_names", ())  # x_t may be far from 0
+
+    def check_range(self, images: Tensor) -> None:
+        """Refuse images far outside [-1, 1] (in [0, 255], say), unless the degradation adds
+        noise of its own (then ``x_t`` may lie far from 0)."""
+        noisy = "noise" in getattr(self.D_train, "param_names", ())
         if images.numel() and not noisy and float(images.abs().max()) > 4:
             raise ValueError(f"{self.name} takes images in [-1, 1], got values from "
                              f"{float(images.min()):g} to {float(images.max()):g}: convert "
