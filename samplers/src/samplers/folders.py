@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -78,18 +78,19 @@ def load_tensors(path: str | os.PathLike[str], expected_sha256: str | None) -> d
 
 def write(folder: str | os.PathLike[str], config: dict[str, Any],
           tensors: dict[str, dict[str, Tensor]], *, half: Collection[str] = (),
-          card: str | None = None) -> Path:
+          card: Callable[[dict[str, Any]], str] | None = None) -> Path:
     """Write a pretrained folder: each ``tensors[file]`` as safetensors (the files named in
     ``half`` in float16), then ``config.json`` (``config`` with the files' sha256 under
-    ``"sha256"``), then ``card`` as ``README.md``. Returns the folder."""
+    ``"sha256"``), then ``card(config.json's content)`` as ``README.md``. Returns the
+    folder."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     digests = {file: save_tensors(state, folder / file, half=file in half)
                for file, state in tensors.items()}
-    (folder / CONFIG).write_text(json.dumps({**config, "sha256": digests}, indent=2) + "\n",
-                                 encoding="utf-8")
+    written = {**config, "sha256": digests}
+    (folder / CONFIG).write_text(json.dumps(written, indent=2) + "\n", encoding="utf-8")
     if card is not None:
-        (folder / CARD).write_text(card, encoding="utf-8")
+        (folder / CARD).write_text(card(written), encoding="utf-8")
     return folder
 
 

@@ -17,6 +17,7 @@ before it is exported.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +81,8 @@ def build_degradation(entry: dict[str, Any]) -> Any:
 
 
 def write(folder: str | os.PathLike[str], entry: dict[str, Any], R: torch.nn.Module,
-          prior: samplers.Prior | None, card: str, *, half: bool = True) -> Path:
+          prior: samplers.Prior | None, card: Callable[[dict[str, Any]], str], *,
+          half: bool = True) -> Path:
     """Write a model folder: the weights (float16 by default, as the zoo ships them), the prior
     (float32), ``config.json`` and the card."""
     tensors = {WEIGHTS: R.state_dict()}

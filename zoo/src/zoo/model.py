@@ -16,7 +16,6 @@ import torch
 from restore.compiling import compile_network
 from torch import Tensor
 
-import samplers
 from restore import UNet
 from restore import precision as precisions
 
@@ -102,10 +101,8 @@ class Pretrained:
         from .cards import render_card
 
         entry = {**self.entry, "name": self.entry.get("name", self.name)}
-        written = folders.write(folder, entry, self.R, getattr(self, "prior", None), card="")
-        entry = samplers.folders.read_config(written)
-        (written / samplers.folders.CARD).write_text(render_card(entry), encoding="utf-8")
-        return written
+        return folders.write(folder, entry, self.R, getattr(self, "prior", None),
+                             card=render_card)
 
     def push_to_hub(self, repo_id: str, **kwargs: Any) -> Any:
         """Upload the model folder to the Hugging Face Hub (needs huggingface_hub and a login);
