@@ -5,7 +5,7 @@ import itertools
 import pytest
 import torch
 import torch.nn.functional as F
-from degrade.blur_diffusion import gaussian_taps
+from degrade.blur_diffusion import dct_matrix, gaussian_taps
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -56,6 +56,18 @@ def test_the_basis_is_orthonormal(boundary):
     y = D.rotate(x)
     assert torch.allclose(D.unrotate(y), x, atol=1e-12)
     assert torch.allclose(y.abs().pow(2).sum(dim=(-2, -1)), x.pow(2).sum(dim=(-2, -1)))
+
+
+@given(st.integers(1, 40))
+@settings(max_examples=25, deadline=None)
+def test_the_dct_matrix_is_the_orthonormal_dct_ii(n):
+    k, j = torch.meshgrid(torch.arange(n, dtype=torch.float64),
+                          torch.arange(n, dtype=torch.float64), indexing="ij")
+    scale = torch.where(k == 0, (1 / n) ** 0.5, (2 / n) ** 0.5)
+    C = dct_matrix(n)
+    assert C.dtype == torch.float64
+    assert torch.allclose(C, scale * torch.cos(torch.pi * k * (2 * j + 1) / (2 * n)), atol=1e-13)
+    assert torch.allclose(C @ C.T, torch.eye(n, dtype=torch.float64), atol=1e-13)
 
 
 def test_without_blur_it_is_standard_diffusion():

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy.fft import dctn, idctn
 from torch import Tensor
 
 from .mixture import fit_gaussian_mixture, sample_gaussian_mixture
@@ -108,21 +110,14 @@ class LowFrequencyPrior(_LowGaussian):
         height, width = images.shape[-2:]
         if self.size > min(height, width):
             raise ValueError(f"size {self.size} exceeds the images' {height}x{width}")
-        rows, columns = _dct(height)[:self.size], _dct(width)[:self.size]
-        return self._fit_low(rows @ images @ columns.T, images)
+        coefficients = dctn(images.cpu().numpy(), norm="ortho", axes=(-2, -1))
+        return self._fit_low(torch.from_numpy(coefficients[..., :self.size, :self.size]), images)
 
     def _draw(self, n: int, generator: torch.Generator | None) -> Tensor:
         height, width = self.image_shape[1:]
         low = self._draw_low(n, generator)
         size = low.shape[-1]
-        rows, columns = _dct(height)[:size], _dct(width)[:size]
-        return (rows.T @ low @ columns).float()
+        coefficients = np.zeros((*low.shape[:2], height, width))
+        coefficients[..., :size, :size] = low.numpy()
+        return torch.from_numpy(idctn(coefficients, norm="ortho", axes=(-2, -1))).float()
 
-
-def _dct(size: int) -> Tensor:
-    """The orthonormal DCT-II matrix (float64): ``C @ v`` transforms, ``C.T @ c`` inverts."""
-    k = torch.arange(size, dtype=torch.float64)[:, None]
-    j = torch.arange(size, dtype=torch.float64)[None, :]
-    matrix = torch.cos(math.pi * k * (2 * j + 1) / (2 * size)) * math.sqrt(2 / size)
-    matrix[0] /= math.sqrt(2)
-    return matrix
