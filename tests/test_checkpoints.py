@@ -1,6 +1,7 @@
 """Checkpoints carry a checksum; every broken one is refused in one line, by --resume and by
 zoo.from_checkpoint; a failed save leaves the previous checkpoint whole (issue 13)."""
 
+import io
 import os
 import shutil
 from pathlib import Path
@@ -87,8 +88,8 @@ def test_a_failed_save_leaves_the_previous_checkpoint_whole(tmp_path, good, monk
     original = torch.save
 
     def full_disk(obj, f, *args, **kwargs):
-        if isinstance(f, (str, os.PathLike)):           # the file, not the in-memory copy
-            Path(f).write_bytes(b"partial")
+        if not isinstance(f, io.BytesIO):               # the file, not the in-memory copy
+            f.write(b"partial")
             raise OSError(28, "No space left on device")
         return original(obj, f, *args, **kwargs)
 
@@ -98,6 +99,25 @@ def test_a_failed_save_leaves_the_previous_checkpoint_whole(tmp_path, good, monk
         checkpoint.save({"step": 1}, tmp_path / "checkpoint.pt")
     assert (tmp_path / "checkpoint.pt").read_bytes() == before
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_checkpoint_is_on_disk_before_it_replaces_the_old_one(tmp_path, monkeypatch):
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(descriptor):
+        events.append("fsync")
+        real_fsync(descriptor)
+
+    def replace(source, target):
+        events.append("replace")
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    checkpoint.save({"step": 1}, tmp_path / "checkpoint.pt")
+    assert events[:2] == ["fsync", "replace"]       # the file's data, then the rename
+    assert events[2:] == ["fsync"]                  # then the folder, so the rename is durable
 
 
 def test_the_log_holds_each_step_once(tmp_path):

@@ -172,6 +172,21 @@ def test_missing_keys_and_wrong_labels_are_named(tmp_path):
         data.MNIST(tmp_path / "junk.npz", "train", size=8)
 
 
+def test_a_full_disk_leaves_no_cache_file_behind(tmp_path, monkeypatch):
+    from restore.cache import cached
+
+    monkeypatch.setenv("COLDDIFF_CACHE", str(tmp_path))
+    array = np.arange(1000, dtype=np.uint8)
+
+    def full_disk(file, value):
+        file.write(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "save", full_disk)
+    assert np.array_equal(cached("key", lambda: array), array)   # the data, uncached
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_truncated_cache_file_is_made_again(tmp_path, monkeypatch):
     from restore.cache import cached
 

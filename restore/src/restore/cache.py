@@ -6,11 +6,13 @@ Decoding 60,000 JPEGs or resizing MNIST takes seconds to minutes; the result is 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from pathlib import Path
 
 import numpy as np
+from samplers.folders import write_atomically
 
 
 def cache_dir() -> Path:
@@ -33,14 +35,8 @@ def cached(key: object, make) -> np.ndarray:
                                  f"({error.strerror}): delete it, or set COLDDIFF_CACHE "
                                  "elsewhere") from error
     array = make()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        with open(temporary, "wb") as file:
-            np.save(file, array)
-        os.replace(temporary, path)
-    except OSError:  # a read-only home still trains, only without the cache
-        pass
+    with contextlib.suppress(OSError):  # a read-only home or a full disk: trains uncached
+        write_atomically(path, lambda file: np.save(file, array))
     return array
 
 

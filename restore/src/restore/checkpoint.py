@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from samplers.folders import write_atomically
 from torch import nn
 
 CHECKPOINT = "checkpoint.pt"
@@ -50,8 +51,9 @@ class CheckpointError(ValueError):
 def save(state: dict[str, Any], path: str | os.PathLike[str]) -> None:
     """Write ``state`` to ``path`` atomically, with a checksum of its content.
 
-    The state goes to a temporary file that is renamed over the old checkpoint only once it is
-    complete; a failed write (a full disk, a folder made read-only) removes the temporary file,
+    The state goes to a temporary file that is flushed to disk and renamed over the old
+    checkpoint only once it is complete (:func:`samplers.folders.write_atomically`); a failed
+    write (a full disk, a folder made read-only) removes the temporary file,
     leaves the old checkpoint as it was and raises an ``OSError`` that says why.
     """
     path = Path(path)
@@ -60,13 +62,9 @@ def save(state: dict[str, Any], path: str | os.PathLike[str]) -> None:
     payload = buffer.getvalue()
     envelope = {"format": FORMAT, "sha256": hashlib.sha256(payload).hexdigest(),
                 "payload": torch.frombuffer(bytearray(payload), dtype=torch.uint8)}
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(envelope, temporary)
-        os.replace(temporary, path)
+        write_atomically(path, lambda file: torch.save(envelope, file))
     except (OSError, RuntimeError) as error:
-        temporary.unlink(missing_ok=True)
         cause = getattr(error, "strerror", None) or (str(error).splitlines() or ["?"])[0]
         raise OSError(f"could not write the checkpoint {path} ({cause}); the previous one, if "
                       "any, is unchanged") from error

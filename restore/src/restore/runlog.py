@@ -12,6 +12,8 @@ import os
 import time
 from pathlib import Path
 
+from samplers.folders import write_atomically
+
 from . import distributed
 
 
@@ -38,12 +40,7 @@ def trim(log: Path, step: int | None) -> None:
     records = [(line, _record(line)) for line in lines if line.strip()]
     kept = [line for line, record in records
             if record is not None and record.get("step", 0) <= step]
-    temporary = log.with_name(f".{log.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
-        os.replace(temporary, log)
-    finally:
-        temporary.unlink(missing_ok=True)
+    write_atomically(log, "".join(line + "\n" for line in kept))
 
 
 class Window:

@@ -19,7 +19,7 @@ import json
 import os
 from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import torch
 from torch import Tensor
@@ -41,16 +41,58 @@ def sha256(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
+def write_atomically(path: str | os.PathLike[str],
+                     content: bytes | str | Callable[[BinaryIO], object]) -> None:
+    """Replace ``path`` with ``content`` whole or not at all.
+
+    ``content`` (bytes, text written as UTF-8, or a function that writes to a binary file)
+    goes to a temporary file beside ``path``, which is flushed to disk (``fsync``) and only then
+    renamed over ``path``, and the rename itself is made durable. A crash or a full disk at any
+    point leaves the old file as it was and no temporary file behind; the ``OSError`` (or the
+    writer's own error) is raised.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as file:
+            if callable(content):
+                content(file)
+            else:
+                file.write(content.encode("utf-8") if isinstance(content, str) else content)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    _sync_folder(path.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (POSIX; a no-op where folders cannot be opened)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
 def save_tensors(tensors: dict[str, Tensor], path: str | os.PathLike[str], *,
                  half: bool = False) -> str:
-    """Write tensors as safetensors (floating ones as float16 with ``half``); their sha256."""
-    from safetensors.torch import save_file
+    """Write tensors as safetensors (floating ones as float16 with ``half``), atomically
+    (:func:`write_atomically`); their sha256."""
+    from safetensors.torch import save
 
     stored = {k: (v.detach().cpu().half() if half and v.is_floating_point() else v.detach().cpu())
               .contiguous() for k, v in tensors.items()}
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    save_file(stored, str(path))
-    return sha256(path)
+    data = save(stored)
+    write_atomically(path, data)
+    return hashlib.sha256(data).hexdigest()
 
 
 def load_tensors(path: str | os.PathLike[str], expected_sha256: str | None) -> dict[str, Tensor]:
@@ -88,9 +130,9 @@ def write(folder: str | os.PathLike[str], config: dict[str, Any],
     digests = {file: save_tensors(state, folder / file, half=file in half)
                for file, state in tensors.items()}
     written = {**config, "sha256": digests}
-    (folder / CONFIG).write_text(json.dumps(written, indent=2) + "\n", encoding="utf-8")
+    write_atomically(folder / CONFIG, json.dumps(written, indent=2) + "\n")
     if card is not None:
-        (folder / CARD).write_text(card(written), encoding="utf-8")
+        write_atomically(folder / CARD, card(written))
     return folder
 
 

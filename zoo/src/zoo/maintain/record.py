@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from samplers.folders import CARD, CONFIG
+from samplers.folders import CARD, CONFIG, write_atomically
 
 from ..cards import render_card
 from ..evaluate import Evaluation, evaluate
@@ -75,19 +74,9 @@ def record_metrics(name: str, metrics: dict[str, Any], folder: Path | None = Non
     if recorded and "weights_sha256" not in recorded:  # recorded before the digest was: these
         recorded = {**recorded, "weights_sha256": entry["sha256"]["model.safetensors"]}
     entry["metrics"] = merge_metrics(recorded, metrics, order) if merge else metrics
-    _write_atomically(folder / CONFIG, json.dumps(entry, indent=2) + "\n")
-    _write_atomically(folder / CARD, render_card(entry))
+    write_atomically(folder / CONFIG, json.dumps(entry, indent=2) + "\n")
+    write_atomically(folder / CARD, render_card(entry))
     return folder / CONFIG
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` whole or not at all (a crash leaves the old file)."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def main(argv: list[str] | None = None) -> int:
