@@ -60,6 +60,18 @@ def test_random_parameters_are_checked(make):
         D.bind()
 
 
+@pytest.mark.parametrize("make", OPERATORS)
+def test_a_bound_degradation_selects_the_parameters_of_some_images(make):
+    """``D.draw(x).select(i)(x[i], t) == D.draw(x)(x, t)[i]``: how zoo restores a large
+    batch in parts."""
+    D = make()
+    x = torch.rand(SHAPE, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    bound = D.bind(**D.sample_params(x, generator=torch.Generator().manual_seed(1)))
+    t = D.num_steps
+    for index in (slice(1, 3), torch.tensor([2, 0])):
+        torch.testing.assert_close(bound.select(index)(x[index], t), bound(x, t)[index])
+
+
 @pytest.mark.parametrize(
     "make",
     [lambda: degrade.DesaturationSchedule(10),
@@ -140,3 +152,29 @@ def test_images_without_pixels_are_refused_and_empty_batches_pass(make, shape):
         D(torch.zeros(shape), 1)
     empty = torch.zeros(0, 3, 16, 16)
     assert D(empty, 1, **D.sample_params(empty)).shape == empty.shape
+
+
+def test_numpy_scalars_are_numbers_everywhere_and_fractions_are_refused():
+    """Issue 27, case 18: ``np.int64`` counts and ``np.float32`` noise levels are accepted
+    wherever a Python int or float is, and ``n = 2.5`` is refused in one line naming ``n``."""
+    import numpy as np
+
+    import samplers
+    import zoo
+
+    prior = samplers.ChannelMeanPrior(noise_std=np.float32(0.1)).fit(torch.rand(8, 1, 4, 4))
+    assert prior.sample(np.int64(3)).shape == (3, 1, 4, 4)
+    assert samplers.spaced_steps(np.int64(20), np.int32(4)) == [20, 15, 10, 5, 0]
+    assert samplers.LowFrequencyPrior(np.int64(2)).size == 2
+    assert samplers.ChannelMeanPrior(np.int64(2)).components == 2
+    assert degrade.GaussianBlurSchedule(np.int64(5), [1.0]).kernel_size == 5
+    assert degrade.GaussianMaskSchedule([0.1], center=(np.int64(1), np.int64(2)),
+                                        bits=np.int64(8)).bits == 8
+    model = zoo.load("mnist-blur-gen")
+    torch.testing.assert_close(model.generate(np.int64(2), seed=np.int64(1),
+                                              noise_std=np.float32(0.002)),
+                               model.generate(2, seed=1, noise_std=float(np.float32(0.002))))
+    for call in (lambda: prior.sample(2.5), lambda: model.generate(2.5),
+                 lambda: model.generate(True), lambda: samplers.spaced_steps(20, 2.0)):
+        with pytest.raises(ValueError, match=r"must be a whole number >= \d, got (2\.5|True|2\.0)"):
+            call()

@@ -12,7 +12,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = {
     "degrade": {"torch>=2.2", "hypothesis>=6.80; extra == 'testing'"},
-    "samplers": {"safetensors>=0.4", "torch>=2.2", "hypothesis>=6.80; extra == 'testing'"},
+    "samplers": {"numpy>=1.24", "safetensors>=0.4", "scipy>=1.10", "torch>=2.2",
+                 "hypothesis>=6.80; extra == 'testing'"},
     "restore": {"colddiff-samplers@ {root}/samplers", "numpy>=1.24", "pillow>=10.1", "torch>=2.2",
                 "colddiff-degrade@ {root}/degrade; extra == 'cli'"},
     "zoo": {"colddiff-degrade@ {root}/degrade", "colddiff-restore@ {root}/restore",

@@ -199,3 +199,45 @@ def test_a_crash_mid_save_leaves_no_temporary_file_after_the_resume(tmp_path):
     (out / ".checkpoint.pt.99999999.tmp").write_bytes(b"half a checkpoint")
     assert main([*common, "--steps", "3", "--resume"]) == 0
     assert not list(out.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--width", "100000"], "training a U-Net of 5,180,012,300,001 parameters"),
+    (["--image-size", "100000"], "reading 40 images at 100000 px needs about 745"),
+    (["--image-size", "512", "--batch", "100000"], "on batches of 100000 images of 512 px needs"),
+    (["--degradation-arg", "num_steps=1000000000"], "T must be at most 1,000,000"),
+])
+def test_work_that_cannot_fit_is_refused_before_allocating(tmp_path, capsys, monkeypatch,
+                                                           extra, message):
+    """Issue 27, case 10: sizes are estimated before anything is allocated (here with 8 GiB
+    free), and refused in one line."""
+    from restore import memory
+
+    monkeypatch.setattr(memory, "available", lambda: 8 * 2**30)
+    code = main([*tiny_run(tmp_path), *extra, "--steps", "1", "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_messages_speak_the_command_line_there_and_python_in_python(tmp_path, capsys):
+    """Issue 27, case 19: the command line names its options, Python its arguments."""
+    from restore import data
+
+    out = tmp_path / "run"
+    assert main([*tiny_run(tmp_path), "--steps", "1", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main([*tiny_run(tmp_path), "--steps", "1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "resume it (--resume)" in err and "resume=True" not in err
+    assert main([*BLUR, "--data", "mnist", "--data-dir", str(tmp_path), "--out",
+                 str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "(--data-dir)" in err and "data_dir" not in err
+    with pytest.raises(FileNotFoundError, match=r"\(data_dir=; for MNIST"):
+        data.load("mnist", data_dir=tmp_path)
+    config = RunConfig.load(out / "config.json")
+    from restore.run import build
+
+    with pytest.raises(FileExistsError, match=r"resume it \(resume=True\)"):
+        build(config).train()

@@ -207,12 +207,31 @@ def test_output_paths_are_checked_before_any_work(digits, tmp_path):
 
 def test_work_that_cannot_fit_in_memory_is_refused_before_allocating(digits, tmp_path,
                                                                     monkeypatch):
-    from zoo.commands import common
+    from restore import memory
 
-    monkeypatch.setattr(common, "available_memory", lambda: 2**30)  # 1 GiB free
+    monkeypatch.setattr(memory, "available", lambda: 2**30)  # 1 GiB free
     for args in (["degrade", "mnist-blur", digits[0], "--size", "100000"],
                  ["generate", "mnist-blur-gen", "--n", "100000"]):
         result = colddiff(*args, "--out", tmp_path / "x.png")
         assert result.returncode == 2 and "GiB and 1.0 GiB is free" in result.stderr
     assert colddiff("degrade", "mnist-blur", digits[0], "--size", "64", "--out",
                     tmp_path / "y.png").returncode == 0
+
+
+def test_other_weights_and_far_centres_are_refused_in_one_short_line(digits, tmp_path):
+    """Issue 27, case 19: weights of another architecture are named with what differs, and
+    a mask centre beyond any integer is refused before work, not by an overflow."""
+    from zoo.registry import model_folder
+
+    weights = model_folder("cifar10-blur") / "model.safetensors"
+    result = colddiff("restore", "mnist-blur", digits[0], "--weights", weights,
+                      "--out", tmp_path / "x.png")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert len(result.stderr) < 300
+    assert (f"{weights} does not hold mnist-blur's U-Net weights: 3 tensor(s) of another "
+            "shape (conv_in.weight: (16, 3, 3, 3), expected (16, 1, 3, 3))") in result.stderr
+    for centre in ("99999999999999999999", "32"):
+        result = colddiff("restore", "mnist-inpaint", digits[0], "--center", centre, "0",
+                          "--out", tmp_path / "x.png")
+        assert result.returncode == 2 and "--center must be a pixel (ROW COL) of the 32x32 " \
+            "image" in result.stderr and not result.stdout and "tacos" not in result.stderr

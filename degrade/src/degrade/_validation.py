@@ -69,12 +69,19 @@ def as_steps(t: object, *, batch_size: int, num_steps: int, device: torch.device
     raise TypeError(f"t must be an int or an integer tensor of shape (B,), got {type(t).__name__}")
 
 
+MAX_STEPS = 1_000_000
+"""The most steps ``T`` an operator takes: the papers use 3 to 1,000."""
+
+
 def check_num_steps(num_steps: object) -> int:
     """Check that ``T`` is a positive integer."""
     if isinstance(num_steps, bool) or not isinstance(num_steps, numbers.Integral):
         raise TypeError(f"the number of steps T must be an int, got {num_steps!r}")
     if num_steps < 1:
         raise ValueError(f"the number of steps T must be at least 1, got {num_steps}")
+    if num_steps > MAX_STEPS:
+        raise ValueError(f"the number of steps T must be at most {MAX_STEPS:,}, got "
+                         f"{num_steps:,}: operators keep tables of a few numbers per step")
     return int(num_steps)
 
 

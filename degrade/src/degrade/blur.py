@@ -7,6 +7,7 @@ Noise", arXiv:2208.09392.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 
 import torch
@@ -80,8 +81,9 @@ class GaussianBlurSchedule(Degradation):
         to_mean: bool = False,
         method: str = "auto",
     ) -> None:
-        if isinstance(kernel_size, bool) or not isinstance(kernel_size, int):
+        if isinstance(kernel_size, bool) or not isinstance(kernel_size, numbers.Integral):
             raise TypeError(f"kernel_size must be an int, got {kernel_size!r}")
+        kernel_size = int(kernel_size)
         if kernel_size < 1 or kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be a positive odd number, got {kernel_size}")
         if padding not in PADDINGS:

@@ -26,9 +26,7 @@ import warnings
 from collections.abc import Sequence
 from typing import ClassVar
 
-import numpy as np
 import torch
-from scipy.fft import dct
 from torch import Tensor
 
 from ._validation import as_schedule, check_num_steps, check_number, compute_dtype
@@ -100,10 +98,14 @@ def blur_eigenvalues(sigma: float, size: int, boundary: str) -> Tensor:
 def dct_matrix(size: int) -> Tensor:
     """The orthonormal DCT-II matrix ``C`` (float64): ``C @ v`` transforms, ``C.T @ c`` inverts.
 
-    It is SciPy's orthonormal DCT-II applied to the identity, the transform the samplers'
-    :class:`~samplers.LowFrequencyPrior` uses too, so the two cannot drift apart.
+    The one place colddiff builds it (``degrade`` needs only torch); the samplers' priors apply
+    the same transform through SciPy (``scipy.fft.dctn``, ``norm="ortho"``) without a matrix.
     """
-    return torch.from_numpy(dct(np.eye(size), norm="ortho", axis=0))
+    k = torch.arange(size, dtype=torch.float64)[:, None]
+    n = torch.arange(size, dtype=torch.float64)[None, :]
+    matrix = torch.cos(math.pi * k * (2 * n + 1) / (2 * size)) * math.sqrt(2 / size)
+    matrix[0] /= math.sqrt(2)
+    return matrix
 
 
 class BlurDiffusion(Degradation):

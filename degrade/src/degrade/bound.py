@@ -37,6 +37,12 @@ class BoundDegradation:
         """The adjoint of the bound operator at step ``t`` (:meth:`Degradation.adjoint`)."""
         return self.D.adjoint(y, t, **self.params)
 
+    def select(self, index: slice | Tensor) -> BoundDegradation:
+        """The same degradation for the images ``index`` of the batch: every parameter has the
+        batch on its first axis, so ``D.select(i)(x[i], t) == D(x, t)[i]``. This is how a
+        large batch is restored a part at a time."""
+        return self.D.bind(**{name: value[index] for name, value in self.params.items()})
+
     def stepping(self) -> BoundDegradation:
         """:meth:`Degradation.stepping`, with the same parameters bound."""
         stepping = self.D.stepping()

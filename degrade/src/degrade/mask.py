@@ -7,6 +7,7 @@ Noise", arXiv:2208.09392.
 from __future__ import annotations
 
 import copy
+import numbers
 from collections.abc import Sequence
 
 import torch
@@ -67,9 +68,10 @@ class GaussianMaskSchedule(Degradation):
         self.betas = betas
         if center_from not in (0, -1) or isinstance(center_from, bool):
             raise ValueError(f"center_from must be 0 or -1, got {center_from!r}")
-        if bits is not None and (isinstance(bits, bool) or not isinstance(bits, int)
+        if bits is not None and (isinstance(bits, bool) or not isinstance(bits, numbers.Integral)
                                  or not 1 <= bits <= 16):
             raise ValueError(f"bits must be None or a whole number from 1 to 16, got {bits!r}")
+        bits = None if bits is None else int(bits)
         self.center_from, self.bits = center_from, bits
         self.is_linear = type(self).is_linear and bits is None
         self.differentiable = bits is None
@@ -80,7 +82,8 @@ class GaussianMaskSchedule(Degradation):
                 not isinstance(center, Sequence)
                 or isinstance(center, str)
                 or len(center) != 2
-                or not all(isinstance(c, int) and not isinstance(c, bool) for c in center)
+                or not all(isinstance(c, numbers.Integral) and not isinstance(c, bool)
+                           for c in center)
             ):
                 raise ValueError(
                     f'center must be "random", "middle" or a pixel (row, column), got {center!r}'

@@ -7,6 +7,7 @@ Noise", arXiv:2208.09392.
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 import torch.nn.functional as F
@@ -85,8 +86,9 @@ class SnowSchedule(Degradation):
         self.zoom = check_number("zoom", zoom, positive=True)
         if self.zoom < 1:
             raise ValueError(f"zoom must be at least 1, got {zoom}")
-        if isinstance(motion_size, bool) or not isinstance(motion_size, int):
+        if isinstance(motion_size, bool) or not isinstance(motion_size, numbers.Integral):
             raise TypeError(f"motion_size must be an int, got {motion_size!r}")
+        motion_size = int(motion_size)
         if motion_size < 1 or motion_size % 2 == 0:
             raise ValueError(f"motion_size must be a positive odd number, got {motion_size}")
         self.motion_size = motion_size

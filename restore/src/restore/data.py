@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,9 +27,11 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset, Subset
 
+from . import memory
 from .arrays import read_mnist, resize_uint8
 from .cache import cached, fingerprint
-from .images import from_uint8, read_image
+from .errors import worded
+from .images import ColourToGreyWarning, from_uint8, read_image
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 FILES = {
@@ -83,6 +86,8 @@ class MNIST(ImageArray):
         _check_split(split)
         images, labels = read_mnist(path, split)
         if size != 28:
+            memory.check(len(images) * size ** 2 + 2 * 4096 * size ** 2 * 4,
+                         f"resizing {len(images):,} MNIST images to {size} px")
             images = cached(("mnist-resized", fingerprint(path), split, size),
                              lambda: resize_uint8(images, size))
         super().__init__(images[..., None], labels)
@@ -132,17 +137,29 @@ class ImageFolder(ImageArray):
         classes = sorted({p.parent.relative_to(root).as_posix() for p in files})
         labels = np.array([classes.index(p.parent.relative_to(root).as_posix()) for p in files])
 
+        if size is not None:
+            memory.check(len(files) * channels * size ** 2 * 2,
+                         f"reading {len(files):,} images at {size} px")
+
         def read() -> np.ndarray:
             arrays = []
-            for p in files:
-                pixels = read_image(p, channels, size)
-                if pixels.dtype != np.uint8:   # 16-bit or float: stored as the nearest 8 bits
-                    pixels = np.round(pixels * 255).astype(np.uint8)
-                arrays.append(pixels)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ColourToGreyWarning)
+                for p in files:
+                    pixels = read_image(p, channels, size)
+                    if pixels.dtype != np.uint8:   # 16-bit or float: the nearest 8 bits
+                        pixels = np.round(pixels * 255).astype(np.uint8)
+                    arrays.append(pixels)
+            grey = sum(issubclass(w.category, ColourToGreyWarning) for w in caught)
+            if grey:
+                warnings.warn(f"{grey:,} of the {len(files):,} images under {root} are in colour "
+                              "and were made grey (channels=1)", ColourToGreyWarning,
+                              stacklevel=3)
             shapes = {a.shape for a in arrays}
             if len(shapes) > 1:
-                raise ValueError(f"images under {root} have different sizes {sorted(shapes)[:3]}"
-                                 "...: pass size= to resize them")
+                raise worded(ValueError, f"images under {root} have different sizes "
+                             f"{sorted(shapes)[:3]}...: {{}} resizes them", "size=",
+                             "--image-size")
             return np.stack(arrays)
 
         stamp = [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
@@ -221,11 +238,11 @@ def data_path(filename: str, data_dir: str | os.PathLike[str] | None = None) -> 
         if (folder / filename).exists():
             return folder / filename
     tried = ", ".join(str(folder / filename) for folder in candidates)
-    raise FileNotFoundError(
-        f"{filename} not found (looked at {tried}). Put the file there, set COLDDIFF_DATA to its "
-        "folder or pass data_dir; for MNIST any folder with the idx files works with "
-        "restore.data.MNIST(folder)."
-    )
+    raise worded(FileNotFoundError,
+                 f"{filename} not found (looked at {tried}). Put the file there, set "
+                 "COLDDIFF_DATA to its folder or give the folder ({})",
+                 "data_dir=; for MNIST any folder with the idx files works with "
+                 "restore.data.MNIST(folder)", "--data-dir")
 
 
 def split_validation(dataset: Dataset, count: int, seed: int = 0) -> tuple[Subset, Subset]:

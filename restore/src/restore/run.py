@@ -15,8 +15,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from . import data, lock, objectives
+from . import data, lock, memory, objectives
 from .config import RunConfig
+from .errors import for_command_line
 from .protocols import check_random
 from .signals import Interrupted
 from .trainer import Trainer
@@ -57,6 +58,9 @@ def build(config: RunConfig) -> Trainer:
                              "run's own grids would join its training images; write elsewhere")
         dataset = data.ImageFolder(source.folder, size=source.image_size,
                                    channels=source.channels)
+    channels, height, width = dataset.shape
+    memory.check_training(config.network.preset, channels, config.network.width,
+                          max(height, width), config.train.batch_size)
     seed = config.train.seed
     if len(dataset) < 2:
         raise ValueError(f"the data set holds {len(dataset)} image(s): training needs at least "
@@ -102,7 +106,7 @@ def main(config: RunConfig, *, resume: bool = False, prog: str = "train") -> int
     try:
         train(config, resume=resume)
     except (ValueError, TypeError, OSError) as error:
-        print(f"{prog}: error: {error}", file=sys.stderr)
+        print(f"{prog}: error: {for_command_line(error)}", file=sys.stderr)
         return 2
     except FloatingPointError as error:
         print(f"{prog}: error: {error}: training diverged (lower --lr?); the last checkpoint "

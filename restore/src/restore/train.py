@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 from .config import RunConfig
+from .errors import for_command_line
 from .options import Parser, add_run_options, run_config
 from .run import main as run_main
 
@@ -49,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = run_config(args, RunConfig.load(args.config) if args.config else None)
     except (ValueError, TypeError) as error:
-        print(f"python -m restore.train: error: {error}", file=sys.stderr)
+        print(f"python -m restore.train: error: {for_command_line(error)}", file=sys.stderr)
         return 2
     return run_main(config, resume=args.resume, prog="python -m restore.train")
 

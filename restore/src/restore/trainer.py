@@ -29,6 +29,7 @@ import samplers
 from . import checkpoint, compiling, distributed, precision, previews, runlog
 from .config import TrainConfig
 from .ema import EMA
+from .errors import worded
 from .figures import save_grid
 from .objectives import ObjectiveFn, restore_x0
 from .signals import Interrupted, StopSignals
@@ -125,8 +126,8 @@ class Trainer:
         """
         path = self.out_dir / checkpoint.CHECKPOINT
         if path.exists() and not resume:
-            raise FileExistsError(f"{path} exists: resume it (resume=True, --resume) or "
-                                  "choose another folder")
+            raise worded(FileExistsError, f"{path} exists: resume it ({{}}) or choose another "
+                         "folder", "resume=True", "--resume")
         if resume and path.exists():
             self._load(path)
         elif resume and self.context.is_main:

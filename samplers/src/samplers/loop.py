@@ -19,7 +19,14 @@ import torch
 from torch import Tensor, nn
 
 from .progress import ProgressBar
-from .validation import Step, check_images, check_noise_std, check_schedule, check_start
+from .validation import (
+    Step,
+    check_count,
+    check_images,
+    check_noise_std,
+    check_schedule,
+    check_start,
+)
 
 Restorer = Callable[[Tensor, Step], Tensor]
 """``R(x, s)``: an estimate of the clean image ``x0`` from ``x_s``."""
@@ -39,10 +46,7 @@ def spaced_steps(t: int, count: int) -> list[int]:
     ``count`` jumps when ``count > t``), for example ``spaced_steps(1000, 50)`` for DDIM's 50
     steps (``[1000, 980, ..., 20, 0]``).
     """
-    if isinstance(t, bool) or not isinstance(t, int) or t < 0:
-        raise ValueError(f"t must be a non-negative int, got {t!r}")
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise ValueError(f"count must be a positive int, got {count!r}")
+    t, count = check_count(t, "t"), check_count(count, "count", 1)
     steps = torch.linspace(t, 0, count + 1, dtype=torch.float64).round().long()
     return steps.unique_consecutive().tolist()
 

@@ -17,7 +17,7 @@ from torch import Tensor
 
 from .mixture import fit_gaussian_mixture, sample_gaussian_mixture
 from .priors import Prior, _training_images
-from .validation import check_noise_std
+from .validation import check_count, check_noise_std
 
 
 class _LowGaussian(Prior):
@@ -54,9 +54,7 @@ class DownsampledPrior(_LowGaussian):
     _fields = ("mean", "covariance", "shape")
 
     def __init__(self, final_size: int = 2) -> None:
-        if final_size < 1:
-            raise ValueError(f"final_size must be at least 1, got {final_size}")
-        self.final_size = final_size
+        self.final_size = check_count(final_size, "final_size", 1)
         self.mean = self.covariance = self.shape = None
 
     def fit(self, images: Tensor) -> DownsampledPrior:
@@ -97,8 +95,7 @@ class LowFrequencyPrior(_LowGaussian):
     _fields = ("mean", "covariance", "shape", "noise_std")
 
     def __init__(self, size: int = 4, noise_std: float = 0.0) -> None:
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise ValueError(f"size must be a whole number >= 1, got {size!r}")
+        size = check_count(size, "size", 1)
         check_noise_std(noise_std)
         self.size = size
         self.mean = self.covariance = self.shape = None

@@ -18,7 +18,7 @@ from torch import Tensor
 
 from . import folders
 from .mixture import fit_gaussian_mixture, sample_gaussian_mixture
-from .validation import check_images, check_noise_std
+from .validation import check_count, check_images, check_noise_std
 
 FORMAT = "colddiff-prior-1"
 """The ``format`` of a prior's ``config.json``."""
@@ -54,8 +54,7 @@ class Prior:
         batch.
         """
         self._check_fitted()
-        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-            raise ValueError(f"n must be a whole number >= 0, got {n!r}")
+        n = check_count(n, "n")
         std = check_noise_std(float(getattr(self, "noise_std", 0.0)) if noise_std is None
                               else noise_std)
         if n == 0:
@@ -173,8 +172,7 @@ class ChannelMeanPrior(Prior):
     _fields = ("weights", "means", "covariances", "shape", "noise_std")
 
     def __init__(self, components: int = 1, noise_std: float = 0.0) -> None:
-        if isinstance(components, bool) or not isinstance(components, int) or components < 1:
-            raise ValueError(f"components must be a whole number >= 1, got {components!r}")
+        components = check_count(components, "components", 1)
         check_noise_std(noise_std)
         self.components = components
         self.weights = self.means = self.covariances = self.shape = None

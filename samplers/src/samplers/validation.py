@@ -15,9 +15,21 @@ Step = int | Tensor
 """A step: a Python int, or an integer tensor of shape ``(B,)`` (a step per image)."""
 
 
+def check_count(value: object, name: str, minimum: int = 0) -> int:
+    """A whole number ``>= minimum`` as a Python int: an ``int`` or any integer scalar
+    (``np.int64``, a 0-d integer tensor), not a bool or a float such as 2.5."""
+    if isinstance(value, Tensor) and value.dim() == 0 and not value.is_floating_point() \
+            and value.dtype != torch.bool:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    return int(value)
+
+
 def check_noise_std(noise_std: object, where: str | None = None) -> float:
-    """A finite, non-negative standard deviation of added noise (samplers and priors)."""
-    if isinstance(noise_std, bool) or not isinstance(noise_std, (int, float)) or \
+    """A finite, non-negative standard deviation of added noise (samplers and priors): any real
+    number (``np.float32`` too), not a bool."""
+    if isinstance(noise_std, bool) or not isinstance(noise_std, numbers.Real) or \
             not math.isfinite(noise_std) or noise_std < 0:
         prefix = f"{where}: " if where else ""
         raise ValueError(f"{prefix}noise_std must be a finite number >= 0, got {noise_std!r}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from restore.errors import for_command_line
 from restore.options import Parser
 
 from . import __version__
@@ -37,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
         check_outputs(args)
         return args.run(args)
     except (ValueError, TypeError, KeyError, OSError) as error:
-        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        message = error.args[0] if isinstance(error, KeyError) and error.args else \
+            for_command_line(error)
         print(f"colddiff {args.command}: error: {message}", file=sys.stderr)
         return 2
     except FloatingPointError as error:

@@ -13,6 +13,8 @@ pair. Needs ``diffusers`` (an optional extra).
 from __future__ import annotations
 
 import itertools
+import math
+import numbers
 from typing import Any
 
 import torch
@@ -70,11 +72,12 @@ class ColdDiffusionScheduler(SchedulerMixin, ConfigMixin):
         """Visit ``num_inference_steps`` steps from ``T`` down (evenly spaced, as
         ``samplers.spaced_steps``); each ``step`` moves to the next, the last to 0."""
         T = self.num_train_timesteps
-        if isinstance(num_inference_steps, bool) or not isinstance(num_inference_steps, int) \
+        if isinstance(num_inference_steps, bool) or \
+                not isinstance(num_inference_steps, numbers.Integral) \
                 or not 1 <= num_inference_steps <= T:
             raise ValueError(f"num_inference_steps must be a whole number from 1 to {T}, got "
                              f"{num_inference_steps!r}")
-        self.num_inference_steps = num_inference_steps
+        self.num_inference_steps = num_inference_steps = int(num_inference_steps)
         steps = samplers.spaced_steps(T, num_inference_steps)
         self.timesteps = torch.tensor(steps[:-1], device=device)
         self._next = dict(itertools.pairwise(steps))
@@ -132,7 +135,8 @@ class ColdDiffusionScheduler(SchedulerMixin, ConfigMixin):
 def _whole(timestep: Any) -> int:
     """A timestep as an int; a fractional, non-scalar or non-numeric one is refused."""
     value = timestep.item() if isinstance(timestep, Tensor) and timestep.numel() == 1 else timestep
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
+            or value != int(value):
         raise ValueError(f"timestep must be a whole number, got {timestep!r}")
     return int(value)
 

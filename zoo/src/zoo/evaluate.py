@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from restore.errors import worded
 from torch import Tensor
 
 import samplers
@@ -113,15 +114,16 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
     if features is None and dataset in EXTRACTORS:
         features, fid_name = load_feature_net(EXTRACTORS[dataset]), f"FID-{EXTRACTORS[dataset]}"
     elif features is None and not model.paired:
-        raise ValueError(f"no feature network is shipped for {dataset}, and a generator is "
-                         "measured by the Frechet distance alone: pass features=")
+        raise worded(ValueError, f"no feature network is shipped for {dataset}, and a "
+                     "generator is measured by the Frechet distance alone: {}",
+                     "pass features=", "evaluate it from Python with zoo.evaluate(features=...)")
     fid_name = (fid_name or "FID-custom") if features is not None else "FID"
     if data_folder is not None:
         images = data.ImageFolder(data_folder, size=model.image_size, channels=model.channels)
         split = f"folder {data_folder}"
     elif dataset not in data.FILES:
-        raise ValueError(f"{model.name} trained on a folder of images: give the images to "
-                         "evaluate on, data_folder= (--data-folder)")
+        raise worded(ValueError, f"{model.name} trained on a folder of images: give the "
+                     "images to evaluate on ({})", "data_folder=", "--data-folder")
     else:
         images = data.load(dataset, split, data_dir, size=model.image_size)
     if n > len(images):

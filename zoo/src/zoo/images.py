@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import torch
-from restore.images import read_image, to_uint8, to_unit_range
+from restore.images import ColourToGreyWarning, read_image, to_uint8, to_unit_range
 from torch import Tensor
 
 
@@ -14,10 +16,17 @@ def read_images(paths: Sequence[Path], channels: int, size: int, invert: bool = 
     """Image files as ``(N, channels, size, size)`` in [-1, 1] (converted and resized, Lanczos),
     each of any mode and bit depth with its true values, or refused with its name
     (:func:`restore.images.read_image`)."""
-    images = []
+    images, grey = [], []
     for path in paths:
-        x = to_unit_range(read_image(path, channels, size, resample="lanczos"))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ColourToGreyWarning)
+            x = to_unit_range(read_image(path, channels, size, resample="lanczos"))
+        grey += [Path(path).name for w in caught if issubclass(w.category, ColourToGreyWarning)]
         images.append(-x if invert else x)
+    if grey:
+        more = f" and {len(grey) - 3} more" if len(grey) > 3 else ""
+        print(f"note: the model takes grey images; in colour, and made grey (ITU-R 601 luma): "
+              f"{', '.join(grey[:3])}{more}", file=sys.stderr)
     return torch.stack(images)
 
 
@@ -32,12 +41,20 @@ def save_images(images: Tensor, folder: Path, names: Sequence[str]) -> None:
         picture.save(folder / f"{name}.png")
 
 
+GRID_LIMIT = 256
+"""The most images a grid shows in a column: a grid of 100,000 would be a picture of billions
+of pixels; ``--save-dir`` writes every image."""
+
+
 def save_grid(columns: list[tuple[str, Tensor]], path: Path, scale: int | None = None) -> None:
-    """A titled grid (:func:`restore.figures.save_grid`), announced on standard output."""
+    """A titled grid (:func:`restore.figures.save_grid`) of at most :data:`GRID_LIMIT` rows,
+    announced on standard output."""
     from restore.figures import save_grid as draw
 
-    draw(columns, path, scale=scale)
-    print(f"wrote {path}")
+    n = len(columns[0][1])
+    draw([(title, images[:GRID_LIMIT]) for title, images in columns], path, scale=scale)
+    print(f"wrote {path}" + (f" (the first {GRID_LIMIT} of {n:,} images; --save-dir writes "
+                             "them all)" if n > GRID_LIMIT else ""))
 
 
 def tile(images: Tensor, per_row: int) -> Tensor:

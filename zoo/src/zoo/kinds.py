@@ -26,10 +26,11 @@ from typing import Any, ClassVar
 
 import torch
 from restore.objectives import WARM_SAMPLING_NOISE
-from samplers.validation import check_noise_std
+from samplers.validation import check_count, check_noise_std, check_start
 from torch import Tensor
 
 import samplers
+from degrade import BoundDegradation, Degradation
 
 from . import sampling
 from .images import tile
@@ -70,8 +71,18 @@ class Restorer(Pretrained):
         D = self.D if D is None else D
         if hasattr(D, "stepping"):  # a user's own D(x, t) steps as it is
             D = D.stepping()
-        restored = run(self.network, D, x_t.float(), t, progress=progress)
-        return restored.to(x_t.dtype)
+        t = check_start(t, len(x_t), self.T)  # before it is split with the images
+        if not (isinstance(D, BoundDegradation) or (isinstance(D, Degradation) and (
+                not D.param_names or sampler == "direct"))):
+            # a user's own D(x, t) may hold a value per image that cannot be split
+            return run(self.network, D, x_t.float(), t, progress=progress).to(x_t.dtype)
+
+        def part(index: slice, show: bool) -> Tensor:
+            D_part = D.select(index) if isinstance(D, BoundDegradation) else D
+            t_part = t[index] if isinstance(t, Tensor) else t
+            return run(self.network, D_part, x_t[index].float(), t_part, progress=show)
+
+        return self.in_batches(len(x_t), part, progress, sampler).to(x_t.dtype)
 
     def row_names(self) -> list[str]:
         return ["Degraded", "Sampled (TACoS)", "Direct"]
@@ -158,8 +169,7 @@ class Generator(_Generative, Restorer):
         """``n`` new images: ``x_T`` drawn from the prior with ``noise_std`` noise (the model's
         recorded value by default; 0 for "perfect symmetry"), restored by ``sampler``
         (``"tacos"`` by default, ``"naive"`` or ``"direct"``). ``clip`` does not apply."""
-        if n < 1:
-            raise ValueError(f"n must be at least 1, got {n}")
+        n, seed = check_count(n, "n", 1), check_count(seed, "seed")
         if steps is not None:
             raise ValueError("steps is for diffusion models; a cold sampler visits every step")
         std = check_noise_std(self.entry["prior"]["noise_std"] if noise_std is None
@@ -203,16 +213,17 @@ class DiffusionModel(_Generative, Pretrained):
         ``"stochastic"`` (eq. 19, all ``N`` steps). ``clip`` clamps each step's predicted
         clean image to [-1, 1] (without it the finest details of blur diffusion can blow up).
         """
-        if n < 1:
-            raise ValueError(f"n must be at least 1, got {n}")
-        run = sampling.get(sampler or "ddim", self.family, self.name).run
+        n, seed = check_count(n, "n", 1), check_count(seed, "seed")
+        sampler = sampler or "ddim"
+        run = sampling.get(sampler, self.family, self.name).run
         if noise_std is not None:
             raise ValueError(f"{self.name} starts from N(0, I): noise_std does not apply")
         generator = torch.Generator().manual_seed(seed)
         x_N = torch.randn((n, self.channels, self.image_size, self.image_size),
                           generator=generator)
-        return run(self.network, self.D_train, x_N, self.T, generator=generator, steps=steps,
-                   clip=clip, progress=progress).clamp(-1, 1)
+        return self.in_batches(n, lambda index, show: run(
+            self.network, self.D_train, x_N[index], self.T, generator=generator, steps=steps,
+            clip=clip, progress=show), progress, sampler).clamp(-1, 1)
 
     def conditions(self) -> dict[str, dict[str, Any]]:
         many, few = min(100, self.T), min(50, self.T)
@@ -252,16 +263,17 @@ class WarmGenerator(_Generative, Pretrained):
         by ``sampler`` (``"previous"``) with fresh noise of ``noise_std`` after each step (the
         model's :attr:`sampling_noise` by default; 0 makes the walk deterministic given
         ``x_T``). ``steps`` and ``clip`` do not apply."""
-        if n < 1:
-            raise ValueError(f"n must be at least 1, got {n}")
+        n, seed = check_count(n, "n", 1), check_count(seed, "seed")
         if steps is not None:
             raise ValueError(f"{self.name} walks back every step: steps does not apply")
-        run = sampling.get(sampler or "previous", self.family, self.name).run
+        sampler = sampler or "previous"
+        run = sampling.get(sampler, self.family, self.name).run
         std = check_noise_std(self.sampling_noise if noise_std is None else noise_std)
         generator = torch.Generator().manual_seed(seed)
         x_T = self.prior.sample(n, generator=generator)
-        return run(self.network, self.D_train, x_T, self.T, noise_std=std, generator=generator,
-                   progress=progress).clamp(-1, 1)
+        return self.in_batches(n, lambda index, show: run(
+            self.network, self.D_train, x_T[index], self.T, noise_std=std, generator=generator,
+            progress=show), progress, sampler).clamp(-1, 1)
 
     def conditions(self) -> dict[str, dict[str, Any]]:
         return {

@@ -8,12 +8,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
 from restore.compiling import compile_network
+from samplers.progress import ProgressBar
 from torch import Tensor
 
 from restore import UNet
@@ -21,6 +22,10 @@ from restore import precision as precisions
 
 from . import folders, sampling
 from .schedules import NamedSchedule
+
+BATCH_VALUES = 2 ** 21
+"""The most values (``B x C x H x W``) one pass of a model's network takes: 682 images of
+3 x 32 x 32, 170 of 3 x 64 x 64 (:attr:`Pretrained.batch_size`)."""
 
 
 @dataclasses.dataclass
@@ -151,6 +156,29 @@ class Pretrained:
         from .cards import render_card
 
         return render_card(self.entry)
+
+    @property
+    def batch_size(self) -> int:
+        """How many images one pass of the network takes: :meth:`restore` and
+        :meth:`generate` split larger batches into parts of this size, so that the memory they
+        need grows with the images kept, not with the network's work on them."""
+        return max(1, BATCH_VALUES // (self.channels * self.image_size ** 2))
+
+    def in_batches(self, n: int, make: Callable[[slice, bool], Tensor], progress: bool,
+                   name: str) -> Tensor:
+        """``make(index, show_progress)`` over parts of :attr:`batch_size` of ``n`` images,
+        joined. One part takes ``progress`` itself (the sampler's bar, steps); several share
+        one bar over the parts."""
+        size = self.batch_size
+        if n <= size:
+            return make(slice(0, n), progress)
+        parts = []
+        with ProgressBar(-(-n // size), f"{name}, {n:,} images", enabled=progress,
+                         unit="batches") as bar:
+            for start in range(0, n, size):
+                parts.append(make(slice(start, start + size), False))
+                bar.update()
+        return torch.cat(parts)
 
     def check_images(self, images: Tensor) -> None:
         expected = (self.channels, self.image_size, self.image_size)

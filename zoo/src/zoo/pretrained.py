@@ -107,7 +107,8 @@ def load(source: str | os.PathLike[str], *, weights: str | os.PathLike[str] | No
     entry, state, prior = folders.read(path)
     if weights is not None:
         state = samplers.folders.load_tensors(weights, sha256)
-    return build(entry, state, prior, precision=precision, compile=compile, source=path)
+    return build(entry, state, prior, precision=precision, compile=compile,
+                 source=path if weights is None else weights)
 
 
 def from_pretrained(source: str | os.PathLike[str], **options: Any) -> Pretrained:
@@ -119,6 +120,25 @@ def from_pretrained(source: str | os.PathLike[str], **options: Any) -> Pretraine
     return load(source, **options)
 
 
+def _difference(expected: dict[str, torch.Tensor], state: dict[str, torch.Tensor]) -> str:
+    """How ``state`` differs from the tensors a network expects, in a few words ("" if not)."""
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    reshaped = [k for k in expected if k in state and state[k].shape != expected[k].shape]
+    parts = []
+    if reshaped:
+        first = reshaped[0]
+        parts.append(f"{len(reshaped)} tensor(s) of another shape ({first}: "
+                     f"{tuple(state[first].shape)}, expected {tuple(expected[first].shape)})")
+    if missing:
+        parts.append(f"{len(missing)} missing ({missing[0]}...)")
+    if unexpected:
+        parts.append(f"{len(unexpected)} unexpected ({unexpected[0]}...)")
+    if parts:
+        return "; ".join(parts) + ": another architecture?"
+    return ""
+
+
 def build(entry: dict[str, Any], state: dict[str, torch.Tensor], prior: samplers.Prior | None,
           *, precision: str = "auto", compile: bool = False,
           source: Path | str = "") -> Pretrained:
@@ -127,11 +147,14 @@ def build(entry: dict[str, Any], state: dict[str, torch.Tensor], prior: samplers
     name = entry.get("name") or Path(source).name
     try:
         R = UNet(UNetConfig.from_dict(entry["architecture"]["config"]))
-        R.load_state_dict(state)
-    except (KeyError, TypeError, ValueError, RuntimeError) as error:
-        detail = str(error).strip().splitlines()[0][:200]
+    except (KeyError, TypeError, ValueError) as error:
+        raise FolderError(f"{source or name} records no usable U-Net architecture: "
+                          f"{str(error).strip().splitlines()[0][:200]}") from error
+    difference = _difference(R.state_dict(), state)
+    if difference:
         raise FolderError(f"{source or name} does not hold {name}'s U-Net weights: "
-                          f"{detail}") from error
+                          f"{difference}")
+    R.load_state_dict(state)
     kind = entry.get("kind") or folders.kind_of(entry.get("objective", "x0"), prior is not None)
     if kind in ("generator", "warm-generator") and prior is None:
         raise FolderError(f"{name} is a {kind} but has no prior")

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from restore import memory
+
 
 class Formatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows an option's default only where it says something (not None, not a flag's False)."""
@@ -133,23 +135,11 @@ def check_outputs(args: argparse.Namespace) -> None:
                                  f"{path.suffix or 'a name without a suffix'}")
 
 
-def available_memory() -> int:
-    """Bytes of memory this machine has free now (its total where that is not known)."""
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):  # not on Linux
-        return 1 << 40
-
-
 def check_memory(images: int, channels: int, side: int, per_image: float, what: str) -> None:
     """Refuse, before allocating, work of ``images`` images of ``channels x side x side``
     float32 values that needs ``per_image`` such images of memory each and would not fit in
-    the memory free now."""
-    need = images * channels * side * side * 4 * per_image
-    free = available_memory()
-    if need > free:
-        raise ValueError(f"{what} needs about {need / 2**30:.1f} GiB and {free / 2**30:.1f} GiB "
-                         "is free: ask for fewer or smaller images")
+    the memory free now (:func:`restore.memory.check`)."""
+    memory.check(images * channels * side * side * 4 * per_image, what)
 
 
 def _image_suffixes() -> set[str]:

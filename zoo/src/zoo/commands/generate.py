@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .. import sampling
-from ..images import save_grid, save_images, tile
+from ..images import GRID_LIMIT, save_grid, save_images, tile
 from .common import (
     Formatter,
     add_model_options,
@@ -44,12 +44,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     model = load_model(args)
-    check_memory(args.n, model.channels, model.image_size, 64,
+    # x_T, its noise and the images are kept whole; the network works on a part at a time
+    check_memory(4 * args.n + 64 * model.batch_size, model.channels, model.image_size, 1,
                  f"generating {args.n:,} images of {model.image_size} px")
     sampler = args.sampler or model.samplers[0]
     images = model.generate(args.n, noise_std=args.noise_std, seed=args.seed, sampler=sampler,
                             steps=args.steps, progress=not args.no_progress)
-    save_grid([(f"{model.name}, {sampler}", tile(images, args.per_row))], args.out, scale=2)
+    shown = images[:GRID_LIMIT]
+    save_grid([(f"{model.name}, {sampler}", tile(shown, args.per_row))], args.out, scale=2)
+    if len(images) > len(shown):
+        print(f"the grid shows the first {len(shown)} of {len(images):,} images"
+              + ("" if args.save_dir else "; --save-dir writes them all"))
     if args.save_dir:
         save_images(images, args.save_dir, [f"sample-{i:04d}" for i in range(args.n)])
     return 0

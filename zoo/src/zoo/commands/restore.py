@@ -9,7 +9,14 @@ import torch
 
 from .. import sampling
 from ..images import read_images, save_grid, save_images
-from .common import Formatter, add_model_options, add_output_options, check_step, load_model
+from .common import (
+    Formatter,
+    add_model_options,
+    add_output_options,
+    check_memory,
+    check_step,
+    load_model,
+)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -50,11 +57,18 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--center applies to inpainting models with a random mask centre, "
                          f"restoring files degraded elsewhere; not to {model.name}"
                          + (" with --degrade" if args.degrade else ""))
+    if args.center is not None and not all(-1 <= c < model.image_size for c in args.center):
+        raise ValueError(f"--center must be a pixel (ROW COL) of the {model.image_size}x"
+                         f"{model.image_size} image, or one row or column before it (-1 to "
+                         f"{model.image_size - 1}); got {' '.join(map(str, args.center))}")
     t = check_step(args.t, model.T)
+    names = sampling.names("cold") if args.sampler == "all" else (args.sampler,)
+    # the images, x_t and each sampler's result are kept; the network works on a part at a time
+    check_memory(len(args.images) * (3 + len(names)) + 64 * model.batch_size, model.channels,
+                 model.image_size, 1, f"restoring {len(args.images):,} images")
     images = read_images(args.images, model.channels, model.image_size, args.invert)
     D = _degradation(model, images, args)
     x_t = D(images, t) if args.degrade else images
-    names = sampling.names("cold") if args.sampler == "all" else (args.sampler,)
     columns = [("degraded" if args.degrade else "input", x_t)]
     for name in names:
         restored = model.restore(x_t, t, sampler=name, D=D, progress=not args.no_progress)
