@@ -34,7 +34,13 @@ def page() -> str:
     lines += ["## Feature extractors for the Frechet distances", "",
               "| name | data | test accuracy | features | trained by |", "|---|---|---|---|---|"]
     for name, entry in feature_registry().items():
-        lines.append(f"| `{name}` | {entry['dataset']} | {entry['test_accuracy']:.4f} | "
+        data = entry["dataset"] if isinstance(entry["dataset"], str) else \
+            " and ".join(entry["dataset"])
+        accuracy = f"{entry['test_accuracy']:.4f}" if "test_accuracy" in entry else (
+            f"{entry['face_or_cat_accuracy_test']:.4f} face or cat, "
+            f"{entry['rotation_accuracy_test']:.4f} rotation (card: "
+            f"`zoo/src/zoo/weights/{name}.md`)")
+        lines.append(f"| `{name}` | {data} | {accuracy} | "
                      f"{entry['feature_dim']} | `{entry['command']}` ({entry['wall_seconds']} s, "
                      "2-core CPU) |")
     return "\n".join(lines).rstrip() + "\n"

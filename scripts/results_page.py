@@ -275,6 +275,22 @@ def degraded_section() -> list[str]:
     return lines
 
 
+def _facecatnet_validation() -> list[str]:
+    """The validation of facecatnet in a sentence, from its rows in ``data/features.json``."""
+    from zoo.features import _registry
+
+    rows = {r["row"]: r["FID"] for r in _registry()["facecatnet"]["validation"]}
+    halves = rows["CelebA test: first 600 against last 600 faces"]
+    blur = ", ".join(f"{v:.1f}" for k, v in rows.items() if "blurred" in k)
+    noise = [v for k, v in rows.items() if "noise of std" in k]
+    apart = rows["1,200 CelebA test faces against 500 AFHQ test cats"]
+    return [f"  `zoo/src/zoo/weights/facecatnet.md`): {halves:.1f} between two halves of the "
+            "CelebA test faces,",
+            f"  rising with blur ({blur} at sigma 0.5 to 4 px) and noise ({noise[0]:.1f} to "
+            f"{noise[-1]:.1f}",
+            f"  at std 0.05 to 0.4), {apart:,.0f} between faces and cats; KID-facecatnet"]
+
+
 def page() -> str:
     lines = [
         "# Results: the zoo's models next to the paper's tables",
@@ -293,9 +309,13 @@ def page() -> str:
         "  the old recipe (a few thousand steps) are far from converged.",
         "- **FID is not Inception FID.** Inception weights cannot be downloaded here. Our",
         "  Frechet distances use the features of small classifiers trained in this project",
-        "  (`mnistnet`, `cifarnet`; see [the model cards](models.md)), named `FID-mnistnet`",
-        "  and `FID-cifarnet`. Their scale is not the paper's: compare rows within a table, not",
-        "  with the paper's FID column. With Inception weights of your own, pass any",
+        "  (`mnistnet`, `cifarnet`, and `facecatnet` for the 64-px faces and cats; see [the",
+        "  model cards](models.md)), named `FID-mnistnet`, `FID-cifarnet` and `FID-facecatnet`.",
+        "  Their scale is not the paper's: compare rows within a table, not with the paper's FID",
+        "  column. `facecatnet` was validated before use (its card,",
+        *_facecatnet_validation(),
+        "  (`zoo.metrics.kernel_distance_of`, unbiased for small sets) is given beside it. With",
+        "  Inception weights of your own, pass any",
         "  extractor: `zoo.evaluate(name, features=fn, fid_name=\"FID\")`, where `fn` maps",
         "  images in [-1, 1] to `(B, 2048)` pool features (for example pytorch-fid's",
         "  `InceptionV3([3])` on `(x + 1) / 2`, 1-channel images repeated to 3 channels).",

@@ -118,3 +118,27 @@ def test_statistics_need_two_feature_rows_and_ssim_its_window():
         metrics.ssim(torch.zeros(1, 1, 40, 10), torch.zeros(1, 1, 40, 10))
     assert metrics.ssim(torch.zeros(1, 1, 11, 11), torch.zeros(1, 1, 11, 11)) == \
         pytest.approx(1.0)
+
+
+def test_kernel_distance_is_unbiased_near_zero_for_one_distribution_and_grows_with_a_shift():
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(600, 8, generator=g), torch.randn(600, 8, generator=g)
+    same = metrics.kernel_distance_of(a, b, subset_size=300)
+    assert abs(same) < 0.02
+    shifts = [metrics.kernel_distance_of(a, b + shift, subset_size=300)
+              for shift in (0.25, 0.5, 1.0)]
+    assert same < shifts[0] < shifts[1] < shifts[2]
+    # one subset of all rows: the closed form of the unbiased MMD^2
+    x, y = a[:5].double(), b[:4].double() + 1
+
+    def k(p, q):
+        return (p @ q.T / 8 + 1) ** 3
+
+    m = 4
+    xs = x[:m]
+    expected = ((k(xs, xs).sum() - k(xs, xs).trace() + k(y, y).sum() - k(y, y).trace())
+                / (m * (m - 1)) - 2 * k(xs, y).mean())
+    got = metrics.kernel_distance_of(x[:4], y, subsets=1, subset_size=4)
+    assert got == pytest.approx(float(expected))
+    with pytest.raises(ValueError, match="differ in size"):
+        metrics.kernel_distance_of(a, torch.zeros(5, 3))

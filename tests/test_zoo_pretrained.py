@@ -158,3 +158,12 @@ def test_images_in_0_255_are_refused_with_the_conversion():
     model = zoo.load("mnist-blur")
     with pytest.raises(ValueError, match=r"x / 127\.5 - 1"):
         model.restore(torch.full((1, 1, 32, 32), 200.0))
+
+
+def test_a_schedule_without_a_shipped_model_says_so_instead_of_a_near_name():
+    """Issue 30, case 8: zoo.load("celeba-blur") suggested cifar10-blur."""
+    with pytest.raises(KeyError, match=r"'celeba-blur' is one of the paper's schedules, but no "
+                                       r"model trained on it is shipped: train one"):
+        zoo.load("celeba-blur")
+    with pytest.raises(KeyError, match="did you mean mnist-blur"):
+        zoo.load("mnist-blurr")

@@ -1,5 +1,6 @@
 """The 16-bit PNG files that PIL narrows to 8 bits: colour (RGB), colour with alpha (RGBA) and
-grey with alpha (LA), read here with all 16 bits of every sample.
+grey with alpha (LA), read here with all 16 bits of every sample, and 16-bit PNGs of any bands
+written (:func:`write_deep`, which PIL cannot do for colour).
 
 PIL reads 16-bit grey PNGs whole (mode ``I;16``) but gives 16-bit colour and grey-alpha ones as
 8-bit images, so :func:`restore.images.read_image` reads those through :func:`read_deep`. This
@@ -23,6 +24,9 @@ SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 BANDS = {2: "RGB", 4: "LA", 6: "RGBA"}
 """The PNG colour types read here, by their bands."""
+
+COLOUR_TYPES = {1: 0, 2: 4, 3: 2, 4: 6}
+"""The PNG colour type of each number of bands: grey, grey-alpha, RGB, RGBA."""
 
 ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
          (0, 1, 1, 2))
@@ -124,3 +128,28 @@ def unfilter(kinds: np.ndarray, filtered: np.ndarray, path: Path) -> np.ndarray:
                                [a, b, (a + b) // 2, paeth], 0)
         out[r + 1, j + 1] = (filtered[r, j] + prediction) & 0xFF
     return out[1:, 1:].astype(np.uint8)
+
+
+def write_deep(path: str | os.PathLike[str], samples: np.ndarray) -> None:
+    """Write ``samples`` ``(H, W, bands)`` (``uint16``; 1 to 4 bands: grey, grey-alpha, RGB,
+    RGBA) as a 16-bit PNG, atomically. Each scanline is stored with the Sub filter (the
+    difference from the pixel to its left), which suits images that vary smoothly."""
+    from samplers.folders import write_atomically
+
+    if samples.dtype != np.uint16 or samples.ndim != 3 or samples.shape[2] not in COLOUR_TYPES:
+        raise ValueError("samples must be uint16 (H, W, bands) with 1 to 4 bands, got "
+                         f"{samples.dtype} {samples.shape}")
+    height, width, bands = samples.shape
+    stored = np.ascontiguousarray(samples, dtype=">u2").view(np.uint8).reshape(
+        height, width, bands * 2)
+    left = np.zeros_like(stored)
+    left[:, 1:] = stored[:, :-1]
+    filtered = (stored.astype(np.int16) - left).astype(np.uint8).reshape(height, -1)
+    rows = np.concatenate([np.ones((height, 1), dtype=np.uint8), filtered], axis=1)
+    header = struct.pack(">IIBBBBB", width, height, 16, COLOUR_TYPES[bands], 0, 0, 0)
+    write_atomically(path, SIGNATURE + _chunk(b"IHDR", header)
+                     + _chunk(b"IDAT", zlib.compress(rows.tobytes(), 6)) + _chunk(b"IEND", b""))
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))

@@ -48,6 +48,12 @@ def get_entry(name: str) -> dict[str, Any]:
         raise TypeError(f"a model name is a string, got {type(name).__name__}")
     models = registry()
     if name not in models:
+        from .schedules import list_schedules
+
+        if name in {named.name for named in list_schedules()}:
+            raise KeyError(f"{name!r} is one of the paper's schedules, but no model trained on "
+                           f"it is shipped: train one (colddiff train {name} --out DIR) and "
+                           f"load DIR (shipped models: {', '.join(models) or 'none'})")
         raise KeyError(f"no pretrained model named {name!r}{did_you_mean(name, models)} "
                        f"(shipped: {', '.join(models) or 'none'})")
     return models[name]

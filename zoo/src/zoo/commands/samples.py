@@ -23,6 +23,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     images = sample_images(args.dataset, args.n, size=28 if args.dataset == "mnist" else None)
-    save_images(images, args.out_dir, [f"{args.dataset}-{i:02d}" for i in range(args.n)])
+    save_images(images, args.out_dir, [f"{args.dataset}-{i:02d}" for i in range(args.n)],
+                bits=8)  # the shipped images are 8-bit
     print(f"wrote {args.n} {args.dataset} test images to {args.out_dir}")
     return 0
