@@ -79,9 +79,27 @@ def test_a_diffusion_model_restores_nothing(model):
         model.generate(0)
 
 
-def test_cold_models_refuse_diffusion_settings():
-    with pytest.raises(ValueError, match="steps is for diffusion"):
-        zoo.load("mnist-blur-gen").generate(1, steps=10)
+def test_cold_models_skip_steps_as_the_samplers_do():
+    """Issue 30, case 6: restore(steps=...) and generate(steps=...) for cold models take
+    evenly spaced jumps, as samplers.tacos(steps=...) does."""
+    import samplers
+
+    model = zoo.load("mnist-blur")
+    x0 = zoo.sample_images("mnist", 3)
+    x_T = model.D(x0, model.T)
+    jumps = samplers.spaced_steps(model.T, 5)
+    assert torch.equal(model.restore(x_T, steps=5),
+                       samplers.tacos(model.network, model.D, x_T, model.T, steps=jumps))
+    assert not torch.equal(model.restore(x_T, steps=5), model.restore(x_T))
+    assert torch.equal(model.restore(x_T, steps=model.T), model.restore(x_T))
+    for call, message in ((lambda: model.restore(x_T, sampler="direct", steps=5), "direct"),
+                          (lambda: model.restore(x_T, 10, steps=11), "between 1 and t = 10"),
+                          (lambda: model.restore(x_T, torch.tensor([5, 6, 7]), steps=2),
+                           "one t for all")):
+        with pytest.raises(ValueError, match=message):
+            call()
+    generator = zoo.load("mnist-blur-gen")
+    assert generator.generate(2, steps=4).shape == (2, 1, 32, 32)
 
 
 @pytest.mark.mnist_data

@@ -21,6 +21,7 @@ its class.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
@@ -45,26 +46,32 @@ class Restorer(Pretrained):
         return "restoration model"
 
     def restore(self, x_t: Tensor, t: int | None = None, *, sampler: str = "tacos",
-                D: Any = None, progress: bool = False) -> Tensor:
+                D: Any = None, steps: int | None = None, progress: bool = False) -> Tensor:
         """Restore ``x_t`` degraded to step ``t`` (``T`` by default).
 
         ``sampler``: ``"tacos"`` (Algorithm 2), ``"naive"`` (Algorithm 1) or ``"direct"``
-        (``R(x_t, t)``). Images of any floating dtype are restored in float32, the network's,
-        and given back in their own dtype. Degradations with random parameters (mask centres)
-        need the ``D`` that made ``x_t``, with its parameters fixed: ``D = model.D.draw(x0)``,
-        ``x_t = D(x0, t)``. Quantised masks (``mnist-inpaint``) step unquantised, as the
-        paper's code samples. Images far outside [-1, 1] (in [0, 255]) are refused.
+        (``R(x_t, t)``). ``steps``: walk back in that many evenly spaced jumps
+        (:func:`samplers.spaced_steps`) instead of every step. Images of any floating dtype
+        are restored in float32, the network's, and given back in their own dtype.
+        Degradations with random parameters (mask centres) need the ``D`` that made ``x_t``,
+        with its parameters fixed: ``D = model.D.draw(x0)``, ``x_t = D(x0, t)``. Quantised
+        masks (``mnist-inpaint``) step unquantised, as the paper's code samples. Images far
+        outside [-1, 1] (in [0, 255]) are refused. A batch larger than :attr:`batch_size` is
+        restored a part at a time (its drawn parameters split with it), except with a ``D``
+        of your own that is not a degrade operator: that one sees the whole batch.
         """
         self.check_images(x_t)
         self.check_range(x_t)
-        return self._restore(x_t, t, sampler=sampler, D=D, progress=progress)
+        return self._restore(x_t, t, sampler=sampler, D=D, steps=steps, progress=progress)
 
     def _restore(self, x_t: Tensor, t: int | None = None, *, sampler: str = "tacos",
-                 D: Any = None, progress: bool = False) -> Tensor:
+                 D: Any = None, steps: int | None = None, progress: bool = False) -> Tensor:
         """:meth:`restore` without the range check, for an ``x_T`` the model drew itself."""
         run = sampling.get(sampler, self.family, self.name).run
         self.check_images(x_t)
         t = self.T if t is None else t
+        if steps is not None:
+            run = functools.partial(run, steps=self._jumps(t, steps, sampler))
         if D is None and self.D_train.param_names and sampler != "direct":
             raise ValueError(f"{self.name}'s degradation draws {list(self.D_train.param_names)}: "
                              "pass the D that made x_t, D = model.D.draw(x0)")
@@ -83,6 +90,18 @@ class Restorer(Pretrained):
             return run(self.network, D_part, x_t[index].float(), t_part, progress=show)
 
         return self.in_batches(len(x_t), part, progress, sampler).to(x_t.dtype)
+
+    def _jumps(self, t: Any, steps: int, sampler: str) -> list[int]:
+        """The schedule of ``steps`` evenly spaced jumps from ``t`` down to 0."""
+        if sampler == "direct":
+            raise ValueError("steps does not apply to the direct sampler: it makes one call")
+        if isinstance(t, Tensor):
+            raise ValueError("steps needs one t for all the images, not a t per image")
+        start = check_start(t, 1, self.T)
+        steps = check_count(steps, "steps", 1)
+        if start and steps > start:
+            raise ValueError(f"steps must be between 1 and t = {start}, got {steps}")
+        return samplers.spaced_steps(start, steps)
 
     def row_names(self) -> list[str]:
         return ["Degraded", "Sampled (TACoS)", "Direct"]
@@ -168,17 +187,16 @@ class Generator(_Generative, Restorer):
                  progress: bool = False) -> Tensor:
         """``n`` new images: ``x_T`` drawn from the prior with ``noise_std`` noise (the model's
         recorded value by default; 0 for "perfect symmetry"), restored by ``sampler``
-        (``"tacos"`` by default, ``"naive"`` or ``"direct"``). ``clip`` does not apply."""
+        (``"tacos"`` by default, ``"naive"`` or ``"direct"``), in ``steps`` evenly spaced
+        jumps if given (every step by default). ``clip`` does not apply."""
         n, seed = check_count(n, "n", 1), check_count(seed, "seed")
-        if steps is not None:
-            raise ValueError("steps is for diffusion models; a cold sampler visits every step")
         std = check_noise_std(self.entry["prior"]["noise_std"] if noise_std is None
                               else noise_std)
         generator = torch.Generator().manual_seed(seed)
         x_T = self.prior.sample(n, generator=generator, noise_std=0.0)
         z = torch.randn(x_T.shape, generator=generator)  # the stream of sample(noise_std=std)
         return self._restore(x_T + std * z, self.T, sampler=sampler or "tacos",
-                            D=self.D_train.carrying(std * z), progress=progress)
+                            D=self.D_train.carrying(std * z), steps=steps, progress=progress)
 
     def conditions(self) -> dict[str, dict[str, Any]]:
         std = self.entry["prior"]["noise_std"]

@@ -201,7 +201,7 @@ class Pretrained:
                              "images in [0, 255] with x / 127.5 - 1")
 
     def restore(self, x_t: Tensor, t: int | None = None, *, sampler: str = "tacos",
-                D: Any = None, progress: bool = False) -> Tensor:
+                D: Any = None, steps: int | None = None, progress: bool = False) -> Tensor:
         """Restore degraded images (restorers only)."""
         raise ValueError(f"{self.name} is a {self.describe()}: it restores nothing")
 

@@ -35,8 +35,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                                                            if s.family == family)
                                   for family, label in families.items()))
     c.add_argument("--steps", type=at_least(1),
-                   help="diffusion models with --sampler ddim or fixed: how many steps "
-                   "(default 100)")
+                   help="how many evenly spaced jumps: diffusion models with --sampler ddim "
+                   "or fixed (default 100), cold models with tacos or naive (default: every "
+                   "step)")
     c.add_argument("--per-row", type=at_least(1), default=8, help="images per row of the grid")
     add_output_options(c, "generated.png", "generated")
     c.set_defaults(run=run)

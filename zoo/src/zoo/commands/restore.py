@@ -13,6 +13,7 @@ from .common import (
     Formatter,
     add_model_options,
     add_output_options,
+    at_least,
     check_memory,
     check_step,
     load_model,
@@ -30,6 +31,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     c.add_argument("--sampler", choices=(*sampling.names("cold"), "all"), default="tacos",
                    help="; ".join(f"{s.name}: {s.help}" for s in sampling.SAMPLERS.values()
                                   if s.family == "cold") + "; all: each of them")
+    c.add_argument("--steps", type=at_least(1),
+                   help="walk back in this many evenly spaced jumps (default: every step; "
+                   "not with the direct sampler)")
     c.add_argument("--degrade", action="store_true",
                    help="the files are clean: degrade them to --t first (for a demonstration)")
     c.add_argument("--center", type=int, nargs=2, metavar=("ROW", "COL"),
@@ -71,7 +75,9 @@ def run(args: argparse.Namespace) -> int:
     x_t = D(images, t) if args.degrade else images
     columns = [("degraded" if args.degrade else "input", x_t)]
     for name in names:
-        restored = model.restore(x_t, t, sampler=name, D=D, progress=not args.no_progress)
+        jumps = None if name == "direct" else args.steps
+        restored = model.restore(x_t, t, sampler=name, D=D, steps=jumps,
+                                 progress=not args.no_progress)
         columns.append((sampling.SAMPLERS[name].title, restored))
         if args.save_dir:
             save_images(restored, args.save_dir, [f"{p.stem}-{name}" for p in args.images])
