@@ -30,6 +30,6 @@ if [[ ! -f "$stamp" ]] || [[ -n "$(find . -name pyproject.toml -newer "$stamp" -
 fi
 
 case "$job" in
-  demo) exec "$venv/bin/colddiff" demo "$@" ;;
+  demo) exec "$venv/bin/colddiff" demo --out docs/img "$@" ;;
   test) exec "$venv/bin/python" -m pytest "$@" ;;
 esac

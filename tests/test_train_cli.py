@@ -32,7 +32,7 @@ def test_train_writes_its_config_resumes_and_refuses(tmp_path, capsys):
     out = tmp_path / "run"
     common = [*tiny_run(tmp_path), "--out", str(out)]
     assert main([*common, "--steps", "3"]) == 0
-    assert "tiny U-Net" in capsys.readouterr().out
+    assert "tiny U-Net of width 8 (34,137 parameters)" in capsys.readouterr().out
     assert (out / "samples" / "step-0000003.png").exists()
     config = RunConfig.load(out / "config.json")
     assert config.train.steps == 3 and config.network.preset == "tiny"

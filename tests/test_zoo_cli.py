@@ -235,3 +235,13 @@ def test_other_weights_and_far_centres_are_refused_in_one_short_line(digits, tmp
                           "--out", tmp_path / "x.png")
         assert result.returncode == 2 and "--center must be a pixel (ROW COL) of the 32x32 " \
             "image" in result.stderr and not result.stdout and "tacos" not in result.stderr
+
+
+def test_demo_writes_into_a_folder_of_its_own_unless_told():
+    """Issue 30, case 8: from an installed wheel, demo wrote ./docs/img wherever it ran."""
+    from pathlib import Path
+
+    from zoo.cli import parser
+
+    assert parser().parse_args(["demo"]).out == Path("colddiff-demo")
+    assert "demo --out docs/img" in (Path(__file__).resolve().parent.parent / "run.sh").read_text()

@@ -88,7 +88,8 @@ def train(config: RunConfig, *, resume: bool = False) -> nn.Module:
     trainer = build(config)
     if trainer.context.is_main:
         model = trainer.model
-        print(f"training a {config.network.preset} U-Net ({model.num_parameters():,} "
+        print(f"training a {config.network.preset} U-Net of width {model.config.channels} "
+              f"({model.num_parameters():,} "
               f"parameters) on {len(trainer.dataset):,} images of "
               f"{tuple(trainer.val_images.shape[1:])}, T = {trainer.num_steps}, on "
               f"{trainer.context.device} x {trainer.context.world_size}; writing to "

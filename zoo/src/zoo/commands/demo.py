@@ -17,7 +17,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                             description="Restore the shipped test images with every "
                             "restoration model (degraded | direct | Algorithm 1 | TACoS | "
                             "original) and generate with every generation model.")
-    c.add_argument("--out", type=Path, default=Path("docs/img"), help="folder of the PNGs")
+    c.add_argument("--out", type=Path, default=Path("colddiff-demo"),
+                   help="folder of the PNGs (bash run.sh demo writes the repository's docs/img)")
     c.add_argument("--n", type=at_least(1), default=8, help="images per figure (rows)")
     add_seed_option(c, "seed of the draws")
     c.add_argument("--no-progress", action="store_true")
