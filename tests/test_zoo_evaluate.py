@@ -9,8 +9,11 @@ import zoo
 from zoo import features, metrics
 
 
-@pytest.mark.parametrize("name", sorted(features._registry()))
+@pytest.mark.parametrize("name", sorted(name for name, entry in features._registry().items()
+                                         if "test_accuracy" in entry))
 def test_shipped_classifier_recognises_the_shipped_test_images(name):
+    """The classifiers of a data set's labels (facecatnet, of identities and cats, has its own
+    checks in test_features.py: no CelebA or AFHQ images are shipped)."""
     entry = features._registry()[name]
     net = features.load_feature_net(name)
     x = zoo.sample_images(entry["dataset"], 64)
