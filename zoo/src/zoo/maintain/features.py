@@ -66,11 +66,11 @@ def face_cat_images(split: str, data_dir: str | None = None) -> tuple[torch.Tens
 def train_face_cat_net(*, epochs: int, data_dir: str | None = None, seed: int = 0,
                        batch_size: int = 128, lr: float = 1e-3) -> tuple[FeatureNet, dict]:
     """Train ``facecatnet``: a 64-px :class:`FeatureNet` that tells the 200 training identities
-    of CelebA and cats apart, with a second head that tells how far each image is rotated
-    (0, 90, 180, 270 degrees), so that its features also describe the shape of a cat, all
-    cats sharing one class. A tenth of the training images is held out. Returns the network
-    and its accuracies: identity on the held-out faces, face or cat and rotation on the test
-    splits (their faces are people the network never saw)."""
+    of CelebA and cats apart, with a second head that tells how far an image is rotated
+    (0, 90, 180, 270 degrees; trained on a quarter of each batch), so that its features also
+    describe the shape of a cat, all cats sharing one class. A tenth of the training images
+    is held out. Returns the network and its accuracies: identity on the held-out faces, face
+    or cat and rotation on the test splits (their faces are people the network never saw)."""
     torch.manual_seed(seed)
     x, y = face_cat_images("train", data_dir)
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
