@@ -9,6 +9,9 @@ References: Bansal et al., 2022, "Cold Diffusion: Inverting Arbitrary Image Tran
 Noise", arXiv:2208.09392.
 """
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
+
 from .base import BoundDegradation, Degradation, DegradationFn, ResampledDegradation
 from .blur import GaussianBlurSchedule
 from .blur_diffusion import BlurDiffusion, blur_rates, blur_schedule
@@ -23,7 +26,10 @@ from .noise import NoiseSchedule
 from .snow import SnowSchedule
 from .super_resolution import SuperResolutionSchedule
 
-__version__ = "0.1.0"
+try:  # the release's one version, written in the repository's pyproject.toml
+    __version__ = _version("colddiff-degrade")
+except PackageNotFoundError:  # the development install is one project, colddiff
+    __version__ = _version("colddiff")
 
 __all__ = [
     "BlurDiffusion",

@@ -4,6 +4,9 @@
 step tensor; it does not import ``degrade``.
 """
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
+
 from . import data, degradations, previews
 from .checkpoint import load_model
 from .config import DataConfig, DegradationSpec, NetworkConfig, RunConfig, TrainConfig
@@ -13,7 +16,10 @@ from .objectives import predict_noise, predict_previous, restore_x0, restore_x0_
 from .trainer import Trainer
 from .unet import PRESETS, UNet, UNetConfig
 
-__version__ = "0.1.0"
+try:  # the release's one version, written in the repository's pyproject.toml
+    __version__ = _version("colddiff-restore")
+except PackageNotFoundError:  # the development install is one project, colddiff
+    __version__ = _version("colddiff")
 
 __all__ = ["EMA", "PRESETS", "DataConfig", "DegradationSpec", "NetworkConfig", "RunConfig",
            "TrainConfig", "Trainer", "UNet", "UNetConfig", "data", "degradations", "load_model",

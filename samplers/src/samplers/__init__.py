@@ -22,6 +22,9 @@ Noise", arXiv:2208.09392; Lee et al., 2022, "Progressive Deblurring of Diffusion
 Coarse-to-Fine Image Synthesis", arXiv:2207.11192.
 """
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
+
 from .cold import direct, naive, previous_step, tacos
 from .hot import estimated_noise
 from .loop import sample, spaced_steps
@@ -32,7 +35,10 @@ from .progress import ProgressBar
 from .recorder import Recorder
 from .rotated import RotatedDiffusion, reverse_diffusion, rotated_ddim, rotated_fixed_noise
 
-__version__ = "0.1.0"
+try:  # the release's one version, written in the repository's pyproject.toml
+    __version__ = _version("colddiff-samplers")
+except PackageNotFoundError:  # the development install is one project, colddiff
+    __version__ = _version("colddiff")
 
 __all__ = [
     "ChannelMeanPrior",

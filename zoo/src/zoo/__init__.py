@@ -14,6 +14,8 @@
 """
 
 import warnings
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
 from typing import Any
 
 from .evaluate import Evaluation, evaluate
@@ -24,7 +26,10 @@ from .registry import list_models
 from .samples import sample_images
 from .schedules import NamedSchedule, list_schedules, named_schedule, schedule
 
-__version__ = "0.1.0"
+try:  # the release's one version, written in the repository's pyproject.toml
+    __version__ = _version("colddiff-zoo")
+except PackageNotFoundError:  # the development install is one project, colddiff
+    __version__ = _version("colddiff")
 
 _DEPRECATED = {"Schedule": "NamedSchedule", "get_schedule": "named_schedule"}
 """Former names, kept for one release: a named schedule's record is a NamedSchedule, and a
