@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The environment for the deepinv interop tests (tests/test_deepinv.py): deepinv needs
+# The environment for the deepinv interop tests (tests/degrade/test_deepinv.py): deepinv needs
 # torchvision, and the torchvision on PyPI is built for PyPI's (CUDA) torch, not for the CPU torch
 # of the project's .venv (with it, `import torchvision` fails: "operator torchvision::nms does not
 # exist"). So deepinv lives in .venv-deepinv, with PyPI's torch 2.13.0 and torchvision 0.28.0 (the
 # release built for it), apart from .venv. CI runs this script and then the tests:
-#   bash benchmarks/setup_deepinv_env.sh && .venv-deepinv/bin/python -m pytest tests/test_deepinv.py
+#   bash benchmarks/setup_deepinv_env.sh && .venv-deepinv/bin/python -m pytest tests/degrade/test_deepinv.py
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=.venv-deepinv
@@ -20,4 +20,4 @@ if [[ ! -f "$stamp" ]]; then
     -e ./degrade -e ./samplers -e ./restore
   touch "$stamp"
 fi
-echo "ready: $venv/bin/python -m pytest tests/test_deepinv.py"
+echo "ready: $venv/bin/python -m pytest tests/degrade/test_deepinv.py"

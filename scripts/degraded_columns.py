@@ -4,7 +4,7 @@ For each named MNIST and CIFAR-10 schedule with a row in those tables, degrade t
 to ``t = T`` (random parameters drawn from seed 0, batch by batch) and compare with the clean
 images: RMSE and SSIM over pixels in [0, 1] (``zoo.metrics``; MNIST resized to 32x32 as the
 paper's code does). Writes ``docs/data/degraded-columns.json``, which ``scripts/results_page.py``
-puts beside the paper's values and ``tests/test_degraded_columns.py`` checks. Run from the
+puts beside the paper's values and ``tests/scripts/test_degraded_columns.py`` checks. Run from the
 repository root:
 
     python scripts/degraded_columns.py

@@ -2,7 +2,7 @@
 
     python scripts/model_cards.py
 
-tests/test_zoo_docs.py checks that the page matches the registry.
+tests/zoo/test_zoo_docs.py checks that the page matches the registry.
 """
 
 from __future__ import annotations

@@ -37,22 +37,25 @@ D, S, R, Z = ("degrade/src/degrade", "samplers/src/samplers", "restore/src/resto
               "zoo/src/zoo")
 SESSIONS = {
     "blur": ([f"{D}/blur.py", f"{D}/kernels.py"],
-             "tests/test_blur.py tests/test_protocol.py -k 'blur and not diffusion'"),
-    "mask": ([f"{D}/mask.py"], "tests/test_mask.py tests/test_protocol.py -k 'mask or fade'"),
+             "tests/degrade/test_blur.py tests/degrade/test_protocol.py "
+             "-k 'blur and not diffusion'"),
+    "mask": ([f"{D}/mask.py"],
+             "tests/degrade/test_mask.py tests/degrade/test_protocol.py -k 'mask or fade'"),
     "operators": ([f"{D}/super_resolution.py", f"{D}/desaturation.py", f"{D}/noise.py",
                    f"{D}/mixing.py"],
-                  "tests/test_super_resolution.py tests/test_desaturation.py "
-                  "tests/test_interpolation.py tests/test_protocol.py "
+                  "tests/degrade/test_super_resolution.py tests/degrade/test_desaturation.py "
+                  "tests/degrade/test_interpolation.py tests/degrade/test_protocol.py "
                   "-k 'super or desaturation or noise or mixing or interpolation'"),
-    "blur-diffusion": ([f"{D}/blur_diffusion.py"], "tests/test_blur_diffusion.py"),
+    "blur-diffusion": ([f"{D}/blur_diffusion.py"], "tests/zoo/test_blur_diffusion.py"),
     "protocol": ([f"{D}/base.py"],
-                 "tests/test_binding.py tests/test_bad_input.py tests/test_protocol.py"),
+                 "tests/degrade/test_binding.py tests/degrade/test_bad_input.py "
+                 "tests/degrade/test_protocol.py"),
     "samplers": ([f"{S}/cold.py", f"{S}/loop.py", f"{S}/hot.py", f"{S}/rotated.py"],
-                 "tests/test_samplers.py tests/test_blur_diffusion.py"),
+                 "tests/samplers/test_samplers.py tests/zoo/test_blur_diffusion.py"),
     "metrics": ([f"{Z}/metrics.py", f"{Z}/files.py"],
-                "tests/test_zoo_metrics.py tests/test_zoo_pretrained.py"),
+                "tests/zoo/test_zoo_metrics.py tests/zoo/test_zoo_pretrained.py"),
     "training": ([f"{R}/ema.py", f"{R}/objectives.py", f"{R}/trainer.py"],
-                 "tests/test_trainer.py"),
+                 "tests/restore/test_trainer.py"),
 }
 KEPT = ("Add_Sub", "Sub_Add", "Mul_Div", "Div_Mul", "Pow_Mul")
 COMPARED = ("Eq_NotEq", "NotEq_Eq", "Lt_LtE", "LtE_Lt", "Gt_GtE", "GtE_Gt", "Is_IsNot",

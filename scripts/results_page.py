@@ -10,7 +10,7 @@ repository root:
 
     python scripts/results_page.py
 
-tests/test_zoo_docs.py checks that the page matches the registry.
+tests/zoo/test_zoo_docs.py checks that the page matches the registry.
 """
 
 from __future__ import annotations
@@ -259,7 +259,7 @@ def degraded_section() -> list[str]:
              "`python scripts/degraded_columns.py`: every named MNIST and CIFAR-10 schedule with "
              "a row in Tables 1-4 or 6, applied at `t = T` to the whole test set (10,000 "
              "images, random parameters from seed 0), against the paper's Degraded column. "
-             "`tests/test_degraded_columns.py` holds the RMSE to 0.0015 of the paper's "
+             "`tests/scripts/test_degraded_columns.py` holds the RMSE to 0.0015 of the paper's "
              "(0.005 for colourisation) and checks that the schedules still give these figures.",
              "", "| schedule | table | RMSE | paper RMSE | difference | SSIM | paper SSIM | "
              "difference | note |", "|---|---|---|---|---|---|---|---|---|"]

@@ -4,11 +4,12 @@ files."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import torch
 
-from ..images import read_images, save_grid, save_images
+from ..images import quantisation_cost, read_images, save_grid, save_images
 from ..pretrained import load
 from ..registry import registry
 from ..schedules import list_schedules, named_schedule
@@ -63,4 +64,8 @@ def run(args: argparse.Namespace) -> int:
     if args.save_dir:
         for t, (_, images) in zip(steps, columns[1:], strict=True):
             save_images(images, args.save_dir, [f"{p.stem}-t{t}" for p in args.images])
+    else:
+        print(f"note: {args.out} is an 8-bit picture, for looking at; restore from --save-dir's "
+              f"16-bit PNGs. Rounding to 8 bits costs {quantisation_cost(columns[1:])}",
+              file=sys.stderr)
     return 0

@@ -1,6 +1,6 @@
 """What every shipped zoo model computes on fixed inputs: recorded once (``python
-tests/zoo_outputs.py``) and compared by tests/test_zoo_outputs.py after any change to how models
-are stored or loaded.
+tests/zoo/zoo_outputs.py``) and compared by tests/zoo/test_zoo_outputs.py after any change to how
+models are stored or loaded.
 
 For each model: ``D_train(x0, T)`` (the form it trained on) of two shipped test images (its
 random parameters drawn from seed 0), ``R(x_T, T)`` and TACoS from ``x_T`` for restorers; two

@@ -10,7 +10,7 @@ import pytest
 
 from restore import data
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 import degraded_columns  # noqa: E402
 

@@ -12,7 +12,7 @@ import torch
 
 from restore import data
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 import gpu_run  # noqa: E402
 

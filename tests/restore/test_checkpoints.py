@@ -12,10 +12,9 @@ from restore.checkpoint import CheckpointError
 from restore.checkpoint import read as read_checkpoint
 from test_trainer import trainer
 
-import zoo
 from restore import checkpoint
 
-OLD_RUN = Path(__file__).resolve().parent.parent / "zoo" / "training" / "mnist-blur"
+OLD_RUN = Path(__file__).resolve().parents[2] / "zoo" / "training" / "mnist-blur"
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +54,16 @@ def test_broken_checkpoints_are_refused_in_one_line(tmp_path, good, how, message
     assert "\n" not in str(error.value) and "weights_only" not in str(error.value)
     with pytest.raises(CheckpointError, match=message):
         trainer(tmp_path, 5).train(resume=True)
+
+
+@pytest.mark.parametrize("how, message", [
+    ("empty", "not a readable checkpoint"), ("flipped", "corrupt"),
+    ("foreign", "not a colddiff training checkpoint"),
+])
+def test_zoo_refuses_them_too(tmp_path, good, how, message):
+    zoo = pytest.importorskip("zoo", reason="zoo.from_checkpoint needs colddiff-zoo")
     with pytest.raises(ValueError, match=message):
-        zoo.from_checkpoint(path, "mnist-blur")
+        zoo.from_checkpoint(broken(tmp_path, good, how), "mnist-blur")
 
 
 def test_a_flipped_byte_anywhere_in_the_payload_is_caught(tmp_path, good):
@@ -77,6 +84,7 @@ def test_a_checkpoint_of_another_network_is_refused(tmp_path, good):
         checkpoint.load_model(good, UNet.preset("tiny", in_channels=3))
 
 
+@pytest.mark.clone
 def test_checkpoints_from_before_the_checksum_still_load():
     state = checkpoint.read(OLD_RUN / "checkpoint.pt")
     assert state["step"] == 4000

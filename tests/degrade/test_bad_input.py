@@ -159,8 +159,8 @@ def test_numpy_scalars_are_numbers_everywhere_and_fractions_are_refused():
     wherever a Python int or float is, and ``n = 2.5`` is refused in one line naming ``n``."""
     import numpy as np
 
-    import samplers
-    import zoo
+    samplers = pytest.importorskip("samplers", reason="needs colddiff-samplers")
+    zoo = pytest.importorskip("zoo", reason="needs colddiff-zoo")
 
     prior = samplers.ChannelMeanPrior(noise_std=np.float32(0.1)).fit(torch.rand(8, 1, 4, 4))
     assert prior.sample(np.int64(3)).shape == (3, 1, 4, 4)
@@ -178,3 +178,12 @@ def test_numpy_scalars_are_numbers_everywhere_and_fractions_are_refused():
                  lambda: model.generate(True), lambda: samplers.spaced_steps(20, 2.0)):
         with pytest.raises(ValueError, match=r"must be a whole number >= \d, got (2\.5|True|2\.0)"):
             call()
+
+
+@pytest.mark.parametrize("make", OPERATORS)
+def test_non_finite_images_are_refused(make):
+    """The operators' half of the one NaN policy (the samplers' half: tests/samplers)."""
+    x = torch.rand(SHAPE)
+    x[0, 0, 3, 3] = math.inf if len(str(make)) % 2 else math.nan
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        _call(make(), x, 1)

@@ -92,7 +92,8 @@ def test_bad_settings_are_refused():
 
 
 def test_the_previous_objective_targets_the_noiseless_image_one_step_back():
-    from restore.objectives import predict_previous
+    objectives = pytest.importorskip("restore.objectives", reason="needs colddiff-restore")
+    predict_previous = objectives.predict_previous
 
     D = HeatDissipation(20, 0.5, 8.0, sigma=0.05)
     x0 = torch.rand(4, 1, 12, 12) * 2 - 1
@@ -107,7 +108,7 @@ def test_the_previous_objective_targets_the_noiseless_image_one_step_back():
 
 
 def test_previous_step_walks_back_exactly_with_a_perfect_one_step_denoiser():
-    import samplers
+    samplers = pytest.importorskip("samplers", reason="needs colddiff-samplers")
 
     D = HeatDissipation(30, 0.5, 10.0, sigma=0.02)
     x0 = torch.rand(3, 1, 16, 16, dtype=torch.float64) * 2 - 1
@@ -128,8 +129,8 @@ def test_previous_step_walks_back_exactly_with_a_perfect_one_step_denoiser():
 
 
 def test_a_warm_run_trains_and_draws_its_grid(tmp_path):
+    main = pytest.importorskip("restore.train", reason="needs colddiff-restore").main
     from PIL import Image
-    from restore.train import main
 
     folder = tmp_path / "images"
     folder.mkdir()
@@ -141,6 +142,6 @@ def test_a_warm_run_trains_and_draws_its_grid(tmp_path):
             "--out", str(tmp_path / "run")]
     assert main(args) == 0
     assert (tmp_path / "run" / "samples" / "step-0000003.png").exists()
-    import zoo
+    zoo = pytest.importorskip("zoo", reason="needs colddiff-zoo")
 
     assert zoo.named_schedule("mnist-heat").run_config().objective == "previous"

@@ -15,7 +15,7 @@ import samplers
 import zoo
 from zoo import kinds, sampling
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OLD_RUN = ROOT / "zoo" / "training" / "mnist-blur"
 DATA = ROOT.parent / "shared" / "data"
 
@@ -119,6 +119,7 @@ def test_wrong_verbs_are_refused_by_kind():
         zoo.load("mnist-blur-diffusion").generate(1, sampler="tacos")
 
 
+@pytest.mark.clone
 def test_a_checkpoint_from_before_run_configs_loads_with_its_schedule():
     with pytest.raises(ValueError, match="pass schedule=NAME"):
         zoo.from_checkpoint(OLD_RUN / "checkpoint.pt")
@@ -131,6 +132,7 @@ def test_a_checkpoint_from_before_run_configs_loads_with_its_schedule():
     assert restored.shape == x0.shape and torch.isfinite(restored).all()
 
 
+@pytest.mark.clone
 @pytest.mark.skipif(not (DATA / "mnist.npz").exists(), reason="../shared/data is not present")
 def test_a_checkpoint_from_before_run_configs_resumes(tmp_path, capsys):
     run = tmp_path / "run"

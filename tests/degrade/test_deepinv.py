@@ -77,11 +77,12 @@ def test_a_deepinv_family_is_a_degradation_our_checks_and_tacos_accept():
         assert torch.allclose(D(x0, t)[i], D(x0[i:i + 1], int(t[i]))[0])
 
 
+@pytest.mark.clone
 def test_the_docs_example_runs():
     import re
     from pathlib import Path
 
-    page = Path(__file__).resolve().parent.parent / "docs/deepinv.md"
+    page = Path(__file__).resolve().parents[2] / "docs/deepinv.md"
     blocks = re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.DOTALL)
     assert blocks
     for block in blocks:

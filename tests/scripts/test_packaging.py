@@ -17,7 +17,7 @@ if sys.version_info >= (3, 11):
 else:
     import tomli as tomllib
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 with open(ROOT / "pyproject.toml", "rb") as _f:
     RELEASE = tomllib.load(_f)["tool"]["colddiff"]
 VERSION = RELEASE["version"]

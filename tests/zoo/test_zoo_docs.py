@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.clone  # the docs, scripts and pages of the repository
 sys.path.insert(0, str(ROOT / "scripts"))
 
 

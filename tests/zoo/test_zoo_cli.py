@@ -3,6 +3,7 @@
 import contextlib
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -79,6 +80,7 @@ def test_degrade_then_restore_a_digit(digits, tmp_path):
     result = colddiff("degrade", "mnist-blur", *digits, "--t", "5", "20",
                       "--out", tmp_path / "d.png", "--save-dir", tmp_path / "blurred")
     assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # 16-bit files were written: nothing to warn of
     assert Image.open(tmp_path / "d.png").size[0] > 3 * 64
     blurred = tmp_path / "blurred" / "seven-t5.png"
     assert Image.open(blurred).size == (32, 32)
@@ -88,6 +90,19 @@ def test_degrade_then_restore_a_digit(digits, tmp_path):
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "restored").iterdir()) == [
         "seven-t5-direct.png", "seven-t5-naive.png", "seven-t5-tacos.png"]
+
+
+def test_an_8_bit_picture_alone_says_what_the_rounding_costs(digits, tmp_path):
+    """The quickstart's trap: restoring from the 8-bit grid restores another digit."""
+    result = colddiff("degrade", "mnist-blur", digits[0], "--t", "10", "20",
+                      "--out", tmp_path / "d.png")
+    assert result.returncode == 0
+    note = result.stderr
+    assert note.startswith("note:") and "8-bit" in note and "--save-dir" in note
+    levels = {int(n) for n in re.findall(r"(\d+) grey levels", note)}
+    assert len(levels) == 2 and max(levels) <= 40  # t = 10 and t = 20 keep few levels
+    rmse = [float(r) for r in re.findall(r"RMSE (\d\.\d+)", note)]
+    assert len(rmse) == 2 and all(0.0005 < r < 1 / 255 for r in rmse)
 
 
 def test_restore_with_degrade_shows_the_original(digits, tmp_path):
@@ -237,6 +252,7 @@ def test_other_weights_and_far_centres_are_refused_in_one_short_line(digits, tmp
             "image" in result.stderr and not result.stdout and "tacos" not in result.stderr
 
 
+@pytest.mark.clone
 def test_demo_writes_into_a_folder_of_its_own_unless_told():
     """Issue 30, case 8: from an installed wheel, demo wrote ./docs/img wherever it ran."""
     from pathlib import Path
@@ -244,4 +260,4 @@ def test_demo_writes_into_a_folder_of_its_own_unless_told():
     from zoo.cli import parser
 
     assert parser().parse_args(["demo"]).out == Path("colddiff-demo")
-    assert "demo --out docs/img" in (Path(__file__).resolve().parent.parent / "run.sh").read_text()
+    assert "demo --out docs/img" in (Path(__file__).resolve().parents[2] / "run.sh").read_text()

@@ -1,4 +1,4 @@
-"""Every shipped model computes what it computed before its files moved (tests/zoo_outputs.py
+"""Every shipped model computes what it computed before its files moved (tests/zoo/zoo_outputs.py
 recorded the outputs): bit for bit on a CPU of the recording's capability, and within float32
 rounding on another (oneDNN picks other kernels there)."""
 

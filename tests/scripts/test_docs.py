@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = ["README.md", "docs/degrade.md", "docs/samplers.md", "docs/restore.md",
          pytest.param("zoo/README.md", marks=pytest.mark.mnist_data),  # evaluates on MNIST
          "docs/blur-diffusion.md", "docs/diffusers.md"]

@@ -12,7 +12,7 @@ from restore.images import ColourToGreyWarning
 
 from restore import data
 
-SHARED = data.Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+SHARED = data.Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
 @pytest.fixture(autouse=True)
