@@ -63,7 +63,7 @@ class PhysicsSchedule(Degradation):
 
         import deepinv
         D = PhysicsSchedule(lambda t: deepinv.physics.Blur(
-            deepinv.physics.blur.gaussian_blur(sigma=0.3 * t), padding="reflect"), 10,
+            deepinv.physics.functional.blur.gaussian_blur(sigma=0.3 * t), padding="reflect"), 10,
             linear=True)
         x_t = D(x0, 10)
     """
