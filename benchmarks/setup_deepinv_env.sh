@@ -15,9 +15,10 @@ if [[ ! -f "$stamp" ]]; then
   # the local CPU wheel of torch first, which torchvision's binaries do not fit.
   PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= "$venv/bin/python" -m pip install --quiet \
     --disable-pip-version-check --force-reinstall \
-    torch==2.13.0 torchvision==0.28.0 deepinv==0.5.0 pytest hypothesis scipy scikit-image
+    torch==2.13.0 torchvision==0.28.0 deepinv==0.5.0 pytest hypothesis scipy scikit-image \
+    pillow safetensors
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
-    -e ./degrade -e ./samplers -e ./restore
+    -e ./degrade -e ./samplers -e ./restore -e ./zoo  # zoo: examples/deepinv_solver.py
   touch "$stamp"
 fi
 echo "ready: $venv/bin/python -m pytest tests/degrade/test_deepinv.py"

@@ -89,3 +89,16 @@ def test_the_docs_example_runs():
     assert blocks
     for block in blocks:
         exec(compile(block, "docs/deepinv.md example", "exec"), {})
+
+
+def test_the_deepinv_example_runs(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "deepinv_solver.py"
+    out = tmp_path / "deepinv.png"
+    result = subprocess.run([sys.executable, str(example), "--out", str(out)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert out.exists() and "adjointness test" in result.stdout
