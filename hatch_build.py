@@ -23,7 +23,7 @@ else:  # hatchling brings tomli on Python 3.10
     import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent
-FIELDS = ("version", "authors", "keywords", "classifiers", "urls")
+FIELDS = ("version", "authors", "classifiers", "urls")
 
 
 def release() -> dict[str, Any]:
