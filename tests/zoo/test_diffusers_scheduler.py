@@ -5,18 +5,11 @@ import torch
 
 diffusers = pytest.importorskip("diffusers")
 
+from tiny_diffusers import tiny_unet  # noqa: E402
 from zoo.diffusers_scheduler import ColdDiffusionScheduler, pipeline_parts  # noqa: E402
 
 import samplers  # noqa: E402
 import zoo  # noqa: E402
-
-
-def tiny_unet():
-    torch.manual_seed(0)
-    return diffusers.UNet2DModel(
-        sample_size=32, in_channels=1, out_channels=1, layers_per_block=1,
-        block_out_channels=(8, 16), down_block_types=("DownBlock2D", "DownBlock2D"),
-        up_block_types=("UpBlock2D", "UpBlock2D"), norm_num_groups=4).eval()
 
 
 def diffusers_loop(unet, scheduler, sample, num_inference_steps):
@@ -33,7 +26,7 @@ def diffusers_loop(unet, scheduler, sample, num_inference_steps):
 @pytest.mark.parametrize("sampler", ["tacos", "naive"])
 @pytest.mark.parametrize("count", [None, 7])
 def test_diffusers_loop_equals_the_samplers(name, sampler, count):
-    unet = tiny_unet()
+    unet = tiny_unet(diffusers)
     scheduler = ColdDiffusionScheduler(degradation_arguments={"name": name}, sampler=sampler)
     T = scheduler.num_train_timesteps
     x0 = zoo.sample_images("mnist", 3)
@@ -59,7 +52,7 @@ def test_the_config_saves_and_loads_from_a_local_folder(tmp_path):
     assert loaded.config.degradation_arguments == {"name": "mnist-sr"}
     assert loaded.config.sampler == "naive" and loaded.num_train_timesteps == 3
     x0 = zoo.sample_images("mnist", 2)
-    unet = tiny_unet()
+    unet = tiny_unet(diffusers)
     a = diffusers_loop(unet, scheduler, scheduler.add_noise(x0), 3)
     b = diffusers_loop(unet, loaded, loaded.add_noise(x0), 3)
     assert torch.equal(a, b)

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from restore.config import DegradationSpec
 from samplers.validation import check_images
-from torch import Tensor, nn
+from torch import Tensor
 
 import samplers
 
@@ -96,11 +96,32 @@ class ColdDiffusionScheduler(SchedulerMixin, ConfigMixin):
         t = self.num_train_timesteps if timesteps is None else timesteps
         return self.bound(original_samples, t)
 
+    def carry(self, noise: Tensor) -> None:
+        """Walk back from ``x_T + noise`` (a prior's draw with symmetry-breaking noise, section
+        5.2): the operator that carries ``noise`` (``degrade.Degradation.carrying``) steps the
+        next loop, as a zoo generator does."""
+        carrying = self.D.carrying(noise)
+        if getattr(carrying, "param_names", ()):
+            raise ValueError("the degradation draws random parameters that a prior's noise "
+                             "does not fix: call add_noise(x0) or bind(**params)")
+        self.bound = carrying
+
     def step(self, model_output: Tensor, timestep: int | Tensor, sample: Tensor,
              return_dict: bool = True, **unused: Any) -> SchedulerOutput | tuple[Tensor]:
         """One move from ``timestep`` to the next visited step: TACoS
         ``x_s - D(x0_hat, s) + D(x0_hat, s')`` or Algorithm 1 ``D(x0_hat, s')``, where
         ``model_output`` is the model's ``x0_hat``."""
+        s = whole_timestep(timestep)
+        if s not in self._next:
+            raise ValueError(f"timestep {s} is not one of the scheduler's timesteps "
+                             f"{self.timesteps.tolist()}: call set_timesteps first")
+        prev = self.move(model_output, s, self._next[s], sample)
+        return SchedulerOutput(prev_sample=prev) if return_dict else (prev,)
+
+    def move(self, model_output: Tensor, s: int, s_next: int, sample: Tensor) -> Tensor:
+        """The sample at step ``s_next`` from the sample at step ``s`` and the model's
+        ``x0_hat`` there (:meth:`step` without the timestep bookkeeping, between any two
+        steps)."""
         if self.bound is None:
             raise ValueError("the degradation draws random parameters: call add_noise(x0) or "
                              "bind(**params) before the loop")
@@ -115,24 +136,17 @@ class ColdDiffusionScheduler(SchedulerMixin, ConfigMixin):
         if not bool(torch.isfinite(model_output).all()):
             raise FloatingPointError("step: model_output holds NaN or infinite values; stopped "
                                      "rather than return NaN images")
-        s = _whole(timestep)
-        if s not in self._next:
-            raise ValueError(f"timestep {s} is not one of the scheduler's timesteps "
-                             f"{self.timesteps.tolist()}: call set_timesteps first")
-        s_next = self._next[s]
         x0_hat = model_output.to(sample.dtype)
         D = self.bound.stepping()  # quantised masks step unquantised, as zoo models do
         if self.config.sampler == "tacos":
-            prev = sample - D(x0_hat, s) + D(x0_hat, s_next)
-        else:
-            prev = D(x0_hat, s_next)
-        return SchedulerOutput(prev_sample=prev) if return_dict else (prev,)
+            return sample - D(x0_hat, s) + D(x0_hat, s_next)
+        return D(x0_hat, s_next)
 
     def __len__(self) -> int:
         return self.num_train_timesteps
 
 
-def _whole(timestep: Any) -> int:
+def whole_timestep(timestep: Any) -> int:
     """A timestep as an int; a fractional, non-scalar or non-numeric one is refused."""
     value = timestep.item() if isinstance(timestep, Tensor) and timestep.numel() == 1 else timestep
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
@@ -141,27 +155,10 @@ def _whole(timestep: Any) -> int:
     return int(value)
 
 
-class DiffusersModel(nn.Module):
-    """A restorer ``R(x, t)`` that answers as a diffusers model: ``model(sample, t).sample``,
-    for whole timesteps in ``0..num_steps`` (when given)."""
-
-    def __init__(self, R: nn.Module, num_steps: int | None = None) -> None:
-        super().__init__()
-        self.R, self.num_steps = R, num_steps
-
-    def forward(self, sample: Tensor, timestep: int | Tensor) -> Any:
-        from diffusers.models.unets.unet_2d import UNet2DOutput
-
-        step = _whole(timestep)
-        if step < 0 or (self.num_steps is not None and step > self.num_steps):
-            raise ValueError(f"timestep must be in 0..{self.num_steps}, got {step}")
-        t = torch.full((sample.shape[0],), step, device=sample.device)
-        return UNet2DOutput(sample=self.R(sample, t))
-
-
-def pipeline_parts(name: str, sampler: str = "tacos") -> tuple[DiffusersModel,
-                                                                ColdDiffusionScheduler]:
-    """A zoo model as a diffusers (model, scheduler) pair for diffusers' usual loop.
+def pipeline_parts(name: str, sampler: str = "tacos") -> tuple[Any, ColdDiffusionScheduler]:
+    """A zoo model as a diffusers (model, scheduler) pair for diffusers' usual loop: a
+    :class:`zoo.diffusers_pipeline.DiffusersModel` (its U-Net, with a diffusers ``config``)
+    and the scheduler of the degradation its run recorded.
 
     Example:
         >>> import torch, zoo
@@ -176,10 +173,21 @@ def pipeline_parts(name: str, sampler: str = "tacos") -> tuple[DiffusersModel,
         >>> sample.shape
         torch.Size([2, 1, 32, 32])
     """
+    from .diffusers_pipeline import DiffusersModel
     from .pretrained import load, run_config_of
 
     model = load(name)
     spec = run_config_of(name).degradation  # the D the model was trained on
     scheduler = ColdDiffusionScheduler(degradation=spec.factory,
                                        degradation_arguments=spec.arguments, sampler=sampler)
-    return DiffusersModel(model.R, model.T).eval(), scheduler
+    unet = DiffusersModel.from_unet(model.R, num_steps=model.T, sample_size=model.image_size)
+    return unet.eval(), scheduler
+
+
+def __getattr__(name: str) -> Any:
+    """``DiffusersModel`` moved to :mod:`zoo.diffusers_pipeline`; it still imports from here."""
+    if name == "DiffusersModel":
+        from .diffusers_pipeline import DiffusersModel
+
+        return DiffusersModel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
