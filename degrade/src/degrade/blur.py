@@ -60,7 +60,7 @@ class GaussianBlurSchedule(Degradation):
         to_mean: make step ``T`` the per-channel mean (section 5.2).
         method: ``"auto"``, ``"matrix"`` or ``"fourier"``; see above.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from degrade import GaussianBlurSchedule
         >>> D = GaussianBlurSchedule.exponential(27, num_steps=300, rate=0.01)

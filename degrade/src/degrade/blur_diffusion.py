@@ -127,7 +127,7 @@ class BlurDiffusion(Degradation):
         sigma: the standard deviation of the Gaussian blur ``W``.
         boundary: ``"reflect"`` (DCT-II basis) or ``"circular"`` (Fourier basis).
 
-    Example:
+    Examples:
         >>> import torch
         >>> from degrade import BlurDiffusion
         >>> D = BlurDiffusion.paper()          # N = 1000, sigma 0.4, quartic, f(N) = 0.14

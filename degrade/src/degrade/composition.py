@@ -24,7 +24,7 @@ class Composition(Degradation):
     parts with a parameter of the same name stay apart. It is linear when every part is, with
     the adjoint ``D_1^* (D_2^* (... D_k^* y))``.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from degrade import GaussianBlurSchedule, GaussianMaskSchedule, compose
         >>> blur = GaussianBlurSchedule.constant(5, 10, 1.0)

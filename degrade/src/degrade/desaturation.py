@@ -22,7 +22,7 @@ class DesaturationSchedule(Degradation):
     Args:
         num_steps: the number of steps ``T``.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from degrade import DesaturationSchedule
         >>> D = DesaturationSchedule(num_steps=20)

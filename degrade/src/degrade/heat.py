@@ -42,7 +42,7 @@ class HeatDissipation(Degradation):
         blur_max: ``sigma_B`` of step ``T`` (20 for MNIST, 24 for CIFAR-10).
         sigma: the standard deviation of the added noise, in this package's [-1, 1] units.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from degrade import HeatDissipation
         >>> D = HeatDissipation(100, blur_max=20.0)

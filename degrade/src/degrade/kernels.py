@@ -20,7 +20,7 @@ def gaussian_kernel1d(kernel_size: int, sigma: float | Tensor) -> Tensor:
     from the centre. ``sigma`` may be a tensor of ``n`` values: the result is then ``(n,
     kernel_size)``, one kernel per row.
 
-    Example:
+    Examples:
         >>> from degrade import gaussian_kernel1d
         >>> [round(v, 4) for v in gaussian_kernel1d(3, 1.0).tolist()]
         [0.2741, 0.4519, 0.2741]

@@ -47,7 +47,7 @@ class GaussianMaskSchedule(Degradation):
             paper's code does (``--discrete``, A.2: "quantized to 8 bits"); None keeps floats.
             A quantised operator is not linear.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from degrade import GaussianMaskSchedule
         >>> D = GaussianMaskSchedule.linear(num_steps=50, beta_start=1.0, beta_step=0.1)
@@ -231,7 +231,7 @@ class GaussianFadeSchedule(GaussianMaskSchedule):
     [-1, 1] by :meth:`sample_params`). Where the mask reaches 0 the image is the colour, so a
     prior over solid colours can start generation. Affine, not linear, in ``x``.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from degrade import GaussianFadeSchedule
         >>> D = GaussianFadeSchedule.linear(num_steps=50, beta_start=1.0, beta_step=0.1)

@@ -28,7 +28,7 @@ class MixingSchedule(InterpolationSchedule):
         alphas_cumprod: ``abar_1 .. abar_T``; see :meth:`linear` and :meth:`cosine`.
         pool: images ``(N, C, H, W)`` in [-1, 1] to mix with, or None.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from degrade import MixingSchedule
         >>> cats = torch.rand(10, 3, 16, 16) * 2 - 1

@@ -23,7 +23,7 @@ class NoiseSchedule(InterpolationSchedule):
     ("fixed noise") or let a sampler
     re-estimate it (A.6). Build it with :meth:`linear`, :meth:`cosine` or :meth:`from_betas`.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from degrade import NoiseSchedule
         >>> D = NoiseSchedule.linear(num_steps=1000)

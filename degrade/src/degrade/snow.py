@@ -54,7 +54,7 @@ class SnowSchedule(Degradation):
         motion_size: taps of the motion-blur line (odd; 11 in the paper's code).
         brightness: ``(start, end)`` of the code's dimming, or None (the paper's text).
 
-    Example:
+    Examples:
         >>> import torch
         >>> from degrade import SnowSchedule
         >>> D = SnowSchedule(num_steps=200)

@@ -27,7 +27,7 @@ class SuperResolutionSchedule(Degradation):
     Args:
         num_steps: the number of halvings ``T``.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from degrade import SuperResolutionSchedule
         >>> D = SuperResolutionSchedule.from_sizes(image_size=32, final_size=4)

@@ -17,7 +17,7 @@ callable ``D(x, t)`` with a ``num_steps`` attribute (or pass ``num_steps=``); op
 random parameters provide ``sample_params(x, generator=...)``, and each parameter's first axis
 is the batch.
 
-Example:
+Examples:
     >>> import torch
     >>> from degrade.testing import check_degradation
     >>> def darken(x, t):

@@ -105,7 +105,7 @@ class DegradationSpec:
 class RunConfig:
     """A whole training run: where it writes, what it trains on, what it learns and how.
 
-    Example:
+    Examples:
         >>> from restore import RunConfig
         >>> config = RunConfig(out="runs/mnist-blur")
         >>> config.data.name, config.train.batch_size = "mnist", 64

@@ -37,7 +37,7 @@ def register(name: str, factory: Callable[..., Any] | None = None) -> Any:
     Use it as a call, ``register("mine:blur", make_blur)``, or as a decorator,
     ``@register("mine:blur")``. Registering a name twice with another factory is an error.
 
-    Example:
+    Examples:
         >>> from restore import DegradationSpec, register_degradation
         >>> from degrade import GaussianBlurSchedule
         >>> @register_degradation("doctest:blur")

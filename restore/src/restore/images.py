@@ -23,7 +23,7 @@ def from_uint8(pixels: Tensor | np.ndarray, *, channels_last: bool = False) -> T
     """8-bit pixels as float32 in [-1, 1]; ``channels_last`` moves ``(..., H, W, C)`` to
     ``(..., C, H, W)``.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from restore.images import from_uint8
         >>> from_uint8(torch.tensor([0, 255], dtype=torch.uint8)).tolist()

@@ -143,7 +143,7 @@ class TrainConfig:
         """The rate of optimiser step ``step`` (0-based): warm-up, then ``lr_schedule``. A
         function of the step alone, so that a resumed run continues it exactly.
 
-        Example:
+        Examples:
             >>> config = TrainConfig(steps=101, lr=1e-3, warmup=10, lr_schedule="cosine")
             >>> [round(config.learning_rate(s), 6) for s in (0, 9, 10, 55, 100)]
             [0.0001, 0.001, 0.001, 0.0005, 0.0]

@@ -118,7 +118,7 @@ def choose(precision: str = "auto", channels_last: bool | str = "auto",
         auto_bf16: whether ``"auto"`` may choose bf16 at all (False keeps float32, for uses
             whose quality in bf16 has not been measured).
 
-    Example:
+    Examples:
         >>> choose("fp32", device="cpu").channels_last
         True
         >>> choose("bf16", device="cpu").channels_last

@@ -29,7 +29,7 @@ otherwise (``--recipe``)."""
 def with_recipe(config: RunConfig, recipe: str) -> RunConfig:
     """``config`` with a recipe of :data:`RECIPES` applied to its sections.
 
-    Example:
+    Examples:
         >>> config = with_recipe(RunConfig(), "cpu")
         >>> config.train.lr_schedule, config.train.accumulate
         ('cosine', 1)
@@ -45,7 +45,7 @@ def with_changes(config: RunConfig, changes: dict[str, Any]) -> RunConfig:
     """``config`` with ``changes`` applied: a dict merges into the section of its name, any
     other value replaces the field (``{"objective": "x0-walk", "train": {"steps": 10}}``).
 
-    Example:
+    Examples:
         >>> with_changes(RunConfig(), {"walk_share": 1.0, "train": {"steps": 7}}).train.steps
         7
     """

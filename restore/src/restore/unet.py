@@ -155,7 +155,7 @@ class UNet(nn.Module):
     embedding and an MLP. Build it from a preset, ``UNet.preset("small", in_channels=1)``, or a
     :class:`UNetConfig`. See :data:`PRESETS` for the sizes.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from restore import UNet
         >>> R = UNet.preset("tiny", in_channels=1)

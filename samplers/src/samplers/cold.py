@@ -56,7 +56,7 @@ def tacos(
     Returns:
         ``x_0``, the restored images.
 
-    Example:
+    Examples:
         >>> import torch, samplers
         >>> e = torch.randn(1, 3, 8, 8)
         >>> D = lambda x, s: x + s * e

@@ -45,7 +45,11 @@ def estimated_noise(
         R: the restorer, predicting the clean image.
         D: any object with ``coefficients(s) -> (a_s, b_s)`` (``degrade.NoiseSchedule`` and
             ``degrade.MixingSchedule`` have it) and, optionally, ``num_steps``.
-        x_t, t, steps, callback, progress: as for :func:`samplers.tacos`.
+        x_t: the degraded images, at step ``t``.
+        t: the step to walk back from.
+        steps: the steps to visit, as for :func:`samplers.tacos`.
+        callback: called after each step, as for :func:`samplers.tacos`.
+        progress: draw a progress bar.
     """
     coefficients = getattr(D, "coefficients", None)
     if not callable(coefficients):

@@ -84,7 +84,7 @@ class LowFrequencyPrior(_LowGaussian):
     the degradation carries (their ``sigma``). With ``size = 1`` it is :class:`ChannelMeanPrior`
     with one component.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from samplers import LowFrequencyPrior
         >>> prior = LowFrequencyPrior(4).fit(torch.rand(100, 1, 16, 16) * 2 - 1)

@@ -161,7 +161,7 @@ class ChannelMeanPrior(Prior):
     ``noise_std`` adds Gaussian noise of that standard deviation to break the symmetry between
     pixels (0.002 in the paper: "broken symmetry"; 0: "perfect symmetry").
 
-    Example:
+    Examples:
         >>> import torch
         >>> from samplers import ChannelMeanPrior
         >>> prior = ChannelMeanPrior().fit(torch.rand(100, 3, 16, 16) * 2 - 1)

@@ -14,7 +14,7 @@ class Recorder:
     Pass it as ``callback=``; memory grows with the number of records only, so choose ``every``
     for long walks.
 
-    Example:
+    Examples:
         >>> import torch, samplers
         >>> record = samplers.Recorder(every=5)
         >>> D = lambda x, s: x * (1 - s / 20)

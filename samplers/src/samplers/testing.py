@@ -14,7 +14,7 @@ example when a property of section 3 of Bansal et al. (2022) fails:
 :func:`check_sampler` runs all three. The degradations and restorers are drawn from families
 written here in torch, so the checks need neither ``degrade`` nor trained models.
 
-Example:
+Examples:
     >>> import samplers
     >>> from samplers.testing import check_sampler
     >>> check_sampler(samplers.tacos, max_examples=5)

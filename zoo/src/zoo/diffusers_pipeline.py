@@ -33,17 +33,15 @@ import samplers
 
 from .diffusers_scheduler import ColdDiffusionScheduler, whole_timestep
 
-try:
+try:  # ModelMixin must be a name of this module: diffusers' from_pretrained looks a component's
+    # base class up in the module its class comes from, to find how to load it
     from diffusers import ConfigMixin, DiffusionPipeline, ImagePipelineOutput, ModelMixin
     from diffusers.configuration_utils import register_to_config
     from diffusers.models.unets.unet_2d import UNet2DOutput
 except ImportError as error:  # pragma: no cover - depends on the environment
     raise ImportError("zoo.diffusers_pipeline needs diffusers: pip install diffusers") from error
 
-# ModelMixin is a name of this module on purpose: diffusers' from_pretrained looks the base class
-# up in the module a component's class comes from, to find how to load it.
-__all__ = ["OUTPUT_TYPES", "ColdDiffusionPipeline", "DiffusersModel", "DiffusersPrior",
-           "ModelMixin"]
+__all__ = ["OUTPUT_TYPES", "ColdDiffusionPipeline", "DiffusersModel", "DiffusersPrior"]
 
 OUTPUT_TYPES = ("pil", "np", "pt")
 """What :class:`ColdDiffusionPipeline` gives back: PIL images, ``(B, H, W, C)`` arrays in [0, 1]
@@ -59,7 +57,7 @@ class DiffusersModel(ModelMixin, ConfigMixin):
     that ``save_pretrained`` / ``from_pretrained`` rebuild it and ``DDIMPipeline(unet=model,
     ...)`` finds what it expects. :meth:`from_unet` wraps a trained U-Net.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from restore import UNet
         >>> from zoo.diffusers_pipeline import DiffusersModel
@@ -129,7 +127,7 @@ class DiffusersPrior(ModelMixin, ConfigMixin):
     ``config.json``, its tensors as buffers in the weights file. :meth:`from_prior` wraps one;
     :attr:`prior` gives it back.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from samplers import ChannelMeanPrior
         >>> from zoo.diffusers_pipeline import DiffusersPrior
@@ -190,7 +188,7 @@ class ColdDiffusionPipeline(DiffusionPipeline):
     ``"pil"``, ``"np"`` (``(B, H, W, C)`` in [0, 1], as diffusers) or ``"pt"`` (``(B, C, H,
     W)`` in [-1, 1], as colddiff).
 
-    Example:
+    Examples:
         >>> import torch
         >>> from zoo.diffusers_pipeline import ColdDiffusionPipeline
         >>> pipeline = ColdDiffusionPipeline.from_zoo("mnist-blur-gen")

@@ -44,7 +44,7 @@ class ColdDiffusionScheduler(SchedulerMixin, ConfigMixin):
     one draw fixed before a loop: :meth:`add_noise` (degrading clean images) fixes it, or
     :meth:`bind` with parameters of your own.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from zoo.diffusers_scheduler import ColdDiffusionScheduler
         >>> scheduler = ColdDiffusionScheduler(degradation_arguments={"name": "mnist-blur"})
@@ -160,7 +160,7 @@ def pipeline_parts(name: str, sampler: str = "tacos") -> tuple[Any, ColdDiffusio
     :class:`zoo.diffusers_pipeline.DiffusersModel` (its U-Net, with a diffusers ``config``)
     and the scheduler of the degradation its run recorded.
 
-    Example:
+    Examples:
         >>> import torch, zoo
         >>> from zoo.diffusers_scheduler import pipeline_parts
         >>> model, scheduler = pipeline_parts("mnist-blur")

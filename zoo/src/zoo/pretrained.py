@@ -92,7 +92,7 @@ def load(source: str | os.PathLike[str], *, weights: str | os.PathLike[str] | No
     (:meth:`zoo.model.Pretrained.set_precision`). ``schedule``: for checkpoints written before
     runs recorded their configuration.
 
-    Example:
+    Examples:
         >>> import zoo
         >>> model = zoo.load("mnist-blur")
         >>> model.T, model.image_size, model.channels

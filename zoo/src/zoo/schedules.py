@@ -125,7 +125,7 @@ def schedule(name: str, variant: str | None = None, **overrides: Any) -> degrade
             paper's code differs from its text.
         overrides: constructor arguments to change (``pool=images`` for ``celeba-animorph``).
 
-    Example:
+    Examples:
         >>> import zoo
         >>> D = zoo.schedule("cifar10-blur")
         >>> D.T
