@@ -13,6 +13,7 @@ EXAMPLES = {
     "own_degradation.py": ["--steps", "3"],
     "train_on_a_folder.py": ["--steps", "3"],
     "zoo_in_diffusers.py": ["--steps", "4"],
+    "generate_faces.py": ["--n", "3", "--steps", "3"],
 }
 pytestmark = pytest.mark.clone
 

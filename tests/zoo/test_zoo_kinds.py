@@ -342,3 +342,18 @@ def test_generation_in_parts_restores_each_part_of_the_drawn_x_T(monkeypatch):
     first = diffusion.generate(3, seed=1, steps=4)
     assert first.shape == (3, 1, 32, 32) and torch.equal(diffusion.generate(3, seed=1, steps=4),
                                                          first)
+
+
+def test_a_generator_best_without_noise_still_has_broken_symmetry_rows():
+    """celeba64-blur-gen generates best with no noise (its default, 0): Table 5's broken rows
+    then add the paper's 0.002, not a second copy of perfect symmetry."""
+    model = zoo.load("mnist-blur-gen")
+    fields = {f.name: getattr(model, f.name) for f in kinds.dataclasses.fields(model)}
+    quiet = zoo.Generator(**fields | {"entry": dict(model.entry, prior={"noise_std": 0.0})})
+    conditions = quiet.conditions()
+    assert list(conditions) == ["TACoS, perfect symmetry", "TACoS, broken symmetry (0.002)",
+                                "Algorithm 1, broken symmetry (0.002)",
+                                "Direct, broken symmetry (0.002)"]
+    assert conditions["Direct, broken symmetry (0.002)"]["noise_std"] == 0.002
+    noisy = zoo.Generator(**fields | {"entry": dict(model.entry, prior={"noise_std": 0.02})})
+    assert noisy.conditions()["TACoS, broken symmetry (0.02)"]["noise_std"] == 0.02

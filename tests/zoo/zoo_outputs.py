@@ -1,6 +1,6 @@
 """What every shipped zoo model computes on fixed inputs: recorded once (``python
-tests/zoo/zoo_outputs.py``) and compared by tests/zoo/test_zoo_outputs.py after any change to how
-models are stored or loaded.
+tests/zoo/zoo_outputs.py``, or ``... NAME`` for a new model, the others' records kept) and
+compared by tests/zoo/test_zoo_outputs.py after any change to how models are stored or loaded.
 
 For each model: ``D_train(x0, T)`` (the form it trained on) of two shipped test images (its
 random parameters drawn from seed 0), ``R(x_T, T)`` and TACoS from ``x_T`` for restorers; two
@@ -39,11 +39,21 @@ def outputs(model: zoo.Pretrained) -> dict[str, torch.Tensor]:
     return {k: v.float().contiguous() for k, v in made.items()}
 
 
-def record() -> None:
-    """Write every shipped model's outputs, with the CPU capability they were computed with."""
+def record(names: list[str] | None = None) -> None:
+    """Write every shipped model's outputs (or those of ``names``, keeping the others'
+    records), with the CPU capability they were computed with."""
     torch.set_num_threads(1)
-    arrays = {"cpu_capability": np.array(torch.backends.cpu.get_cpu_capability())}
+    capability = torch.backends.cpu.get_cpu_capability()
+    arrays = {"cpu_capability": np.array(capability)}
+    if names:
+        with np.load(FILE) as kept:
+            if str(kept["cpu_capability"]) != capability:
+                raise SystemExit(f"the records were made on {kept['cpu_capability']}, this CPU "
+                                 f"is {capability}: record every model here")
+            arrays.update({k: kept[k] for k in kept.files if k.split("/")[0] not in names})
     for entry in zoo.list_models():
+        if names and entry["name"] not in names:
+            continue
         model = zoo.load(entry["name"], precision="fp32")
         for key, value in outputs(model).items():
             arrays[f"{entry['name']}/{key}"] = value.numpy()
@@ -53,5 +63,5 @@ def record() -> None:
 
 
 if __name__ == "__main__":
-    record()
+    record(sys.argv[1:])
     sys.exit(0)

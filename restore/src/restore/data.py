@@ -245,6 +245,17 @@ def data_path(filename: str, data_dir: str | os.PathLike[str] | None = None) -> 
                  "restore.data.MNIST(folder)", "--data-dir")
 
 
+def held_out(val_count: int, total: int) -> int:
+    """How many of ``total`` training images a run holds out for validation: ``val_count``,
+    at most a tenth of them (at least one).
+
+    Examples:
+        >>> held_out(1000, 60000), held_out(1000, 4800)
+        (1000, 480)
+    """
+    return min(val_count, max(1, total // 10))
+
+
 def split_validation(dataset: Dataset, count: int, seed: int = 0) -> tuple[Subset, Subset]:
     """Split off ``count`` images, chosen at random with ``seed``: ``(train, validation)``."""
     if not 0 < count < len(dataset):

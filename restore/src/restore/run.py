@@ -65,7 +65,7 @@ def build(config: RunConfig) -> Trainer:
     if len(dataset) < 2:
         raise ValueError(f"the data set holds {len(dataset)} image(s): training needs at least "
                          "2, one of them held out for validation")
-    val_count = min(source.val_count, max(1, len(dataset) // 10))
+    val_count = data.held_out(source.val_count, len(dataset))
     train_set, val_set = data.split_validation(dataset, val_count, seed=seed)
     if source.hflip:
         train_set = data.HorizontalFlips(train_set, seed=seed)

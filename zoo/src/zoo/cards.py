@@ -17,6 +17,16 @@ def _degradation(entry: dict[str, Any]) -> str:
     return f"| degradation | `{spec.get('factory')}({arguments})` |"
 
 
+DATA_TERMS = {
+    "mnist": "MNIST: CC BY-SA 3.0",
+    "cifar10": "CIFAR-10's terms (free to use, crediting Krizhevsky, 2009)",
+    "celeba": "CelebA: non-commercial research purposes only",
+    "afhq": "AFHQ: CC BY-NC 4.0 (non-commercial)",
+}
+"""The terms of each named data set, which weights trained on it come under as well
+(``DATA-LICENSES.md`` in the zoo package)."""
+
+
 def render_card(entry: dict[str, Any]) -> str:
     """A model card in Markdown from a model's record."""
     training, data = entry.get("training") or {}, entry["data"]
@@ -31,6 +41,8 @@ def render_card(entry: dict[str, Any]) -> str:
         f"{data['image_size']}, {data['channels']} channel(s), values in [{data['range'][0]}, "
         f"{data['range'][1]}] |",
         f"| split | {data.get('split', 'unknown')} |",
+        *([f"| data terms | {DATA_TERMS[data['dataset']]}; the weights come under them too "
+           "(`DATA-LICENSES.md`) |"] if data.get("dataset") in DATA_TERMS else []),
         _degradation(entry),
         f"| architecture | U-Net, preset `{architecture.get('preset', 'custom')}`, "
         f"{architecture.get('parameters', 0):,} parameters |",

@@ -34,6 +34,7 @@ import samplers
 from degrade import BoundDegradation, Degradation
 
 from . import sampling
+from .export import DEFAULT_NOISE_STD
 from .images import tile
 from .model import Figure, Pretrained
 from .samples import sample_images
@@ -199,7 +200,9 @@ class Generator(_Generative, Restorer):
                             D=self.D_train.carrying(std * z), steps=steps, progress=progress)
 
     def conditions(self) -> dict[str, dict[str, Any]]:
-        std = self.entry["prior"]["noise_std"]
+        """The rows of Table 5. The broken-symmetry rows add the model's noise, or the
+        paper's 0.002 where the model generates best without noise (its default is 0)."""
+        std = self.entry["prior"]["noise_std"] or DEFAULT_NOISE_STD
         return {
             "TACoS, perfect symmetry": {"sampler": "tacos", "noise_std": 0.0},
             f"TACoS, broken symmetry ({std:g})": {"sampler": "tacos", "noise_std": std},

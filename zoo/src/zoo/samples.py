@@ -1,7 +1,8 @@
 """Test images shipped inside the package, so that the demos need no data files.
 
 ``data/samples.npz`` holds the first 64 test images of MNIST (28x28, as published) and of the
-CIFAR-10 JPEG copy (32x32), with their labels.
+CIFAR-10 JPEG copy (32x32), with their labels, and the first 16 of the 64-px CelebA and AFHQ
+cat subsets (``python -m zoo.maintain.samples`` writes it from the data files).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from torch import Tensor
 
 from .registry import package_path
 
-DATASETS = ("mnist", "cifar10")
+DATASETS = ("mnist", "cifar10", "celeba", "afhq")
 
 
 def sample_images(dataset: str, n: int = 64, size: int | None = None) -> Tensor:
@@ -32,5 +33,6 @@ def sample_images(dataset: str, n: int = 64, size: int | None = None) -> Tensor:
     if dataset == "mnist":
         images = resize_uint8(images, size or 32)[..., None]
     elif size not in (None, images.shape[1]):
-        raise ValueError(f"the CIFAR-10 samples are 32x32; size {size} is not offered")
+        raise ValueError(f"the {dataset} samples are {images.shape[1]}x{images.shape[1]}; size "
+                         f"{size} is not offered")
     return from_uint8(images, channels_last=True)

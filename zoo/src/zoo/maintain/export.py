@@ -17,7 +17,7 @@ from pathlib import Path
 
 from samplers.folders import CONFIG
 
-from restore import checkpoint
+from restore import checkpoint, data
 
 from ..export import DEFAULT_NOISE_STD, fit_prior
 from ..folders import WEIGHTS
@@ -95,6 +95,12 @@ def main(argv: list[str] | None = None) -> int:
         "wall_time": f"{seconds / 60:.0f} min", "hardware": hardware,
         "command": f"colddiff train --config {args.name}",
     }
+    run = entry.get("run") or {}
+    if entry["data"]["dataset"] in data.FILES and run:  # the split the run really trained on
+        total = len(data.load(entry["data"]["dataset"], "train"))
+        count = data.held_out(run["data"]["val_count"], total)
+        entry["data"]["split"] = (f"the {total:,} training images less {count:,} held out for "
+                                  f"validation (seed {train.get('seed', 0)})")
     shipped = registry()
     old = shipped.get(args.name)
     entry.update(summary=args.summary, notes=args.notes,
