@@ -97,6 +97,34 @@ def test_evaluate_measures_only_the_rows_asked_for_with_the_same_draws():
 
 
 @pytest.mark.mnist_data
+def test_generated_images_against_a_reference_set_of_their_own_size_with_kid():
+    """Issue 28's protocol: n generated images against more real ones (all 1,200 CelebA test
+    faces for 1,000 samples), and KID beside FID."""
+    from restore import data
+
+    generator = zoo.load("mnist-heat-gen")
+    plain = zoo.evaluate(generator, n=8, batch_size=8, rows=["Direct"])
+    wider = zoo.evaluate(generator, n=8, batch_size=8, rows=["Direct"], reference=20, kid=True)
+    assert plain.setting.startswith("8 generated images against 8 mnist test images")
+    assert wider.setting.startswith("8 generated images against 20 mnist test images")
+    row = next(iter(wider.rows))
+    assert set(wider.rows[row]) == {"FID-mnistnet", "KID-mnistnet"}
+    images = zoo.load("mnist-heat-gen").generate(8, seed=0, noise_std=0.02, sampler="direct")
+    net = features.load_feature_net("mnistnet")
+    generated = features.extract(net, images)
+    real = features.extract(net, data.stack(data.load("mnist", "test"), range(20)))
+    assert wider.rows[row]["FID-mnistnet"] == pytest.approx(
+        metrics.frechet_distance_of(generated, real), rel=1e-6)
+    assert wider.rows[row]["KID-mnistnet"] == pytest.approx(
+        1000 * metrics.kernel_distance_of(generated, real, subset_size=8), rel=1e-6)
+    assert "| Direct, broken symmetry (0.02) |" in wider.table()
+    with pytest.raises(ValueError, match="apply to generation models"):
+        zoo.evaluate("mnist-blur", n=4, reference=8)
+    with pytest.raises(ValueError, match="reference must be from 2 to the 10000"):
+        zoo.evaluate(generator, n=4, reference=10_001)
+
+
+@pytest.mark.mnist_data
 def test_record_joins_the_rows_asked_for_to_the_recorded_ones(tmp_path, monkeypatch, capsys):
     import shutil
 

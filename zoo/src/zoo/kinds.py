@@ -124,7 +124,8 @@ class Restorer(Pretrained):
                 made["Direct"] = self.restore(x_T, sampler="direct")
             yield {row: made[row] for row in rows}
 
-    def evaluation_setting(self, n: int, split: str, seed: int) -> str:
+    def evaluation_setting(self, n: int, split: str, seed: int, *,
+                           reference: int | None = None) -> str:
         return (f"{n} {self.dataset} {split} images from t = T = {self.T}, "
                 f"degradation seed {seed}")
 
@@ -161,9 +162,10 @@ class _Generative:
             yield {row: self.generate(count, seed=seed * 1_000_003 + start, **conditions[row])
                    for row in rows}
 
-    def evaluation_setting(self, n: int, split: str, seed: int) -> str:
-        return (f"{n} generated images against {n} {self.dataset} {split} images, "
-                f"seed {seed}")
+    def evaluation_setting(self, n: int, split: str, seed: int, *,
+                           reference: int | None = None) -> str:
+        return (f"{n} generated images against {reference or n} {self.dataset} {split} "
+                f"images, seed {seed}")
 
     def figure(self, n: int, *, seed: int = 0, progress: bool = False) -> Figure:
         """``8 n`` generated images, eight to a row, by the default sampler."""

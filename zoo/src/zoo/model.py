@@ -244,6 +244,8 @@ class Pretrained:
         """The demonstration figure of ``colddiff demo``, with ``n`` rows."""
         raise NotImplementedError
 
-    def evaluation_setting(self, n: int, split: str, seed: int) -> str:
-        """One line on how the rows were made."""
+    def evaluation_setting(self, n: int, split: str, seed: int, *,
+                           reference: int | None = None) -> str:
+        """One line on how the rows were made (``reference``: the real images generated ones
+        were compared with, ``n`` by default)."""
         raise NotImplementedError

@@ -26,6 +26,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     c.add_argument("--rows", nargs="+", metavar="PREFIX",
                    help="only the rows whose names start with these, or a row by its full name "
                    "(default: every row)")
+    c.add_argument("--reference", type=at_least(2), metavar="N",
+                   help="generation models: compare with the first N images of the split "
+                   "(default: --n)")
+    c.add_argument("--kid", action="store_true",
+                   help="generation models: the kernel distance (KID x 1000) as well")
     c.add_argument("--out", type=Path, nargs="+", help="write the table (.md) or JSON (.json)")
     c.set_defaults(run=run)
 
@@ -34,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args)
     result = evaluate(model, n=args.n, split=args.split, data_dir=args.data_dir, seed=args.seed,
                       batch_size=args.batch_size, rows=args.rows, data_folder=args.data_folder,
-                      progress=not args.no_progress)
+                      reference=args.reference, kid=args.kid, progress=not args.no_progress)
     print(f"{result.model}: {result.setting}\n\n{result.table()}")
     for path in args.out or []:
         result.save(path)

@@ -92,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
                         "join them to the rows recorded")
     p.add_argument("--replace", action="store_true",
                    help="with --rows, drop the rows recorded before")
+    p.add_argument("--reference", type=int, metavar="N",
+                   help="generation models: compare with the first N test images (default: --n)")
+    p.add_argument("--kid", action="store_true", help="generation models: KID as well")
     p.add_argument("--folder", type=Path,
                    help="the model folder to write (default: the zoo package's)")
     args = p.parse_args(argv)
@@ -110,10 +113,12 @@ def _record(args: argparse.Namespace) -> int:
     merge = bool(args.rows) and not args.replace
     recorded = recorded_metrics(args.model, args.folder) if merge else None
     if recorded:                        # fail before a long evaluation, not after it
-        _check_comparable(recorded, model.name,
-                          setting=model.evaluation_setting(args.n, "test", args.seed))
+        setting = model.evaluation_setting(args.n, "test", args.seed, **(
+            {} if args.reference is None else {"reference": args.reference}))
+        _check_comparable(recorded, model.name, setting=setting)
     result = evaluate(model, n=args.n, seed=args.seed, batch_size=args.batch_size,
-                      data_dir=args.data_dir, rows=args.rows, progress=True)
+                      data_dir=args.data_dir, rows=args.rows, reference=args.reference,
+                      kid=args.kid, progress=True)
     print(f"{result.model}: {result.setting}\n\n{result.table()}")
     path = record_metrics(args.model, {**result.to_dict(), "weights_sha256": weights},
                           args.folder, merge=merge, order=model.row_names())
