@@ -167,12 +167,18 @@ def test_misuse_is_refused_in_one_line():
 
 
 def test_timesteps_per_image_reach_the_network():
+    torch.manual_seed(0)
     model = DiffusersModel.from_unet(UNet.preset("tiny", in_channels=1), num_steps=20,
                                      sample_size=32).eval()
-    x = torch.randn(2, 1, 32, 32)
-    both = model(x, torch.tensor([3, 9])).sample
-    assert torch.allclose(both[0], model(x[:1], 3).sample[0], atol=1e-6)
-    assert torch.allclose(both[1], model(x[1:], 9).sample[0], atol=1e-6)
+    x = torch.randn(2, 1, 32, 32, generator=seeded(1))
+    with torch.no_grad():
+        both = model(x, torch.tensor([3, 9])).sample
+        alone = [model(x[:1], 3).sample[0], model(x[1:], 9).sample[0]]
+        wrong = model(x[1:], 3).sample[0]
+    # a batch of two and a batch of one round differently (1e-6 apart on some CPUs)
+    assert torch.allclose(both[0], alone[0], atol=1e-4)
+    assert torch.allclose(both[1], alone[1], atol=1e-4)
+    assert not torch.allclose(both[1], wrong, atol=1e-4)
 
 
 @settings(max_examples=15, deadline=None, derandomize=True)
