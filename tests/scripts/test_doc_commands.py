@@ -29,8 +29,8 @@ ELSEWHERE = [
     ("*", r"bash scripts/build_release\.sh dist", ".ci/wheels builds the wheels with it"),
     ("README.md", r"bash run\.sh test", "CI: .ci/run runs it on a clean clone"),
     ("*", r"bash run\.sh demo|colddiff demo --out demo",
-     ".ci/wheels runs `colddiff demo --out DIR` from the installed wheels (40 s; run.sh demo "
-     "writes it into the repository's docs/img)"),
+     ".ci/wheels runs `colddiff demo --out DIR` from the installed wheels and compares its "
+     "figures with docs/img, which run.sh demo writes (5 minutes)"),
     ("docs/restore.md", r"torchrun --nproc_per_node 4 -m restore\.train \.\.\.",
      "tests/restore/test_distributed.py trains under torchrun (2 processes, gloo)"),
     ("docs/development.md", r"python scripts/mutation\.py --workdir runs/mutation",
