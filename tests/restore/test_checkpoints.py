@@ -242,3 +242,21 @@ def test_an_optimiser_of_the_wrong_shape_is_refused_on_resume(tmp_path):
     path = _forged(tmp_path, tmp_path / "good" / "checkpoint.pt", swap)
     with pytest.raises(CheckpointError, match="optimiser state of another network"):
         trainer(path.parent, 4, sample_every=0).train(resume=True)
+
+
+def test_a_checkpoint_from_before_a_field_was_added_resumes_with_its_default():
+    """A field added to RunConfig since a checkpoint was written (``init``,
+    ``train.final_share``) takes its default there: resuming with the default changes
+    nothing, resuming with another value is refused."""
+    from restore import RunConfig
+
+    run = RunConfig(out="runs/x").to_dict()
+    older = {**run, "train": {k: v for k, v in run["train"].items() if k != "final_share"}}
+    del older["init"]
+    state = {"run": older}
+    assert checkpoint.resume_changes("old.pt", state, run["train"], run) == {}
+    changed = RunConfig(out="runs/x")
+    changed.train.final_share = 0.5
+    with pytest.raises(ValueError, match=r"train.final_share \(0.0 to 0.5\)"):
+        checkpoint.resume_changes("old.pt", state, changed.to_dict()["train"],
+                                  changed.to_dict())

@@ -69,6 +69,41 @@ def test_the_walk_objective_trains_with_its_share(tmp_path):
     assert objective.func is restore_x0_on_walk and objective.keywords == {"share": 0.25}
 
 
+def test_a_run_starts_from_the_weights_it_is_given(tmp_path):
+    """--init fine-tunes: a run's moving average, a model folder or a zoo model; the step, the
+    optimiser and the moving average's start are the new run's own."""
+    from restore.checkpoint import initial_weights
+    from restore.run import build
+
+    from restore import UNet
+
+    first = tmp_path / "a"
+    assert main([*tiny_run(tmp_path, count=24), "--steps", "3", "--out", str(first),
+                 "--ema-start", "0", "--ema-every", "1"]) == 0
+    ema = read_checkpoint(first / "checkpoint.pt")["ema"]
+    for source in (first / "checkpoint.pt", first):
+        if source == first:     # a model folder
+            network = UNet.preset("tiny", in_channels=1)
+            network.load_state_dict(ema)
+            source = network.save_pretrained(tmp_path / "folder")
+        config = RunConfig.load(first / "config.json")
+        config.out, config.init = str(tmp_path / "b"), str(source)
+        trainer = build(config)
+        assert all(torch.equal(trainer.model.state_dict()[k], ema[k]) for k in ema)
+        assert trainer.step == 0
+    fresh = build(RunConfig.load(first / "config.json")).model.state_dict()
+    assert not all(torch.equal(fresh[k], ema[k]) for k in ema)
+    second = tmp_path / "c"
+    assert main(["--config", str(first / "config.json"), "--out", str(second), "--init",
+                 str(first / "checkpoint.pt"), "--steps", "1"]) == 0
+    assert RunConfig.load(second / "config.json").init == str(first / "checkpoint.pt")
+    assert read_checkpoint(second / "checkpoint.pt")["step"] == 1
+    zoo_weights = initial_weights("zoo:mnist-blur")
+    assert all(torch.equal(zoo_weights[k], v) for k, v in
+               UNet.from_pretrained(__import__("zoo").registry.model_folder("mnist-blur"))
+               .state_dict().items())
+
+
 @pytest.mark.parametrize("args, message", [
     (["--data", "mnist", "--data-dir", "{tmp}"], "mnist.npz not found"),
     ([], "exactly one of --data and --data-folder"),
@@ -79,6 +114,9 @@ def test_the_walk_objective_trains_with_its_share(tmp_path):
     (["--data-folder", "{tmp}", "--degradation", "degrade"], "not a known operator"),
     (["--config", "{tmp}/none.json"], "no such configuration file"),
     (["--lr", "-1"], "lr must be a positive number"),
+    (["--data-folder", "{tmp}", "--init", "{tmp}/none.pt"], "no such checkpoint or model folder"),
+    (["--data-folder", "{tmp}", "--init", "nothing:x"], "no installed source of weights"),
+    (["--data-folder", "{tmp}", "--init", "zoo:nothing"], "no pretrained model named 'nothing'"),
 ])
 def test_bad_arguments_end_in_one_line(tmp_path, capsys, args, message):
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]

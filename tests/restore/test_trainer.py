@@ -258,6 +258,27 @@ def test_training_draws_every_step_from_1_to_T_and_never_0(tmp_path):
     assert set(steps.tolist()) == {1, 2, 3, 4, 5}
 
 
+@pytest.mark.parametrize("share, at_T", [(0.5, 4), (0.25, 2), (1.0, 8)])
+def test_a_final_share_of_each_batch_trains_at_T(tmp_path, share, at_T):
+    """Issue 29: the colouriser learns R(x_T, T), the grey image, far more often."""
+    seen = []
+
+    def objective(R, D, x0, t):
+        if R.training:
+            seen.append(t.clone())
+        return R(D(x0, t), t), x0
+
+    run = trainer(tmp_path, 8, sample_every=0, checkpoint_every=1000, final_share=share)
+    run.objective = objective
+    run.train()
+    assert all(int((t == 5).sum()) >= at_T for t in seen)
+    assert all(torch.equal(t[:at_T], torch.full((at_T,), 5)) for t in seen)
+    if share < 1:
+        assert set(torch.cat([t[at_T:] for t in seen]).tolist()) == {1, 2, 3, 4, 5}
+    with pytest.raises(ValueError, match="final_share must be in"):
+        TrainConfig(final_share=1.5)
+
+
 def test_the_grids_use_the_fixed_draw_given_explicitly(tmp_path):
     calls = []
     D = degrade.GaussianMaskSchedule.linear(5, center="random")

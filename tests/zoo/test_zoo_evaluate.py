@@ -186,3 +186,78 @@ def test_record_errors_end_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "no pretrained model named 'no-such-model'" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 2
+
+
+@pytest.mark.mnist_data
+def test_each_block_is_measured_as_if_alone():
+    """Issue 29: a part of the test set where a model fails must not hide in the whole. Each
+    block's figures are those of an evaluation of its images alone (``start``)."""
+    whole = zoo.evaluate("mnist-blur", n=24, batch_size=10, rows=["Deg", "Direct"], blocks=10)
+    assert list(whole.blocks) == ["0-9 (7 classes)", "10-19 (8 classes)", "20-23 (3 classes)"]
+    for block, start, n in (("10-19 (8 classes)", 10, 10), ("20-23 (3 classes)", 20, 4)):
+        alone = zoo.evaluate("mnist-blur", n=n, start=start, rows=["Deg", "Direct"])
+        assert alone.setting.startswith(f"{n} mnist test images ({start} to {start + n - 1})")
+        for row in ("Degraded", "Direct"):
+            assert whole.blocks[block][row] == pytest.approx(alone.rows[row], rel=1e-5)
+    assert whole.rows["Direct"] != pytest.approx(whole.blocks["0-9 (7 classes)"]["Direct"])
+    table = whole.block_table().splitlines()
+    assert table[0] == ("| images | RMSE Degraded | RMSE Direct | FID-mnistnet Degraded | "
+                        "FID-mnistnet Direct | restored better in both |")
+    assert len(table) == 5 and all(line.endswith(("| yes |", "| no |")) for line in table[2:])
+    saved = whole.to_dict()
+    assert saved["block_table"] == whole.block_table() and "blocks" in saved
+    assert "blocks" not in zoo.evaluate("mnist-blur", n=4, rows=["Direct"]).to_dict()
+    alone = zoo.evaluate("mnist-blur", n=4, rows=["Direct"], blocks=2).block_table()
+    assert alone.splitlines()[0] == "| images | RMSE Direct | FID-mnistnet Direct |"
+
+
+def test_a_block_is_named_by_its_class_and_judged_on_rmse_and_fid():
+    from zoo.evaluate import _block_name, _improves
+
+    labels = torch.tensor([0] * 5 + [8] * 5 + [3] * 2)
+    assert _block_name(0, 4, labels, "cifar10") == "0-4 (airplane)"
+    assert _block_name(5, 9, labels, "cifar10") == "5-9 (ship)"
+    assert _block_name(5, 9, labels, "mnist") == "5-9 (class 8)"
+    assert _block_name(8, 11, labels, "cifar10") == "8-11 (2 classes)"
+    assert _block_name(0, 4, None, "cifar10") == "0-4"
+    degraded = {"RMSE": 0.08, "FID-x": 2.0}
+    assert _improves({"Degraded": degraded, "Direct": {"RMSE": 0.07, "FID-x": 1.0}}, "FID-x")
+    for worse in ({"RMSE": 0.09, "FID-x": 1.0}, {"RMSE": 0.07, "FID-x": 3.0}):
+        assert not _improves({"Degraded": degraded, "TACoS": {"RMSE": 0.07, "FID-x": 1.0},
+                              "Direct": worse}, "FID-x")
+
+
+@pytest.mark.mnist_data
+def test_start_and_blocks_are_checked():
+    with pytest.raises(ValueError, match="start must be from 0 to 9996 for 4 of the 10000"):
+        zoo.evaluate("mnist-blur", n=4, start=9997)
+    with pytest.raises(ValueError, match="blocks must be from 2 to n = 4"):
+        zoo.evaluate("mnist-blur", n=4, blocks=5)
+    with pytest.raises(ValueError, match="start and blocks apply to restorers"):
+        zoo.evaluate("mnist-heat-gen", n=4, blocks=2)
+
+
+@pytest.mark.mnist_data
+def test_record_keeps_the_figures_of_other_images_beside_the_main_ones(tmp_path):
+    """Issue 29: every restorer's card gives the whole test set and its first 1,000 images."""
+    import shutil
+
+    from zoo.maintain import record
+
+    folder = shutil.copytree(zoo.registry.model_folder("mnist-blur"), tmp_path / "mnist-blur")
+    main_metrics = record.recorded_metrics("mnist-blur", folder)
+    args = ["mnist-blur", "--batch-size", "4", "--folder", str(folder), "--rows", "Direct"]
+    assert record.main([*args, "--n", "4", "--subset", "--replace"]) == 0
+    assert record.main([*args, "--n", "6", "--start", "2", "--blocks", "3", "--subset",
+                        "--replace"]) == 0
+    assert record.main([*args, "--n", "4", "--subset", "--replace"]) == 0   # replaces its own
+    entry = json.loads((folder / "config.json").read_text())
+    assert entry["metrics"] == main_metrics
+    assert [m["setting"][:28] for m in entry["subsets"]] == [
+        "6 mnist test images (2 to 7)", "4 mnist test images from t ="]
+    card = (folder / "README.md").read_text()
+    for measured in (main_metrics, *entry["subsets"]):
+        assert f"Measured ({measured['setting']}):\n\n{measured['table']}" in card
+    assert entry["subsets"][0]["block_table"] in card and "2-4 (3 classes)" in card
+    assert record.recorded_metrics("mnist-blur", folder, subset=entry["subsets"][1]["setting"]
+                                   ) == entry["subsets"][1]

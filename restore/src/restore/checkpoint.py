@@ -185,11 +185,18 @@ def resume_changes(path: Any, state: dict[str, Any], train: dict[str, Any],
                    run: dict[str, Any] | None) -> dict[str, list[Any]]:
     """What resuming ``state`` with the run ``run`` (optimisation ``train``) changes, as
     ``{field: [before, now]}``; a change outside :data:`RESUMABLE` is refused in one line."""
+    from .config import RunConfig
+
     before, now = state.get("run"), run
     if before is None or now is None:  # runs without a configuration: their optimisation
         before = {"train": {k: train_config(state)[k] for k in FIXED_ON_RESUME}}
         now = {"train": {k: train[k] for k in FIXED_ON_RESUME}}
-    old, new = _flat(before), _flat(now)
+        old = _flat(before)
+    else:                               # a field added since the checkpoint had its default
+        defaults = {key: value for key, value in _flat(RunConfig().to_dict()).items()
+                    if not isinstance(value, dict)}
+        old = {**defaults, **_flat(before)}
+    new = _flat(now)
     changes = {key: [old.get(key), new.get(key)] for key in sorted({*old, *new})
                if old.get(key) != new.get(key)}
     refused = [f"{key} ({a!r} to {b!r})" for key, (a, b) in changes.items()
@@ -251,3 +258,35 @@ def load_weights(model: nn.Module, weights: dict[str, Any], path: str | os.PathL
                       str(error))
         raise CheckpointError(f"{path} holds the weights of another network "
                               f"({detail[:160]})") from error
+
+
+WEIGHT_SOURCES = "colddiff.weights"
+"""The entry-point group of installed sources of starting weights: ``zoo`` declares ``zoo``,
+so that ``init = "zoo:cifar10-color"`` starts from that zoo model's network."""
+
+
+def initial_weights(source: str) -> dict[str, Any]:
+    """The weights a run starts from (``RunConfig.init``): a run's ``checkpoint.pt`` (its
+    moving average), a model folder (``UNet.save_pretrained``'s, or a zoo model's), or
+    ``"<source>:<name>"`` of an installed source (``"zoo:cifar10-color"``)."""
+    from importlib import metadata
+
+    from .unet import UNet
+
+    path = Path(source)
+    prefix, _, name = source.partition(":")
+    if not path.exists() and name and len(prefix) > 1:
+        points = {p.name: p for p in metadata.entry_points(group=WEIGHT_SOURCES)}
+        if prefix not in points:
+            raise ValueError(f"init {source!r}: no installed source of weights is called "
+                             f"{prefix!r} (installed: {', '.join(sorted(points)) or 'none'})")
+        try:
+            path = Path(points[prefix].load()(name))
+        except KeyError as error:
+            raise ValueError(f"init {source!r}: {error.args[0] if error.args else error}") \
+                from error
+    if not path.exists():
+        raise FileNotFoundError(f"init {source!r}: no such checkpoint or model folder")
+    if path.is_dir():
+        return UNet.from_pretrained(path).state_dict()
+    return read(path)["ema"]

@@ -121,6 +121,9 @@ class RunConfig:
         choices=tuple(OBJECTIVES)))
     walk_share: float = dataclasses.field(default=0.5, metadata=option(
         "--walk-share", "x0-walk: the share of each batch that sees a TACoS jump"))
+    init: str | None = dataclasses.field(default=None, metadata=option(
+        "--init", "start from these weights (fine-tuning): a run's checkpoint.pt, a model "
+        "folder or a zoo model (zoo:NAME); the optimiser starts afresh", metavar="WEIGHTS"))
     data: DataConfig = dataclasses.field(default_factory=DataConfig)
     network: NetworkConfig = dataclasses.field(default_factory=NetworkConfig)
     degradation: DegradationSpec = dataclasses.field(default_factory=DegradationSpec)

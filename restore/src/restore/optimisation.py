@@ -41,6 +41,10 @@ class TrainConfig:
         warmup: optimiser steps over which the rate rises linearly from ``lr / warmup`` to
             ``lr`` (0: none, the paper).
         loss: ``"l1"`` (the paper) or ``"l2"`` (the noise objective).
+        final_share: the share of each batch trained at ``t = T`` rather than at a ``t``
+            uniform in ``1..T`` (0: all uniform, the paper). ``R(x_T, T)`` is what direct
+            restoration and TACoS's first step ask of the network, and at ``t = T`` it is
+            hardest (colourisation: a grey image, where no colour is left to scale up).
         ema_decay: decay of the weights' moving average.
         ema_every: optimiser steps between updates of the average.
         ema_start: before this step the average is reset to the model (the paper's code).
@@ -80,6 +84,8 @@ class TrainConfig:
         "--warmup", "steps of linear learning-rate warm-up"))
     loss: str = dataclasses.field(default="l1", metadata=option(
         "--loss", "l1 for restorers (the paper), l2 for noise predictors", choices=("l1", "l2")))
+    final_share: float = dataclasses.field(default=0.0, metadata=option(
+        "--final-share", "share of each batch trained at t = T (the rest uniform in 1..T)"))
     ema_decay: float = dataclasses.field(default=0.995, metadata=option(
         "--ema-decay", "decay of the weights' moving average"))
     ema_every: int = dataclasses.field(default=10, metadata=option(
@@ -129,6 +135,8 @@ class TrainConfig:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or \
                 not 0 <= self.seed < 2**63:
             raise ValueError(f"seed must be a whole number from 0 to 2**63 - 1, got {self.seed}")
+        if not 0 <= self.final_share <= 1:
+            raise ValueError(f"final_share must be in [0, 1], got {self.final_share}")
         if not 0 <= self.ema_decay < 1:
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         self.channels_last = {"yes": True, "no": False}.get(self.channels_last,

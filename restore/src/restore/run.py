@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from . import data, lock, memory, objectives
+from . import checkpoint, data, lock, memory, objectives
 from .config import RunConfig
 from .errors import for_command_line
 from .protocols import check_random
@@ -45,6 +45,7 @@ def build(config: RunConfig) -> Trainer:
     """The :class:`Trainer` that ``config`` describes, ready to :meth:`Trainer.train`."""
     if config.out is None or not str(config.out).strip():
         raise ValueError("the run has no folder: give --out")
+    initial = checkpoint.initial_weights(config.init) if config.init else None
     operator = config.degradation.build()
     source = config.data
     if (source.name is None) == (source.folder is None):
@@ -75,6 +76,8 @@ def build(config: RunConfig) -> Trainer:
     torch.manual_seed(seed)  # the initial weights too are the seed's
     width = {"channels": config.network.width} if config.network.width else {}
     model = UNet.preset(config.network.preset, in_channels=dataset.shape[0], **width)
+    if initial is not None:
+        checkpoint.load_weights(model, initial, config.init)
     return Trainer(model, D, train_set, config.out, config.train, val_images=val_images,
                    sample_D=sample_D, objective=objective.bound(walk_share=config.walk_share),
                    preview=objective.preview(operator),

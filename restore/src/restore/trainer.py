@@ -187,7 +187,8 @@ class Trainer:
         return self.ema.model
 
     def _optimiser_step(self, network: Callable[..., Tensor], batches: Iterator[Tensor]) -> float:
-        """One step of Adam on ``accumulate`` micro-batches, at steps ``t`` uniform in 1..T."""
+        """One step of Adam on ``accumulate`` micro-batches, at steps ``t`` uniform in 1..T
+        (a ``final_share`` of each at ``T``)."""
         config, context = self.config, self.context
         total = 0.0
         for micro in range(config.accumulate):
@@ -195,6 +196,7 @@ class Trainer:
                                   non_blocking=True)
             t = torch.randint(1, self.num_steps + 1, (config.batch_size,),
                               generator=self.generator)
+            t[:round(config.final_share * config.batch_size)] = self.num_steps
             t = t[context.rank :: context.world_size].to(context.device)
             last = micro == config.accumulate - 1
             sync = self._ddp.no_sync() if self._ddp is not None and not last \

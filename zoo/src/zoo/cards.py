@@ -80,10 +80,13 @@ def render_card(entry: dict[str, Any]) -> str:
     if training.get("history"):
         lines += [f"History: {training['history']}", ""]
     metrics = entry.get("metrics")
-    if metrics:
-        lines += [f"Measured ({metrics['setting']}):", "", metrics["table"], ""]
-    else:
+    if not metrics:
         lines += ["Not evaluated yet.", ""]
+    for measured in [metrics] * bool(metrics) + entry.get("subsets", []):
+        lines += [f"Measured ({measured['setting']}):", "", measured["table"], ""]
+        if measured.get("block_table"):
+            lines += ["Each block of those images measured alone:", "",
+                      measured["block_table"], ""]
     if entry.get("notes"):
         lines += [entry["notes"], ""]
     return "\n".join(lines)

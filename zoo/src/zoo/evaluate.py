@@ -47,6 +47,9 @@ class Evaluation:
     setting: str
     fid_name: str
     rows: dict[str, dict[str, float]]
+    blocks: dict[str, dict[str, dict[str, float]]] | None = None
+    """Restorers measured with ``blocks``: ``blocks[images][row][metric]``, each block of
+    images (``"0-999 (airplane)"``) measured alone."""
 
     def table(self) -> str:
         """The rows as a Markdown table."""
@@ -58,16 +61,73 @@ class Evaluation:
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
         return "\n".join(lines)
 
+    def block_table(self) -> str:
+        """Each block's RMSE and Frechet distance by row, as a Markdown table, with whether
+        every restored row beats the degraded images in both where ``Degraded`` was measured
+        (empty without blocks)."""
+        if not self.blocks:
+            return ""
+        rows = list(next(iter(self.blocks.values())))
+        columns = [(metric, row) for metric in ("RMSE", self.fid_name) for row in rows
+                   if metric in self.blocks[next(iter(self.blocks))][row]]
+        judged = "Degraded" in rows and len(rows) > 1
+        lines = ["| images | " + " | ".join(f"{m} {_short(r)}" for m, r in columns)
+                 + (" | restored better in both |" if judged else " |"),
+                 "|---" * (len(columns) + 1 + judged) + "|"]
+        for block, measured in self.blocks.items():
+            cells = [_format(m, measured[r][m]) for m, r in columns]
+            if judged:
+                cells.append("yes" if _improves(measured, self.fid_name) else "no")
+            lines.append(f"| {block} | " + " | ".join(cells) + " |")
+        return "\n".join(lines)
+
     def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "table": self.table()}
+        made = {**dataclasses.asdict(self), "table": self.table()}
+        if self.blocks:
+            made["block_table"] = self.block_table()
+        else:
+            del made["blocks"]
+        return made
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the evaluation as JSON (``.json``) or as its Markdown table (any other name)."""
+        blocks = f"\n\nBy block:\n\n{self.block_table()}" if self.blocks else ""
         text = (json.dumps(self.to_dict(), indent=2) if str(path).endswith(".json")
-                else f"{self.model}, {self.setting}\n\n{self.table()}")
+                else f"{self.model}, {self.setting}\n\n{self.table()}{blocks}")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w") as file:
             file.write(text + "\n")
+
+
+def _short(row: str) -> str:
+    return "TACoS" if row == "Sampled (TACoS)" else row
+
+
+def _improves(measured: dict[str, dict[str, float]], fid_name: str) -> bool:
+    """Whether every row but ``Degraded`` has a lower RMSE and Frechet distance than it."""
+    degraded = measured["Degraded"]
+    return all(row[metric] < degraded[metric] for name, row in measured.items()
+               if name != "Degraded" for metric in ("RMSE", fid_name) if metric in row)
+
+
+CLASS_NAMES = {
+    "cifar10": ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+                "truck"),
+}
+"""The class names of the named data sets whose labels are not the names themselves."""
+
+
+def _block_name(first: int, last: int, labels: Any, dataset: str) -> str:
+    """``"0-999 (airplane)"``: the block's images, and its class where all share one."""
+    name = f"{first}-{last}"
+    if labels is None:
+        return name
+    classes = set(labels[first:last + 1].tolist())
+    if len(classes) != 1:
+        return f"{name} ({len(classes)} classes)"
+    label = classes.pop()
+    names = CLASS_NAMES.get(dataset)
+    return f"{name} ({names[label] if names else f'class {label}'})"
 
 
 def _format(column: str, value: float) -> str:
@@ -80,8 +140,8 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
              batch_size: int = 250, features: FeatureFn | None = None,
              fid_name: str | None = None, rows: Sequence[str] | None = None,
              data_folder: str | os.PathLike[str] | None = None,
-             reference: int | None = None, kid: bool = False,
-             progress: bool = False) -> Evaluation:
+             reference: int | None = None, kid: bool = False, start: int = 0,
+             blocks: int | None = None, progress: bool = False) -> Evaluation:
     """Measure a zoo model as the paper's tables do (the rows are the model kind's:
     :meth:`zoo.model.Pretrained.evaluation_batches`).
 
@@ -108,6 +168,14 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
         kid: generation models: the kernel distance (KID, :func:`zoo.metrics.
             kernel_distance_of`, times 1,000) in the same feature space as well, a column
             ``KID-<net>``; unlike FID it is unbiased in the number of images.
+        start: restorers: measure images ``start`` to ``start + n - 1`` instead of the first
+            ``n``. The random parameters of degradations (mask centres, snow) are drawn from
+            ``seed`` anew: other draws than the same images get in a run from image 0.
+        blocks: restorers: measure each block of this many images alone as well (the last
+            one may be smaller)
+            (:attr:`Evaluation.blocks`), so that a part of the split where a model fails is
+            not hidden by the whole. CIFAR-10's test images are sorted by class: blocks of
+            1,000 are its ten classes.
         progress: show a progress bar.
     """
     from restore import data
@@ -139,11 +207,19 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
     if model.paired and (reference is not None or kid):
         raise ValueError(f"{model.name} restores images and is measured against their "
                          "originals: reference and kid apply to generation models")
+    if not model.paired and (start or blocks):
+        raise ValueError(f"{model.name} generates images: start and blocks apply to "
+                         "restorers, measured against the originals")
+    if not 0 <= start <= len(images) - n:
+        raise ValueError(f"start must be from 0 to {len(images) - n} for {n} of the "
+                         f"{len(images)} images of {split}, got {start}")
+    if blocks is not None and not 2 <= blocks <= n:
+        raise ValueError(f"blocks must be from 2 to n = {n} images, got {blocks}")
     count = n if reference is None else reference
     if not 2 <= count <= len(images):
         raise ValueError(f"reference must be from 2 to the {len(images)} images of {split}, "
                          f"got {count}")
-    x0 = data.stack(images, range(n))
+    x0 = data.stack(images, range(start, start + n))
     reference_features = None if features is None else extract(
         features, x0 if count == n else data.stack(images, range(count)))
     outputs: dict[str, list[Tensor]] = {}
@@ -154,7 +230,8 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
             for row, generated in batch.items():
                 outputs.setdefault(row, []).append(generated)
             bar.update()
-    rows = {}
+    rows, measured_blocks = {}, {}
+    labels = getattr(images, "labels", None)
     for row, parts in outputs.items():
         generated = torch.cat(parts)
         generated_features = None if features is None else extract(features, generated)
@@ -164,9 +241,35 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
             rows[row][fid_name.replace("FID", "KID", 1)] = 1000 * metrics.kernel_distance_of(
                 generated_features, reference_features, subset_size=min(n, count, 1000))
         if model.paired:
-            rows[row].update(SSIM=metrics.ssim(generated, x0), RMSE=metrics.rmse(generated, x0),
-                             PSNR=metrics.psnr(generated, x0))
+            rows[row].update(_paired(generated, x0))
+        for first in range(0, n - 1, blocks) if blocks else ():
+            last = min(first + blocks, n) - 1
+            if last == first:       # one image over: nothing to measure
+                continue
+            part = slice(first, last + 1)
+            block = _block_name(start + first, start + last, labels, dataset)
+            measured_blocks.setdefault(block, {})[row] = {} if features is None else {
+                fid_name: metrics.frechet_distance_of(generated_features[part],
+                                                      reference_features[part])}
+            measured_blocks[block][row].update(_paired(generated[part], x0[part]))
+    return Evaluation(model=model.name, fid_name=fid_name, rows=rows,
+                      setting=setting_of(model, n, split, seed, reference=reference,
+                                         start=start),
+                      blocks=measured_blocks or None)
+
+
+def setting_of(model: Pretrained, n: int, split: str, seed: int, *,
+               reference: int | None = None, start: int = 0) -> str:
+    """The words an evaluation of ``model`` with these arguments records as its setting."""
     setting = model.evaluation_setting(n, split, seed, **({} if reference is None else
-                                                           {"reference": count}))
-    return Evaluation(model=model.name, setting=setting,
-                      fid_name=fid_name, rows=rows)
+                                                           {"reference": reference}))
+    if not start:
+        return setting
+    return setting.replace(f"{n} {model.dataset} {split} images",
+                           f"{n} {model.dataset} {split} images ({start} to {start + n - 1})")
+
+
+def _paired(restored: Tensor, x0: Tensor) -> dict[str, float]:
+    """SSIM, RMSE and PSNR of restored images against their originals."""
+    return {"SSIM": metrics.ssim(restored, x0), "RMSE": metrics.rmse(restored, x0),
+            "PSNR": metrics.psnr(restored, x0)}

@@ -13,7 +13,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     c = commands.add_parser("evaluate", help="measure a model as the paper's tables do",
                             formatter_class=Formatter,
                             description="FID in the features of the shipped classifier, SSIM, "
-                            "RMSE and PSNR on the first --n images of a split.")
+                            "RMSE and PSNR on the first --n images of a split (or from "
+                            "--start), and on each block of them (--blocks).")
     add_model_options(c)
     c.add_argument("--n", type=at_least(2), default=1000, help="how many images")
     c.add_argument("--split", choices=("train", "test"), default="test")
@@ -31,6 +32,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                    "(default: --n)")
     c.add_argument("--kid", action="store_true",
                    help="generation models: the kernel distance (KID x 1000) as well")
+    c.add_argument("--start", type=at_least(0), default=0, metavar="I",
+                   help="restorers: measure the --n images from image I on (default: the first)")
+    c.add_argument("--blocks", type=at_least(2), metavar="K",
+                   help="restorers: measure each block of K images alone too (CIFAR-10's test "
+                   "images are sorted by class: --n 10000 --blocks 1000 measures each class)")
     c.add_argument("--out", type=Path, nargs="+", help="write the table (.md) or JSON (.json)")
     c.set_defaults(run=run)
 
@@ -39,8 +45,11 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args)
     result = evaluate(model, n=args.n, split=args.split, data_dir=args.data_dir, seed=args.seed,
                       batch_size=args.batch_size, rows=args.rows, data_folder=args.data_folder,
-                      reference=args.reference, kid=args.kid, progress=not args.no_progress)
+                      reference=args.reference, kid=args.kid, start=args.start,
+                      blocks=args.blocks, progress=not args.no_progress)
     print(f"{result.model}: {result.setting}\n\n{result.table()}")
+    if result.blocks:
+        print(f"\nBy block of {args.blocks} images:\n\n{result.block_table()}")
     for path in args.out or []:
         result.save(path)
         print(f"wrote {path}")

@@ -19,7 +19,7 @@ from typing import Any
 from samplers.folders import CARD, CONFIG, write_atomically
 
 from ..cards import render_card
-from ..evaluate import Evaluation, evaluate
+from ..evaluate import Evaluation, evaluate, setting_of
 from ..pretrained import load
 from ..registry import model_folder
 
@@ -59,21 +59,35 @@ def _folder(name: str, folder: Path | None) -> tuple[Path, dict[str, Any]]:
     return folder, json.loads((folder / CONFIG).read_text(encoding="utf-8"))
 
 
-def recorded_metrics(name: str, folder: Path | None = None) -> dict[str, Any] | None:
-    """The evaluation recorded in the folder of model ``name`` (None if none is)."""
-    return _folder(name, folder)[1].get("metrics")
+def recorded_metrics(name: str, folder: Path | None = None, *,
+                     subset: str | None = None) -> dict[str, Any] | None:
+    """The evaluation recorded in the folder of model ``name`` (None if none is): its main
+    one, or the one of another ``subset`` of images (its setting)."""
+    entry = _folder(name, folder)[1]
+    if subset is None:
+        return entry.get("metrics")
+    return next((m for m in entry.get("subsets", []) if m["setting"] == subset), None)
 
 
 def record_metrics(name: str, metrics: dict[str, Any], folder: Path | None = None, *,
-                   merge: bool = False, order: Sequence[str] = ()) -> Path:
+                   merge: bool = False, order: Sequence[str] = (),
+                   subset: bool = False) -> Path:
     """Write an evaluation (``Evaluation.to_dict()``) into the record and card of model
     ``name``: in place of the recorded one, or (``merge``) joined to it by
-    :func:`merge_metrics`. The weights and their checksums are not touched."""
+    :func:`merge_metrics`. With ``subset`` it is recorded beside the main evaluation, as the
+    figures of other images (the first 1,000 of a split, say), in place of one of the same
+    setting. The weights and their checksums are not touched."""
     folder, entry = _folder(name, folder)
-    recorded = entry.get("metrics")
+    subsets = entry.get("subsets", [])
+    recorded = (next((m for m in subsets if m["setting"] == metrics["setting"]), None)
+                if subset else entry.get("metrics"))
     if recorded and "weights_sha256" not in recorded:  # recorded before the digest was: these
         recorded = {**recorded, "weights_sha256": entry["sha256"]["model.safetensors"]}
-    entry["metrics"] = merge_metrics(recorded, metrics, order) if merge else metrics
+    made = merge_metrics(recorded, metrics, order) if merge else metrics
+    if subset:
+        entry["subsets"] = [m for m in subsets if m["setting"] != metrics["setting"]] + [made]
+    else:
+        entry["metrics"] = made
     write_atomically(folder / CONFIG, json.dumps(entry, indent=2) + "\n")
     write_atomically(folder / CARD, render_card(entry))
     return folder / CONFIG
@@ -95,6 +109,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reference", type=int, metavar="N",
                    help="generation models: compare with the first N test images (default: --n)")
     p.add_argument("--kid", action="store_true", help="generation models: KID as well")
+    p.add_argument("--start", type=int, default=0, metavar="I",
+                   help="restorers: the --n images from image I on")
+    p.add_argument("--blocks", type=int, metavar="K",
+                   help="restorers: each block of K images measured alone too")
+    p.add_argument("--subset", action="store_true",
+                   help="record these figures beside the main ones, as those of other images "
+                        "(the first 1,000 of a split where the main ones are of all)")
     p.add_argument("--folder", type=Path,
                    help="the model folder to write (default: the zoo package's)")
     args = p.parse_args(argv)
@@ -111,17 +132,21 @@ def _record(args: argparse.Namespace) -> int:
     model = load(folder)
     weights = json.loads((folder / CONFIG).read_text())["sha256"]["model.safetensors"]
     merge = bool(args.rows) and not args.replace
-    recorded = recorded_metrics(args.model, args.folder) if merge else None
+    setting = setting_of(model, args.n, "test", args.seed, reference=args.reference,
+                         start=args.start)
+    recorded = recorded_metrics(args.model, args.folder,
+                                subset=setting if args.subset else None) if merge else None
     if recorded:                        # fail before a long evaluation, not after it
-        setting = model.evaluation_setting(args.n, "test", args.seed, **(
-            {} if args.reference is None else {"reference": args.reference}))
         _check_comparable(recorded, model.name, setting=setting)
     result = evaluate(model, n=args.n, seed=args.seed, batch_size=args.batch_size,
                       data_dir=args.data_dir, rows=args.rows, reference=args.reference,
-                      kid=args.kid, progress=True)
+                      kid=args.kid, start=args.start, blocks=args.blocks, progress=True)
     print(f"{result.model}: {result.setting}\n\n{result.table()}")
+    if result.blocks:
+        print(f"\n{result.block_table()}")
     path = record_metrics(args.model, {**result.to_dict(), "weights_sha256": weights},
-                          args.folder, merge=merge, order=model.row_names())
+                          args.folder, merge=merge, order=model.row_names(),
+                          subset=args.subset)
     print(f"recorded in {path}")
     return 0
 
