@@ -51,7 +51,7 @@ def rows_for(group: str, data: Path) -> list[Row]:
     for i, s in enumerate(schedules):
         x0 = test_image(s.dataset, s.image_size, data, i)
         overrides = {}
-        if s.name == "celeba-animorph":
+        if s.operator == "MixingSchedule":      # animorphosis: mixed with one test cat
             overrides["pool"] = test_image("afhq", s.image_size, data, 0)
         rows.append(Row(s, s.build(**overrides), x0, f", {s.task}, {s.image_size} px"))
     return rows

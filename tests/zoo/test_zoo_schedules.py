@@ -19,6 +19,19 @@ ISSUE_NAMES = {
 }
 
 
+POOLED = {"celeba-animorph", "celeba64-animorph"}
+"""Schedules that mix with a pool of images: the tests give them a small pool of their own
+(celeba64-animorph's recorded pool, the AFHQ cats, is read from the data files)."""
+
+
+def build(name):
+    """The schedule's operator, with a pool of 4 random images where it mixes with one."""
+    if name in POOLED:
+        size = zoo.named_schedule(name).image_size
+        return zoo.schedule(name, pool=torch.rand(4, 3, size, size) * 2 - 1)
+    return zoo.schedule(name)
+
+
 def small_image(schedule, batch=2, seed=0):
     """Images the schedule accepts; 32 px where the operator allows it, to keep tests quick."""
     size = schedule.image_size if schedule.operator == "SuperResolutionSchedule" else 32
@@ -33,7 +46,7 @@ def test_every_schedule_of_the_issue_is_named():
 @pytest.mark.parametrize("name", NAMES)
 def test_schedule_builds_with_its_recorded_T(name):
     record = zoo.named_schedule(name)
-    D = zoo.schedule(name)
+    D = build(name)
     assert D.num_steps == record.T
     assert type(D).__name__ == record.operator
     assert record.description and record.source and record.differences
@@ -45,7 +58,7 @@ def test_schedule_round_trips_through_json(name):
     assert zoo.NamedSchedule.from_json(record.to_json()) == record
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if n != "celeba-animorph"])
+@pytest.mark.parametrize("name", [n for n in NAMES if n not in POOLED])
 def test_schedule_passes_the_degrade_checks(name):
     record = zoo.named_schedule(name)
     D = zoo.schedule(name)
@@ -62,6 +75,56 @@ def test_animorph_mixes_with_the_given_pool():
     assert torch.equal(D(x, 0, **params), x)
     end = D(x, D.T, **params)
     assert torch.allclose(end, params["z"], atol=1e-3)
+
+
+def _has(name: str) -> bool:
+    from restore.data import FILES, data_path
+
+    try:
+        data_path(FILES[name])
+    except FileNotFoundError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _has("afhq"), reason="needs afhq_cat64.npz ($COLDDIFF_DATA or "
+                    "../shared/data)")
+def test_animorphosis_at_64_px_mixes_faces_with_the_training_cats():
+    """Issue 28, section 5.3: the recorded pool is a reference to the AFHQ training cats,
+    read from the data files when the schedule is built."""
+    from restore import data
+
+    D = zoo.schedule("celeba64-animorph")
+    cats = data.load("afhq", "train")
+    assert D.pool.shape == (len(cats), 3, 64, 64)
+    assert torch.equal(D.pool[7], cats[7])
+    assert zoo.schedule("celeba64-animorph") is not D and \
+        zoo.schedule("celeba64-animorph").pool is D.pool          # read once
+    with pytest.raises(ValueError, match="a reference to images is"):
+        zoo.schedules.reference_images({"images": "afhq", "extra": 1}, 64)
+
+
+def test_inpainting_generation_at_64_px_masks_as_the_paper_does_at_128():
+    """The 64-px fade covers the same share of the face at every step as the 128-px one."""
+    small, large = zoo.schedule("celeba64-inpaint-gen"), zoo.schedule("celeba-inpaint-gen")
+    assert small.T == large.T == 750
+    x = torch.ones(1, 3, 64, 64)
+    for t in (1, 10, 50, 200, 750):
+        kept = [float(D(torch.ones(1, 3, n, n), t, color=torch.full((1, 3), -1.0)).gt(0)
+                      .float().mean()) for D, n in ((small, 64), (large, 128))]
+        assert kept[0] == pytest.approx(kept[1], abs=0.02), t
+    colour = torch.tensor([[0.2, -0.5, 0.9]])
+    assert torch.allclose(small(x, 750, color=colour), colour.view(1, 3, 1, 1).expand_as(x))
+
+
+def test_super_resolution_generation_at_64_px_ends_at_2x2():
+    D = zoo.schedule("celeba64-sr-gen")
+    x = torch.rand(2, 3, 64, 64) * 2 - 1
+    end = D(x, D.T)
+    blocks = torch.nn.functional.adaptive_avg_pool2d(x, 2)
+    assert torch.allclose(end, torch.nn.functional.interpolate(blocks, size=64), atol=1e-6)
+    assert zoo.named_schedule("celeba64-sr-gen").prior == {
+        "class": "DownsampledPrior", "arguments": {"final_size": 2}, "fit_on": "training"}
 
 
 def test_paper_values():
@@ -101,7 +164,7 @@ def test_bad_names_are_refused_clearly():
         zoo.schedule("mnist-blur", "code")
 
 
-@given(name=st.sampled_from([n for n in NAMES if n != "celeba-animorph"]),
+@given(name=st.sampled_from([n for n in NAMES if n not in POOLED]),
        fraction=st.floats(0, 1), seed=st.integers(0, 2**16))
 def test_property_any_step_keeps_shape_and_is_finite(name, fraction, seed):
     record = zoo.named_schedule(name)
@@ -192,3 +255,34 @@ def test_the_former_names_of_the_records_still_work_with_a_warning():
         assert zoo.Schedule is zoo.NamedSchedule
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         zoo.nothing  # noqa: B018
+
+
+@pytest.mark.parametrize("name, kind, fitted_on", [
+    ("celeba64-sr-gen", "DownsampledPrior", "the 40 training images"),
+    ("celeba64-inpaint-gen", "SolidColorPrior", "the 40 training images"),
+    ("celeba64-animorph", "ImagePoolPrior", "the 6 afhq test images"),
+    ("celeba64-blur-gen", "ChannelMeanPrior", "the 40 training images (their means)"),
+])
+def test_a_generator_gets_the_prior_its_schedule_names(monkeypatch, name, kind, fitted_on):
+    """Section 5.3: x_T is a solid colour, a 2x2 image or a cat, not the channel means."""
+    import samplers
+    from zoo import export, schedules
+
+    faces = torch.rand(40, 3, 64, 64) * 2 - 1
+    cats = torch.rand(6, 3, 64, 64) * 2 - 1
+    monkeypatch.setattr(export, "training_images", lambda entry: faces)
+    monkeypatch.setattr(schedules, "_images", lambda data, split, size: cats)
+    entry = {"name": "m", "schedule": name, "objective": "x0",
+             "data": {"image_size": 64, "channels": 3, "dataset": "celeba"}}
+    prior, record = export.fit_prior(entry, build(name))
+    assert type(prior).__name__ == record["class"] == kind
+    assert record["fitted_on"] == fitted_on
+    assert record["noise_std"] == (0.002 if kind == "ChannelMeanPrior" else 0.0)
+    x_T = prior.sample(3, generator=torch.Generator().manual_seed(0))
+    assert x_T.shape == (3, 3, 64, 64)
+    if kind == "ImagePoolPrior":
+        assert all(any(torch.equal(x, c) for c in cats) for x in x_T)
+    if kind == "DownsampledPrior":
+        assert torch.allclose(x_T, build(name)(x_T, 5), atol=1e-6)   # at 2x2: D(x_T, T) = x_T
+    again = samplers.Prior.from_state(record["class"], prior.state_dict(), record["arguments"])
+    assert torch.equal(again.sample(3, generator=torch.Generator().manual_seed(0)), x_T)

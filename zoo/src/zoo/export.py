@@ -38,11 +38,17 @@ def training_images(entry: dict[str, Any]) -> Tensor:
 
 def fit_prior(entry: dict[str, Any], D: Any, noise_std: float | None = None
               ) -> tuple[samplers.Prior, dict[str, Any]]:
-    """The prior over ``x_T`` of a generation model and its record: for cold generation a
-    :class:`samplers.ChannelMeanPrior` on the training images' means (section 5.2); for a warm
-    model (objective ``previous``) a :class:`samplers.LowFrequencyPrior` on the images degraded
-    to ``T`` without noise (Rissanen et al., 2023). ``noise_std``: the degradation's own noise
-    ``sigma`` if it has one, else 0.002 (the paper's)."""
+    """The prior over ``x_T`` of a generation model and its record: the one its schedule names
+    (:attr:`zoo.NamedSchedule.prior`: section 5.3's solid colours, 2x2 images or cats); else
+    for cold generation a :class:`samplers.ChannelMeanPrior` on the training images' means
+    (section 5.2); for a warm model (objective ``previous``) a
+    :class:`samplers.LowFrequencyPrior` on the images degraded to ``T`` without noise
+    (Rissanen et al., 2023). ``noise_std``: the degradation's own noise ``sigma`` if it has
+    one, else 0.002 (the paper's); 0 for a prior its schedule names, unless given (the
+    generator adds it to ``x_T``: :meth:`zoo.kinds.Generator.generate`)."""
+    named = _named_prior(entry, noise_std or 0.0)
+    if named is not None:
+        return named
     images = training_images(entry)
     sigma = float(getattr(D, "sigma", 0.0) or 0.0) if "noise" in getattr(
         D, "param_names", ()) else 0.0
@@ -57,6 +63,32 @@ def fit_prior(entry: dict[str, Any], D: Any, noise_std: float | None = None
         kind, fitted_on = "ChannelMeanPrior (1 component)", "(their means)"
     return prior, {"class": type(prior).__name__, "arguments": prior.arguments(), "kind": kind,
                    "fitted_on": f"the {len(images):,} training images {fitted_on}",
+                   "noise_std": noise_std}
+
+
+def _named_prior(entry: dict[str, Any], noise_std: float
+                 ) -> tuple[samplers.Prior, dict[str, Any]] | None:
+    """The prior a model's schedule names, fitted, and its record; None if it names none."""
+    from .schedules import named_schedule, reference_images
+
+    try:
+        spec = named_schedule(entry.get("schedule") or "").prior
+    except KeyError:
+        return None
+    if not spec:
+        return None
+    kind = getattr(samplers, spec["class"], None)
+    if not (isinstance(kind, type) and issubclass(kind, samplers.Prior)):
+        raise ValueError(f"schedule {entry['schedule']!r} names {spec['class']!r}, which is "
+                         "not one of samplers' priors")
+    if spec["fit_on"] == "training":
+        images, fitted_on = training_images(entry), "training images"
+    else:
+        images = reference_images(spec["fit_on"], entry["data"]["image_size"])
+        fitted_on = f"{spec['fit_on']['images']} {spec['fit_on'].get('split', 'train')} images"
+    prior = kind(**spec["arguments"]).fit(images)
+    return prior, {"class": spec["class"], "arguments": prior.arguments(),
+                   "kind": spec["class"], "fitted_on": f"the {len(images):,} {fitted_on}",
                    "noise_std": noise_std}
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from restore.config import DataConfig, DegradationSpec, RunConfig, TrainConfig
 from restore.objectives import OBJECTIVES
 from restore.recipes import with_changes, with_recipe
+from torch import Tensor
 
 import degrade
 
@@ -50,6 +51,12 @@ class NamedSchedule:
     objective: str | None = None
     """What a network for this schedule learns (:data:`restore.objectives.OBJECTIVES`); by default
     ``noise`` for a diffusion task and ``x0`` otherwise."""
+    prior: dict[str, Any] | None = None
+    """Generation schedules whose ``x_T`` is not the channel means (section 5.3): the
+    :class:`samplers.Prior` that draws it, ``{"class": "DownsampledPrior", "arguments": {...},
+    "fit_on": "training"}``, ``fit_on`` being the training images or a data reference
+    (``{"images": "afhq", "split": "test"}``). None: the channel means (5.2), or the low
+    frequencies for a warm objective (:func:`zoo.export.fit_prior`)."""
     recipes: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     """What a recipe of :data:`restore.recipes.RECIPES` changes beyond its own settings for this
     schedule's runs, by recipe name: :class:`restore.RunConfig` fields (``objective``,
@@ -66,7 +73,9 @@ class NamedSchedule:
         constructor = changes.pop("constructor", self.constructor)
         base = self.arguments if constructor == self.constructor else {}
         arguments = {**base, **changes, **overrides}
-        arguments = {k: tuple(v) if isinstance(v, list) else v for k, v in arguments.items()}
+        arguments = {k: tuple(v) if isinstance(v, list) else
+                     reference_images(v, self.image_size) if is_reference(v) else v
+                     for k, v in arguments.items()}
         kind = getattr(degrade, self.operator)
         make = getattr(kind, constructor) if constructor else kind
         return make(**arguments)
@@ -97,6 +106,31 @@ class NamedSchedule:
     @classmethod
     def from_json(cls, text: str) -> NamedSchedule:
         return cls(**json.loads(text))
+
+
+def is_reference(value: Any) -> bool:
+    """Whether a schedule's argument names images of a data set rather than holding them:
+    ``{"images": "afhq", "split": "train"}`` (the pool of ``celeba64-animorph``)."""
+    return isinstance(value, dict) and "images" in value and set(value) <= {"images", "split"}
+
+
+def reference_images(reference: dict[str, str], size: int) -> Tensor:
+    """The images a reference names, all of them, at ``size`` pixels, in [-1, 1]; read once
+    (from ``$COLDDIFF_DATA`` or ``../shared/data``, as :func:`restore.data.load`)."""
+    if not is_reference(reference):
+        raise ValueError(f"a reference to images is {{'images': NAME, 'split': SPLIT}}, got "
+                         f"{reference!r}")
+    return _images(reference["images"], reference.get("split", "train"), size)
+
+
+@cache
+def _images(name: str, split: str, size: int) -> Tensor:
+    from restore import data
+
+    images = data.load(name, split, size=size)
+    if images.shape[-1] != size:
+        raise ValueError(f"the {name} images are {images.shape[-1]} px, the schedule's {size}")
+    return data.stack(images, range(len(images)))
 
 
 @cache
