@@ -1,6 +1,9 @@
 """bind() and resampled(): plain D(x, t) callables from an operator with random parameters."""
 
+import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import degrade
 
@@ -54,3 +57,37 @@ def test_draw_is_one_bound_draw_and_deterministic_operators_are_themselves():
     assert not torch.equal(other(x, 50), drawn(x, 50))
     blur = degrade.GaussianBlurSchedule.constant(5, 10, 1.0)
     assert blur.draw(x) is blur
+
+
+def _images(seed, size=16, n=3):
+    return torch.rand(n, 3, size, size, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+
+
+@given(seed=st.integers(0, 2**16))
+@settings(max_examples=20)
+def test_property_an_operator_ending_at_its_parameter_ends_at_the_prior_draw(seed):
+    """Section 5.3: a cold generator starts from the prior's x_T (a cat, a solid colour) and
+    walks back with the parameters that end there: D(x, T) = x_T for any x."""
+    x, cat = _images(seed), _images(seed + 1)
+    mixing = degrade.MixingSchedule.cosine(num_steps=20)
+    assert torch.allclose(mixing.ending_at(cat)(x, 20), cat, atol=1e-2)   # sqrt(abar_T) = 0.0025
+    assert torch.equal(mixing.ending_at(cat)(x, 0), x)
+    fade = degrade.GaussianFadeSchedule.linear(num_steps=40, beta_start=1.0, beta_step=20.0,
+                                               center="middle")
+    colour = torch.rand(3, 3, 1, 1, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+    solid = colour.expand(3, 3, 16, 16)
+    assert torch.allclose(fade.ending_at(solid)(x, 40), solid, atol=1e-6)
+    assert torch.equal(fade.ending_at(solid)(x, 0), x)
+
+
+def test_ending_at_refuses_what_x_T_does_not_determine():
+    blur = degrade.GaussianBlurSchedule.constant(3, 4, 1.0)
+    assert blur.ending_at(_images(0)) is blur
+    with pytest.raises(TypeError, match=r"parameters \(seed, vertical\) cannot be read"):
+        degrade.SnowSchedule(num_steps=4).ending_at(_images(0))
+    random_centre = degrade.GaussianFadeSchedule.linear(num_steps=4, beta_start=1.0,
+                                                        beta_step=1.0)
+    with pytest.raises(TypeError, match="random centres cannot tell them from x_T"):
+        random_centre.ending_at(_images(0))
+    with pytest.raises(ValueError):
+        degrade.MixingSchedule.cosine(num_steps=4).ending_at(torch.zeros(3, 16, 16))

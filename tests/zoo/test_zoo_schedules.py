@@ -286,3 +286,33 @@ def test_a_generator_gets_the_prior_its_schedule_names(monkeypatch, name, kind, 
         assert torch.allclose(x_T, build(name)(x_T, 5), atol=1e-6)   # at 2x2: D(x_T, T) = x_T
     again = samplers.Prior.from_state(record["class"], prior.state_dict(), record["arguments"])
     assert torch.equal(again.sample(3, generator=torch.Generator().manual_seed(0)), x_T)
+
+
+@pytest.mark.parametrize("name", ["celeba64-animorph", "celeba64-inpaint-gen", "celeba64-sr-gen",
+                                  "celeba64-heat-gen", "celeba64-blur-gen"])
+def test_tacos_with_a_true_restorer_walks_from_the_prior_draw_to_the_image(name):
+    """What a generator walks back with (zoo.sampling.walking_back): from x_T + noise, with
+    an oracle R = x0, TACoS ends at x0 but for the little that D(x0, T) does not account for
+    (section 5.3's cats and colours are bound from x_T; the heat schedule carries the noise).
+    Without binding, the mixing and fading operators could not be called at all."""
+    from zoo.sampling import walking_back
+
+    import samplers
+
+    record = zoo.named_schedule(name)
+    D = build(name) if name in POOLED else zoo.schedule(name)
+    x0 = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    end = {"celeba64-animorph": torch.rand(2, 3, 64, 64) * 2 - 1,
+           "celeba64-inpaint-gen": (torch.rand(2, 3, 1, 1) * 2 - 1).expand(2, 3, 64, 64)}
+    x_T = end.get(name)
+    if x_T is None:
+        x_T = D(x0, D.T, **({"noise": torch.zeros_like(x0)} if name.endswith("heat-gen")
+                            else {}))
+    noise = 0.01 * torch.randn(x_T.shape, generator=torch.Generator().manual_seed(2))
+    walking = walking_back(D, x_T, noise)
+    restored = samplers.tacos(lambda x, t: x0, walking, x_T + noise, record.T)
+    # TACoS keeps x_s - D(x0, s) as it found it at T: the symmetry-breaking noise where the
+    # operator does not carry it, what the mix keeps of x0 (sqrt(abar_T) = 0.0016).
+    left = x_T + noise - walking(x0, record.T)
+    assert left.abs().max() < 0.06
+    assert torch.allclose(restored, x0 + left, atol=1e-4)

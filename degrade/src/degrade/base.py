@@ -112,6 +112,19 @@ class Degradation(nn.Module):
         steps with its unquantised masks, as the paper's code does, A.2)."""
         return self
 
+    def ending_at(self, x_T: Tensor) -> DegradationFn:
+        """The ``D(x, t)`` to walk back with from ``x_T`` drawn by a prior, for an operator whose
+        random parameters are what it ends at (section 5.3): those parameters read from
+        ``x_T`` and bound, so that ``D(x, T) = x_T`` (:meth:`degrade.MixingSchedule.ending_at`:
+        ``z = x_T``; :meth:`degrade.GaussianFadeSchedule.ending_at`: the colour of ``x_T``). A
+        deterministic operator returns itself; one whose parameters ``x_T`` does not determine
+        raises ``TypeError``."""
+        if self.param_names:
+            raise TypeError(f"{type(self).__name__}'s random parameters "
+                            f"({', '.join(self.param_names)}) cannot be read from x_T: bind "
+                            "them yourself, D.bind(**params)")
+        return self
+
     def carrying(self, noise: Tensor) -> DegradationFn:
         """The ``D(x, t)`` to walk back with from ``x_T + noise``, where a prior added ``noise``
         to ``x_T`` (section 5.2's symmetry-breaking noise). The operator itself, unless it has

@@ -13,8 +13,16 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from ._validation import Step, as_schedule, check_num_steps, check_number, compute_dtype
+from ._validation import (
+    Step,
+    as_schedule,
+    check_image,
+    check_num_steps,
+    check_number,
+    compute_dtype,
+)
 from .base import Degradation, Shape
+from .bound import BoundDegradation
 
 
 class GaussianMaskSchedule(Degradation):
@@ -252,6 +260,17 @@ class GaussianFadeSchedule(GaussianMaskSchedule):
 
     def param_shapes(self, shape: Shape) -> dict[str, tuple[int, ...]]:
         return {**super().param_shapes(shape), "color": (shape[0], shape[1])}
+
+    def ending_at(self, x_T: Tensor) -> BoundDegradation:
+        """The operator fading toward the colour of ``x_T``, a solid colour a prior drew
+        (section 5.3): ``color`` is its per-channel mean, so ``D(x, T) = x_T`` where the mask
+        has reached 0. A random centre cannot be read from a solid colour: such a schedule
+        raises ``TypeError``."""
+        if "center" in self.param_names:
+            raise TypeError("a fade with random centres cannot tell them from x_T: build it with "
+                            "center='middle', or bind the centres yourself, D.bind(**params)")
+        check_image(x_T, name="x_T")
+        return self.bind(color=x_T.mean(dim=(-2, -1)))
 
     def _sample(
         self, shape: Shape, generator: torch.Generator | None, dtype: torch.dtype

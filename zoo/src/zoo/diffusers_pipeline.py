@@ -273,7 +273,7 @@ class ColdDiffusionPipeline(DiffusionPipeline):
         std = check_noise_std(self.prior.config.noise_std if noise_std is None else noise_std)
         x_T = self.prior(n, generator)
         noise = std * torch.randn(x_T.shape, generator=generator)
-        self.scheduler.carry(noise)
+        self.scheduler.carry(noise, x_T)
         return (x_T + noise).to(self.device, self.unet.dtype)
 
 

@@ -24,6 +24,8 @@ from torch import Tensor
 
 import samplers
 
+from .sampling import walking_back
+
 try:
     from diffusers import ConfigMixin, SchedulerMixin
     from diffusers.configuration_utils import register_to_config
@@ -96,15 +98,16 @@ class ColdDiffusionScheduler(SchedulerMixin, ConfigMixin):
         t = self.num_train_timesteps if timesteps is None else timesteps
         return self.bound(original_samples, t)
 
-    def carry(self, noise: Tensor) -> None:
+    def carry(self, noise: Tensor, x_T: Tensor | None = None) -> None:
         """Walk back from ``x_T + noise`` (a prior's draw with symmetry-breaking noise, section
-        5.2): the operator that carries ``noise`` (``degrade.Degradation.carrying``) steps the
-        next loop, as a zoo generator does."""
-        carrying = self.D.carrying(noise)
-        if getattr(carrying, "param_names", ()):
+        5.2): the operator that carries ``noise``, or, given ``x_T``, that ends at
+        ``x_T + noise`` (:func:`zoo.sampling.walking_back`), steps the next loop, as a zoo
+        generator does."""
+        walking = self.D.carrying(noise) if x_T is None else walking_back(self.D, x_T, noise)
+        if getattr(walking, "param_names", ()):
             raise ValueError("the degradation draws random parameters that a prior's noise "
                              "does not fix: call add_noise(x0) or bind(**params)")
-        self.bound = carrying
+        self.bound = walking
 
     def step(self, model_output: Tensor, timestep: int | Tensor, sample: Tensor,
              return_dict: bool = True, **unused: Any) -> SchedulerOutput | tuple[Tensor]:

@@ -199,7 +199,8 @@ class Generator(_Generative, Restorer):
         x_T = self.prior.sample(n, generator=generator, noise_std=0.0)
         z = torch.randn(x_T.shape, generator=generator)  # the stream of sample(noise_std=std)
         return self._restore(x_T + std * z, self.T, sampler=sampler or "tacos",
-                            D=self.D_train.carrying(std * z), steps=steps, progress=progress)
+                             D=sampling.walking_back(self.D_train, x_T, std * z), steps=steps,
+                             progress=progress)
 
     def conditions(self) -> dict[str, dict[str, Any]]:
         """The rows of Table 5. The broken-symmetry rows add the model's noise, or the

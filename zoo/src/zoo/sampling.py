@@ -98,3 +98,15 @@ def get(name: str, family: str, model: str) -> Sampler:
     if sampler is None or sampler.family != family:
         raise ValueError(f"{model} takes the samplers {', '.join(names(family))}, got {name!r}")
     return sampler
+
+
+def walking_back(D: Any, x_T: Tensor, noise: Tensor) -> Any:
+    """The ``D(x, t)`` a cold sampler walks back with from ``x_T + noise``, a prior's draw and
+    its symmetry-breaking noise (sections 5.2 and 5.3): the operator carrying ``noise`` where
+    it has a noise term of its own (``degrade.Degradation.carrying``); else, where its random
+    parameters are what it ends at (a cat to mix with, a colour to fade to), those read from
+    ``x_T + noise`` (``degrade.Degradation.ending_at``); else the operator itself."""
+    carried = D.carrying(noise) if hasattr(D, "carrying") else D
+    if carried is D and getattr(D, "param_names", ()) and hasattr(D, "ending_at"):
+        return D.ending_at(x_T + noise)
+    return carried
