@@ -225,7 +225,9 @@ def generation_section() -> list[str]:
 
 def model_section(entry: dict) -> list[str]:
     metrics, name = entry.get("metrics"), entry["name"]
-    lines = [f"## `{name}`", "", f"{entry['training']['steps']:,} training steps "
+    staged = " (in stages: its card gives the history)" \
+        if entry["training"].get("history") else ""
+    lines = [f"## `{name}`", "", f"{entry['training']['steps']:,} training steps{staged} "
              f"({entry['training']['wall_time']} on {entry['training']['hardware']}); "
              f"{entry['data']['dataset_label']}.", ""]
     if not metrics:

@@ -246,6 +246,7 @@ def test_record_keeps_the_figures_of_other_images_beside_the_main_ones(tmp_path)
 
     folder = shutil.copytree(zoo.registry.model_folder("mnist-blur"), tmp_path / "mnist-blur")
     main_metrics = record.recorded_metrics("mnist-blur", folder)
+    shipped = json.loads((folder / "config.json").read_text()).get("subsets", [])
     args = ["mnist-blur", "--batch-size", "4", "--folder", str(folder), "--rows", "Direct"]
     assert record.main([*args, "--n", "4", "--subset", "--replace"]) == 0
     assert record.main([*args, "--n", "6", "--start", "2", "--blocks", "3", "--subset",
@@ -253,11 +254,12 @@ def test_record_keeps_the_figures_of_other_images_beside_the_main_ones(tmp_path)
     assert record.main([*args, "--n", "4", "--subset", "--replace"]) == 0   # replaces its own
     entry = json.loads((folder / "config.json").read_text())
     assert entry["metrics"] == main_metrics
-    assert [m["setting"][:28] for m in entry["subsets"]] == [
+    assert entry["subsets"][:len(shipped)] == shipped               # the card's own: kept
+    added = entry["subsets"][len(shipped):]
+    assert [m["setting"][:28] for m in added] == [
         "6 mnist test images (2 to 7)", "4 mnist test images from t ="]
     card = (folder / "README.md").read_text()
     for measured in (main_metrics, *entry["subsets"]):
         assert f"Measured ({measured['setting']}):\n\n{measured['table']}" in card
-    assert entry["subsets"][0]["block_table"] in card and "2-4 (3 classes)" in card
-    assert record.recorded_metrics("mnist-blur", folder, subset=entry["subsets"][1]["setting"]
-                                   ) == entry["subsets"][1]
+    assert added[0]["block_table"] in card and "2-4 (3 classes)" in card
+    assert record.recorded_metrics("mnist-blur", folder, subset=added[1]["setting"]) == added[1]

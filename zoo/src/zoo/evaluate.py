@@ -172,10 +172,9 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
             ``n``. The random parameters of degradations (mask centres, snow) are drawn from
             ``seed`` anew: other draws than the same images get in a run from image 0.
         blocks: restorers: measure each block of this many images alone as well (the last
-            one may be smaller)
-            (:attr:`Evaluation.blocks`), so that a part of the split where a model fails is
-            not hidden by the whole. CIFAR-10's test images are sorted by class: blocks of
-            1,000 are its ten classes.
+            one may be smaller; :attr:`Evaluation.blocks`), so that a part of the split where
+            a model fails is not hidden by the whole. CIFAR-10's test images are sorted by
+            class: blocks of 1,000 are its ten classes.
         progress: show a progress bar.
     """
     from restore import data
