@@ -58,3 +58,17 @@ def test_sigterm_stops_every_rank_at_the_same_step_and_resumes(tmp_path):
     straight = read_checkpoint(tmp_path / "straight" / "checkpoint.pt")
     for key, value in straight["model"].items():
         assert torch.equal(value, resumed["model"][key]), key
+
+
+def test_a_group_joined_by_setup_is_left_at_exit(monkeypatch):
+    from restore import distributed
+
+    registered = []
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setattr(distributed.dist, "is_initialized", lambda: False)
+    monkeypatch.setattr(distributed.dist, "init_process_group", lambda backend: None)
+    monkeypatch.setattr(distributed.atexit, "register", registered.append)
+    context = distributed.setup("cpu")
+    assert (context.rank, context.world_size) == (1, 2)
+    assert registered == [distributed.teardown]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import math
 import os
 import time
@@ -80,7 +81,9 @@ def setup(device: str = "auto") -> Context:
     """Join the process group that ``torchrun`` describes (``RANK``, ``WORLD_SIZE`` ...), if any,
     on the device :func:`resolve_device` makes of ``device``.
 
-    The backend is NCCL on CUDA and gloo otherwise.
+    The backend is NCCL on CUDA and gloo otherwise. A group joined here is left at exit, so a
+    script that trains with :class:`~restore.Trainer` and returns needs no clean-up (an open gloo
+    group at interpreter exit can abort the process).
     """
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
@@ -90,6 +93,7 @@ def setup(device: str = "auto") -> Context:
         torch.cuda.set_device(resolved)
     if world_size > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if resolved.type == "cuda" else "gloo")
+        atexit.register(teardown)
     return Context(rank, world_size, resolved)
 
 
@@ -135,5 +139,6 @@ def any_signal(signum: int | None, context: Context) -> int | None:
 
 
 def teardown() -> None:
+    """Leave the process group, if this process is in one."""
     if dist.is_initialized():
         dist.destroy_process_group()
