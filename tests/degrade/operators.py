@@ -60,4 +60,15 @@ OPERATORS = [
     pytest.param(lambda: degrade.compose(degrade.GaussianBlurSchedule.constant(5, 50, 1.0),
                                          degrade.NoiseSchedule.linear(50)),
                  id="compose-blur-noise"),
+    pytest.param(lambda: degrade.BlurringDiffusion(100, sigma_blur_max=8.0), id="blurring"),
+    pytest.param(lambda: degrade.BlurringDiffusion(50, sigma_blur_max=0.0), id="blurring-none"),
+    pytest.param(lambda: degrade.DirectIteration(
+        degrade.GaussianBlurSchedule.constant(5, 20, 2.0, padding="reflect"), 10),
+                 id="indi-blur"),
+    pytest.param(lambda: degrade.DirectIteration(degrade.SuperResolutionSchedule(2), 8,
+                                                 sigma=0.05), id="indi-sr-noise"),
+    pytest.param(lambda: degrade.DirectIteration(degrade.SnowSchedule(200), 10,
+                                                 sigma=[0.1 / (k / 10) ** 0.5
+                                                        for k in range(1, 11)]),
+                 id="indi-snow-brownian"),
 ]

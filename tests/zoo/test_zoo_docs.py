@@ -79,3 +79,14 @@ def test_results_page_is_up_to_date():
 
     assert (ROOT / "docs/results.md").read_text() == results_page.page(), (
         "docs/results.md is stale: run python scripts/results_page.py")
+
+
+def test_indi_page_runs_as_written():
+    """docs/indi.md: the path, the sampler with its noise, training on one's own pairs."""
+    text = (ROOT / "docs/indi.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+    assert len(blocks) == 3
+    namespace = {}
+    for block in blocks:
+        exec(compile(block, "docs/indi.md", "exec"), namespace)
+    assert namespace["restored"].shape == namespace["direct"].shape == (8, 1, 16, 16)

@@ -15,8 +15,10 @@ from importlib.metadata import version as _version
 from .base import BoundDegradation, Degradation, DegradationFn, ResampledDegradation
 from .blur import GaussianBlurSchedule
 from .blur_diffusion import BlurDiffusion, blur_rates, blur_schedule
+from .blurring_diffusion import BlurringDiffusion
 from .composition import Composition, compose
 from .desaturation import DesaturationSchedule
+from .direct_iteration import DirectIteration
 from .heat import HeatDissipation
 from .interpolation import InterpolationSchedule
 from .kernels import gaussian_kernel1d
@@ -33,11 +35,13 @@ except PackageNotFoundError:  # the development install is one project, colddiff
 
 __all__ = [
     "BlurDiffusion",
+    "BlurringDiffusion",
     "BoundDegradation",
     "Composition",
     "Degradation",
     "DegradationFn",
     "DesaturationSchedule",
+    "DirectIteration",
     "GaussianBlurSchedule",
     "GaussianFadeSchedule",
     "GaussianMaskSchedule",

@@ -155,6 +155,7 @@ class Degradation(nn.Module):
         generator: torch.Generator | None = None,
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
+        given: Mapping[str, Tensor] | None = None,
     ) -> dict[str, Tensor]:
         """Draw the random parameters for a batch of images.
 
@@ -164,11 +165,15 @@ class Degradation(nn.Module):
             device: where to put the parameters; by default that of ``like`` (or the CPU).
             dtype: floating-point dtype of the parameters; by default that of ``like``
                 (or float32).
+            given: parameters that are not drawn but known, such as the observed images
+                that paired data carries (:class:`degrade.DirectIteration`'s ``y``); they
+                are returned as they are, and only the others are drawn.
 
         Returns:
             A dict to pass as ``D(x, t, **params)`` or ``D.bind(**params)``; empty for
             deterministic operators.
         """
+        given = self._current_names(dict(given or {}))
         if isinstance(like, Tensor):
             check_image(like, channels=self.channels, name="like")
             shape = tuple(like.shape)
@@ -187,8 +192,18 @@ class Degradation(nn.Module):
             return {}
         dtype = dtype if dtype is not None else torch.float32
         device = torch.device(device) if device is not None else torch.device("cpu")
-        params = self._sample(shape, generator, dtype)
-        return {name: value.to(device) for name, value in params.items()}
+        unknown = set(given) - set(self.param_names)
+        if unknown:
+            raise TypeError(self._params_message(unknown, set()))
+        params = {} if set(given) == set(self.param_names) else \
+            self._sample(shape, generator, dtype)
+        params = {name: value.to(device) for name, value in params.items() if name not in given}
+        missing = set(self.param_names) - set(params) - set(given)
+        if missing:
+            raise ValueError(f"{type(self).__name__} cannot draw its parameter(s) "
+                             f"{', '.join(sorted(missing))}: pass them yourself "
+                             f"(given={{...}}, D.bind(...) or D(x, t, ...))")
+        return {**params, **given}
 
     def _sample(
         self, shape: Shape, generator: torch.Generator | None, dtype: torch.dtype
@@ -205,16 +220,18 @@ class Degradation(nn.Module):
             raise TypeError(self._params_message(unknown, missing))
         return BoundDegradation(self, params)
 
-    def draw(self, like: Tensor, *, generator: torch.Generator | None = None) -> DegradationFn:
+    def draw(self, like: Tensor, *, generator: torch.Generator | None = None,
+             given: Mapping[str, Tensor] | None = None) -> DegradationFn:
         """One draw of the random parameters for the images ``like``, fixed: a plain ``D(x, t)``.
 
         ``D.draw(x0, generator=g)(x0, t)`` is ``D(x0, t, **D.sample_params(x0, generator=g))``;
         a deterministic operator returns itself. This is the callable a sampler needs to walk
-        back from images that ``D`` degraded with one draw.
+        back from images that ``D`` degraded with one draw. ``given`` parameters are bound as
+        they are (:meth:`sample_params`).
         """
         if not self.param_names:
             return self
-        return self.bind(**self.sample_params(like, generator=generator))
+        return self.bind(**self.sample_params(like, generator=generator, given=given))
 
     def resampled(self, generator: torch.Generator | None = None) -> ResampledDegradation:
         """A ``D(x, t)`` callable that draws fresh parameters at every call (for training)."""
@@ -273,6 +290,27 @@ class Degradation(nn.Module):
 
     def extra_repr(self) -> str:
         return f"T={self.num_steps}"
+
+
+class GaussianNoiseDegradation(Degradation):
+    """A degradation whose one random parameter is white Gaussian noise ``noise``, shaped like
+    the images (blur diffusion, blurring diffusion)."""
+
+    param_names = ("noise",)
+
+    def param_shapes(self, shape: Shape) -> dict[str, tuple[int, ...]]:
+        return {"noise": tuple(shape)}
+
+    def _sample(self, shape: Shape, generator: torch.Generator | None,
+                dtype: torch.dtype) -> dict[str, Tensor]:
+        return {"noise": white_noise(shape, generator, dtype)}
+
+
+def white_noise(shape: Shape, generator: torch.Generator | None, dtype: torch.dtype) -> Tensor:
+    """Standard normal noise of ``shape`` on the generator's device: the ``noise`` parameter of
+    every operator with additive Gaussian noise."""
+    device = generator.device if generator is not None else None
+    return torch.randn(shape, generator=generator, device=device, dtype=dtype)
 
 
 DegradationFn = Callable[[Tensor, Step], Tensor]

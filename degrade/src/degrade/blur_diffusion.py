@@ -30,7 +30,7 @@ import torch
 from torch import Tensor
 
 from ._validation import as_schedule, check_num_steps, check_number, compute_dtype
-from .base import Degradation, Shape
+from .base import GaussianNoiseDegradation, Shape
 from .kernels import gaussian_kernel1d
 
 BLUR_SCHEDULES = ("linear", "log", "quartic", "none")
@@ -108,7 +108,7 @@ def dct_matrix(size: int) -> Tensor:
     return matrix
 
 
-class BlurDiffusion(Degradation):
+class BlurDiffusion(GaussianNoiseDegradation):
     r"""Blur diffusion, eq. (8) of Lee et al. (2022), for images of any size.
 
     ``D(x, i, noise=eps) = U Abar_i^{1/2} U^T x + U (I - Abar_i)^{1/2} U^T eps`` with
@@ -137,7 +137,6 @@ class BlurDiffusion(Degradation):
         torch.Size([2, 3, 32, 32])
     """
 
-    param_names = ("noise",)
     renamed: ClassVar[dict[str, str]] = {"eps": "noise"}
 
     def __init__(self, betas: Sequence[float] | Tensor, blur: Sequence[float] | Tensor,
@@ -229,14 +228,6 @@ class BlurDiffusion(Degradation):
         """The diagonal of ``A_t = (1 - beta_t) D^{2 f(t)}`` (``A_0 = I``): ``(B, 1, H, W)``."""
         t = torch.as_tensor(t).reshape(-1)
         return self._diagonal(t, shape, cumulative=False, device=torch.device("cpu"))
-
-    def param_shapes(self, shape: Shape) -> dict[str, tuple[int, ...]]:
-        return {"noise": tuple(shape)}
-
-    def _sample(self, shape: Shape, generator: torch.Generator | None,
-                dtype: torch.dtype) -> dict[str, Tensor]:
-        device = generator.device if generator is not None else None
-        return {"noise": torch.randn(shape, generator=generator, device=device, dtype=dtype)}
 
     def degrade(self, x: Tensor, t: Tensor, noise: Tensor) -> Tensor:
         dtype = compute_dtype(x.dtype)

@@ -64,14 +64,16 @@ class ResampledDegradation:
         self.generator = generator
         self.num_steps = D.num_steps
 
-    def __call__(self, x: Tensor, t: Step) -> Tensor:
-        return self.D(x, t, **self.D.sample_params(x, generator=self.generator))
+    def __call__(self, x: Tensor, t: Step, **given: Tensor) -> Tensor:
+        """``D(x, t)`` with fresh parameters, except the ``given`` ones (the noise a
+        noise-predicting objective draws itself, the observed images paired data carries)."""
+        return self.D(x, t, **self.D.sample_params(x, generator=self.generator, given=given))
 
-    def draw(self, like: Tensor) -> DegradationFn:
+    def draw(self, like: Tensor, *, given: Mapping[str, Tensor] | None = None) -> DegradationFn:
         """One draw for the images ``like``, fixed (:meth:`Degradation.draw`), from this
-        callable's generator: for training objectives that degrade the same images several
-        times alike."""
-        return self.D.draw(like, generator=self.generator)
+        callable's generator, the ``given`` parameters bound as they are: for training
+        objectives that degrade the same images several times alike."""
+        return self.D.draw(like, generator=self.generator, given=given)
 
     def __repr__(self) -> str:
         return f"{self.D!r}.resampled()"

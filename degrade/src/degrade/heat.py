@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 from ._validation import check_num_steps, check_number, compute_dtype
-from .base import Degradation, DegradationFn, Shape
+from .base import Degradation, DegradationFn, Shape, white_noise
 from .blur_diffusion import dct_matrix
 
 
@@ -83,8 +83,7 @@ class HeatDissipation(Degradation):
                 dtype: torch.dtype) -> dict[str, Tensor]:
         if self.sigma == 0:
             return {}
-        device = generator.device if generator is not None else None
-        return {"noise": torch.randn(shape, generator=generator, device=device, dtype=dtype)}
+        return {"noise": white_noise(shape, generator, dtype)}
 
     def heat(self, x: Tensor, t: Tensor) -> Tensor:
         """``F(tau_t) x``, the noiseless blur of step ``t`` (an int64 tensor of shape ``(B,)``)."""

@@ -11,7 +11,7 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
-from .base import Shape
+from .base import Shape, white_noise
 from .interpolation import InterpolationSchedule
 
 
@@ -39,8 +39,7 @@ class NoiseSchedule(InterpolationSchedule):
     def _sample(
         self, shape: Shape, generator: torch.Generator | None, dtype: torch.dtype
     ) -> dict[str, Tensor]:
-        device = generator.device if generator is not None else None
-        return {"noise": torch.randn(shape, generator=generator, device=device, dtype=dtype)}
+        return {"noise": white_noise(shape, generator, dtype)}
 
     def param_shapes(self, shape: Shape) -> dict[str, tuple[int, ...]]:
         return {"noise": tuple(shape)}

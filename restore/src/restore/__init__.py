@@ -10,6 +10,7 @@ from importlib.metadata import version as _version
 from . import data, degradations, previews
 from .checkpoint import load_model
 from .config import DataConfig, DegradationSpec, NetworkConfig, RunConfig, TrainConfig
+from .data import PairedImages
 from .degradations import register as register_degradation
 from .ema import EMA
 from .objectives import predict_noise, predict_previous, restore_x0, restore_x0_on_walk
@@ -21,7 +22,7 @@ try:  # the release's one version, written in the repository's pyproject.toml
 except PackageNotFoundError:  # the development install is one project, colddiff
     __version__ = _version("colddiff")
 
-__all__ = ["EMA", "PRESETS", "DataConfig", "DegradationSpec", "NetworkConfig", "RunConfig",
-           "TrainConfig", "Trainer", "UNet", "UNetConfig", "data", "degradations", "load_model",
-           "predict_noise", "predict_previous", "previews", "register_degradation",
-           "restore_x0", "restore_x0_on_walk"]
+__all__ = ["EMA", "PRESETS", "DataConfig", "DegradationSpec", "NetworkConfig", "PairedImages",
+           "RunConfig", "TrainConfig", "Trainer", "UNet", "UNetConfig", "data", "degradations",
+           "load_model", "predict_noise", "predict_previous", "previews",
+           "register_degradation", "restore_x0", "restore_x0_on_walk"]

@@ -5,7 +5,9 @@
 * :class:`JpegArchive`: the colour sets packed as JPEG files in one ``.npz`` (CIFAR-10, CelebA,
   AFHQ in ``../shared/data``, see its README);
 * :class:`ImageFolder`: a folder of images, or of class sub-folders of images;
-* :class:`TensorImages`: any in-memory tensor.
+* :class:`TensorImages`: any in-memory tensor;
+* :class:`PairedImages`: clean images with their observations (paired data, as InDI trains on),
+  whose items carry the observation as a parameter of ``D``.
 
 :func:`load` opens the named sets; :func:`split_validation` carves a validation split from the
 training data (test sets are for final reports only); :class:`HorizontalFlips` flips images at
@@ -187,11 +189,53 @@ class TensorImages(Dataset):
         return tuple(self.images.shape[1:])
 
 
+class PairedImages(Dataset):
+    """Clean images paired with their observations: item ``i`` is ``(clean[i], {name:
+    observed[i]})``, the observation carried as the parameter ``name`` of ``D``.
+
+    The trainer calls ``D(x0, t, **carried)`` with each batch's observations, so a degradation
+    that takes the observation as a parameter trains on the pairs: ``degrade.DirectIteration``
+    with ``endpoint=None`` (InDI, Delbracio and Milanfar, 2023, arXiv:2303.11435), whose
+    parameter is ``y``. Both sets are ``(N, C, H, W)`` floats in [-1, 1] (or ``uint8``), of the
+    same shape, in the same order.
+
+    Examples:
+        >>> import torch
+        >>> from restore import PairedImages
+        >>> clean = torch.rand(8, 3, 16, 16) * 2 - 1
+        >>> pairs = PairedImages(clean, clean.flip(-1))
+        >>> x0, carried = pairs[0]
+        >>> tuple(x0.shape), sorted(carried)
+        ((3, 16, 16), ['y'])
+    """
+
+    def __init__(self, clean: Tensor, observed: Tensor, name: str = "y") -> None:
+        self.clean = TensorImages(clean).images
+        self.observed = TensorImages(observed).images
+        if self.clean.shape != self.observed.shape:
+            raise ValueError(f"the clean images {tuple(self.clean.shape)} and their "
+                             f"observations {tuple(self.observed.shape)} must have one shape")
+        if not name.isidentifier():
+            raise ValueError(f"name must be a parameter name of D, got {name!r}")
+        self.name = name
+
+    def __len__(self) -> int:
+        return len(self.clean)
+
+    def __getitem__(self, index: int) -> tuple[Tensor, dict[str, Tensor]]:
+        return self.clean[index], {self.name: self.observed[index]}
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return tuple(self.clean.shape[1:])
+
+
 class HorizontalFlips(Dataset):
     """Flip each image left-right with probability ``p``, reproducibly.
 
     The flip of item ``i`` in epoch ``e`` depends only on ``(seed, e, i)``, so a resumed or
-    distributed run sees the same flips; the trainer calls :meth:`set_epoch`.
+    distributed run sees the same flips; the trainer calls :meth:`set_epoch`. The observation
+    of a pair (:class:`PairedImages`) flips with its image.
     """
 
     def __init__(self, dataset: Dataset, p: float = 0.5, seed: int = 0) -> None:
@@ -203,12 +247,15 @@ class HorizontalFlips(Dataset):
     def __len__(self) -> int:
         return len(self.dataset)
 
-    def __getitem__(self, index: int) -> Tensor:
-        image = self.dataset[index]
+    def __getitem__(self, index: int) -> Tensor | tuple[Tensor, dict[str, Tensor]]:
+        item = self.dataset[index]
         key = hashlib.blake2b(f"{self.seed}:{self.epoch}:{index}".encode(), digest_size=8)
-        if int.from_bytes(key.digest(), "little") / 2**64 < self.p:
-            image = image.flip(-1)
-        return image
+        if int.from_bytes(key.digest(), "little") / 2**64 >= self.p:
+            return item
+        if isinstance(item, tuple):  # a pair (PairedImages): the observation flips with it
+            image, carried = item
+            return image.flip(-1), {name: value.flip(-1) for name, value in carried.items()}
+        return item.flip(-1)
 
 
 def load(name: str, split: str = "train", data_dir: str | os.PathLike[str] | None = None,

@@ -27,6 +27,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler
 import samplers
 
 from . import checkpoint, compiling, distributed, precision, previews, runlog
+from .carried import Carrying, split_batch, to_device
 from .config import TrainConfig
 from .ema import EMA
 from .errors import worded
@@ -51,7 +52,9 @@ class Trainer:
             One with random parameters draws fresh ones at every call (a ``degrade``
             operator's ``resampled()``, which draws from torch's random state and so resumes
             exactly).
-        dataset: items are ``(C, H, W)`` images in [-1, 1].
+        dataset: items are ``(C, H, W)`` images in [-1, 1], or pairs ``(image, {name:
+            tensor})`` whose tensors are parameters of ``D`` that the data carries (paired
+            data, :class:`restore.data.PairedImages`: ``D(x0, t, y=observed)``).
         out_dir: the run's folder.
         config: the :class:`restore.TrainConfig`.
         num_steps: ``T``; by default ``D.num_steps``.
@@ -192,8 +195,9 @@ class Trainer:
         config, context = self.config, self.context
         total = 0.0
         for micro in range(config.accumulate):
-            x0 = next(batches).to(context.device, memory_format=self.memory_format,
-                                  non_blocking=True)
+            x0, carried = split_batch(next(batches))
+            x0 = x0.to(context.device, memory_format=self.memory_format, non_blocking=True)
+            D = Carrying(self.D, to_device(carried, context.device)) if carried else self.D
             t = torch.randint(1, self.num_steps + 1, (config.batch_size,),
                               generator=self.generator)
             t[:round(config.final_share * config.batch_size)] = self.num_steps
@@ -202,7 +206,7 @@ class Trainer:
             sync = self._ddp.no_sync() if self._ddp is not None and not last \
                 else contextlib.nullcontext()
             with sync, self.numerics.autocast(context.device):
-                prediction, target = self.objective(network, self.D, x0, t)
+                prediction, target = self.objective(network, D, x0, t)
                 error = (prediction.float() - target.float())
                 loss = (error.abs() if config.loss == "l1" else error.square()).mean()
             self.scaler.scale(loss / config.accumulate).backward()

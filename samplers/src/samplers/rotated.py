@@ -1,12 +1,17 @@
-"""Samplers for diffusion in a rotated basis: blur diffusion (Lee et al., 2022, section 3).
+"""Samplers for diffusion in a rotated basis: blur diffusion (Lee et al., 2022, section 3) and
+blurring diffusion (Hoogeboom and Salimans, 2023).
 
-The process ``x_i = U Abar_i^{1/2} U^T x0 + U (I - Abar_i)^{1/2} U^T eps`` is described by any
-object with the methods of :class:`RotatedDiffusion` (``degrade.BlurDiffusion`` has them); the
-model is a noise predictor ``eps_model(x_i, i) -> eps_hat``, trained on eq. (18). With ``U = I``
-and ``Abar_i = abar_i I`` both samplers are those of standard diffusion.
+The process ``x_i = U Abar_i^{1/2} U^T x0 + U Nbar_i^{1/2} U^T eps`` is described by any object
+with the methods of :class:`RotatedDiffusion` (``degrade.BlurDiffusion`` and
+``degrade.BlurringDiffusion`` have them): the signal ``Abar_i`` and the noise ``Nbar_i``,
+diagonal in the basis ``U``. Blur diffusion is variance preserving, ``Nbar_i = I - Abar_i`` (the
+default where ``D`` has no ``noise_variance``); blurring diffusion's noise is white,
+``Nbar_i = sigma_i^2 I``. The model is a noise predictor ``eps_model(x_i, i) -> eps_hat``. With
+``U = I`` and ``Abar_i = abar_i I`` the samplers are those of standard diffusion.
 
 References: Lee et al., 2022, "Progressive Deblurring of Diffusion Models for Coarse-to-Fine
-Image Synthesis", arXiv:2207.11192.
+Image Synthesis", arXiv:2207.11192; Hoogeboom and Salimans, 2023, "Blurring Diffusion Models",
+arXiv:2209.05557.
 """
 
 from __future__ import annotations
@@ -42,7 +47,8 @@ class RotatedDiffusion(Protocol):
         ...
 
     def step_signal(self, t: Step, shape: tuple[int, ...]) -> Tensor:
-        """The diagonal of ``A_t``, the step from ``t - 1`` to ``t``."""
+        """The diagonal of ``A_t``, the step from ``t - 1`` to ``t`` (blur diffusion's
+        :func:`reverse_diffusion` only)."""
         ...
 
 
@@ -51,16 +57,25 @@ def _diagonal(values: Tensor, like: Tensor) -> Tensor:
     return values.to(like.device, dtype)
 
 
-def _clip_noise(D: RotatedDiffusion, x_bar: Tensor, eps_bar: Tensor, a_bar: Tensor) -> Tensor:
+def _noise(D: RotatedDiffusion, t: Step, shape: tuple[int, ...], a_bar: Tensor) -> Tensor:
+    """``Nbar_t``: ``D.noise_variance(t, shape)`` where ``D`` has it, else ``1 - Abar_t``
+    (variance preserving), in ``a_bar``'s dtype."""
+    if hasattr(D, "noise_variance"):
+        return _diagonal(D.noise_variance(t, shape), a_bar)
+    return 1 - a_bar
+
+
+def _clip_noise(D: RotatedDiffusion, x_bar: Tensor, eps_bar: Tensor, a_bar: Tensor,
+                n_bar: Tensor) -> Tensor:
     """The rotated noise implied by the clean image ``x0_hat`` clamped to [-1, 1].
 
-    ``x0_hat = U Abar^{-1/2} (xbar - (I - Abar)^{1/2} epsbar)`` is clamped in pixel space and the
-    noise is solved again from ``xbar = Abar^{1/2} U^T x0_hat + (I - Abar)^{1/2} epsbar`` (Ho et
+    ``x0_hat = U Abar^{-1/2} (xbar - Nbar^{1/2} epsbar)`` is clamped in pixel space and the
+    noise is solved again from ``xbar = Abar^{1/2} U^T x0_hat + Nbar^{1/2} epsbar`` (Ho et
     al.'s clipping of the predicted ``x0``, diffusers' ``clip_sample``). Where ``Abar`` is
     near 0 (fine detail late in blur diffusion) the prediction divides by almost nothing;
     clipping keeps an imperfect model's errors there from compounding from step to step.
     """
-    noise = (1 - a_bar).sqrt()
+    noise = n_bar.sqrt()
     x0_bar = (x_bar - noise * eps_bar) / a_bar.sqrt()
     x0_bar = D.rotate(D.unrotate(x0_bar).clamp(-1, 1))
     return torch.where(noise > 0, (x_bar - a_bar.sqrt() * x0_bar) / noise.clamp_min(1e-30), eps_bar)
@@ -73,9 +88,9 @@ class _Estimate:
     def __init__(self, D: RotatedDiffusion, callback: Callback | None) -> None:
         self.D, self.callback, self.x0_bar = D, callback, None
 
-    def keep(self, x_bar: Tensor, eps_bar: Tensor, a_bar: Tensor) -> Tensor:
-        """``Abar^{-1/2} (xbar - (I - Abar)^{1/2} epsbar)``, the rotated ``x0_hat``, kept."""
-        self.x0_bar = (x_bar - (1 - a_bar).sqrt() * eps_bar) / a_bar.sqrt()
+    def keep(self, x_bar: Tensor, eps_bar: Tensor, a_bar: Tensor, n_bar: Tensor) -> Tensor:
+        """``Abar^{-1/2} (xbar - Nbar^{1/2} epsbar)``, the rotated ``x0_hat``, kept."""
+        self.x0_bar = (x_bar - n_bar.sqrt() * eps_bar) / a_bar.sqrt()
         return self.x0_bar
 
     @property
@@ -91,23 +106,25 @@ class _Estimate:
 
 def _jump_terms(D: RotatedDiffusion, estimate: _Estimate, x_s: Tensor, eps_hat: Tensor,
                 s: Step, s_next: Step, clip: bool) -> tuple[Tensor, ...]:
-    """``(xbar, x0bar, epsbar, Abar_s, Abar_next)`` of a jump from ``s`` to ``s_next``: the
-    rotated image, the clean image the noise prediction implies (kept for the callback), the
-    rotated noise (clipped with ``clip``) and the signal diagonals."""
+    """``(xbar, x0bar, epsbar, Abar_s, Abar_next, Nbar_s, Nbar_next)`` of a jump from ``s`` to
+    ``s_next``: the rotated image, the clean image the noise prediction implies (kept for the
+    callback), the rotated noise (clipped with ``clip``), the signal and noise diagonals."""
     x_bar, eps_bar = D.rotate(x_s), D.rotate(eps_hat)
     a_s = _diagonal(D.signal(s, x_s.shape), x_bar)
     a_next = _diagonal(D.signal(s_next, x_s.shape), x_bar)
+    n_s, n_next = _noise(D, s, x_s.shape, a_s), _noise(D, s_next, x_s.shape, a_next)
     if clip:
-        eps_bar = _clip_noise(D, x_bar, eps_bar, a_s)
-    return x_bar, estimate.keep(x_bar, eps_bar, a_s), eps_bar, a_s, a_next
+        eps_bar = _clip_noise(D, x_bar, eps_bar, a_s, n_s)
+    return x_bar, estimate.keep(x_bar, eps_bar, a_s, n_s), eps_bar, a_s, a_next, n_s, n_next
 
 
-def _check(D: object, name: str) -> None:
-    missing = [m for m in ("rotate", "unrotate", "signal", "step_signal")
-               if not callable(getattr(D, m, None))]
+def _check(D: object, name: str, methods: tuple[str, ...] = ("rotate", "unrotate", "signal")
+           ) -> None:
+    missing = [m for m in methods if not callable(getattr(D, m, None))]
     if missing:
-        raise TypeError(f"{name} needs a diffusion in a rotated basis (degrade.BlurDiffusion); "
-                        f"{type(D).__name__} lacks {', '.join(missing)}")
+        raise TypeError(f"{name} needs a diffusion in a rotated basis (degrade.BlurDiffusion, "
+                        f"degrade.BlurringDiffusion); {type(D).__name__} lacks "
+                        f"{', '.join(missing)}")
 
 
 def reverse_diffusion(
@@ -146,7 +163,11 @@ def reverse_diffusion(
             (clamped to [-1, 1] with ``clip``).
         progress: show a progress bar.
     """
-    _check(D, "reverse_diffusion")
+    if hasattr(D, "noise_variance"):
+        raise TypeError(f"reverse_diffusion is blur diffusion's variance-preserving predictor; "
+                        f"{type(D).__name__} has a noise of its own (noise_variance): use "
+                        "samplers.rotated_ancestral")
+    _check(D, "reverse_diffusion", ("rotate", "unrotate", "signal", "step_signal"))
 
     estimate = _Estimate(D, callback)
 
@@ -155,8 +176,8 @@ def reverse_diffusion(
         a = _diagonal(D.step_signal(s, x_s.shape), x_bar)
         a_bar = _diagonal(D.signal(s, x_s.shape), x_bar)
         if clip:
-            eps_bar = _clip_noise(D, x_bar, eps_bar, a_bar)
-        estimate.keep(x_bar, eps_bar, a_bar)
+            eps_bar = _clip_noise(D, x_bar, eps_bar, a_bar, 1 - a_bar)
+        estimate.keep(x_bar, eps_bar, a_bar, 1 - a_bar)
         b = 1 - a
         score = -eps_bar / (1 - a_bar).sqrt()
         x_bar = (2 - a.sqrt()) * x_bar + b * score
@@ -187,8 +208,8 @@ def rotated_ddim(
 
     From step ``i`` to any earlier ``s`` (so it can skip steps), in rotated coordinates:
 
-        xbar_s = (Abar_s / Abar_i)^{1/2} (xbar_i - (I - Abar_i)^{1/2} epsbar)
-                 + (I - Abar_s)^{1/2} epsbar,      epsbar = U^T eps_model(x_i, i):
+        xbar_s = (Abar_s / Abar_i)^{1/2} (xbar_i - Nbar_i^{1/2} epsbar)
+                 + Nbar_s^{1/2} epsbar,      epsbar = U^T eps_model(x_i, i):
 
     the clean image implied by ``epsbar``, taken forward to ``s`` with the same noise. With
     ``U = I`` and ``Abar_i = abar_i I`` it is DDIM with eta = 0 (Song et al., 2021).
@@ -209,8 +230,9 @@ def rotated_ddim(
     estimate = _Estimate(D, callback)
 
     def update(x_s: Tensor, eps_hat: Tensor, s: Step, s_next: Step) -> Tensor:
-        _, x0_bar, eps_bar, _, a_next = _jump_terms(D, estimate, x_s, eps_hat, s, s_next, clip)
-        return D.unrotate(a_next.sqrt() * x0_bar + (1 - a_next).sqrt() * eps_bar)
+        _, x0_bar, eps_bar, _, a_next, _, n_next = _jump_terms(D, estimate, x_s, eps_hat, s,
+                                                               s_next, clip)
+        return D.unrotate(a_next.sqrt() * x0_bar + n_next.sqrt() * eps_bar)
 
     return sample(update, eps_model, x_t, t, num_steps=getattr(D, "num_steps", None),
                   steps=steps, callback=estimate.report, progress=progress,
@@ -237,7 +259,7 @@ def rotated_fixed_noise(
     prediction implies. In rotated coordinates, from step ``i`` to ``s``:
 
         xbar_s = xbar_i + (Abar_s^{1/2} - Abar_i^{1/2}) x0bar
-                 + ((I - Abar_s)^{1/2} - (I - Abar_i)^{1/2}) zbar.
+                 + (Nbar_s^{1/2} - Nbar_i^{1/2}) zbar    (Nbar = I - Abar for blur diffusion).
 
     With ``z`` the estimated noise instead (*Estimated Noise*) the same update is
     :func:`rotated_ddim` (their A.6).
@@ -256,10 +278,66 @@ def rotated_fixed_noise(
     estimate = _Estimate(D, callback)
 
     def update(x_s: Tensor, eps_hat: Tensor, s: Step, s_next: Step) -> Tensor:
-        x_bar, x0_bar, _, a_s, a_next = _jump_terms(D, estimate, x_s, eps_hat, s, s_next, clip)
+        x_bar, x0_bar, _, a_s, a_next, n_s, n_next = _jump_terms(D, estimate, x_s, eps_hat, s,
+                                                                 s_next, clip)
         return D.unrotate(x_bar + (a_next.sqrt() - a_s.sqrt()) * x0_bar
-                          + ((1 - a_next).sqrt() - (1 - a_s).sqrt()) * z_bar.to(x_bar))
+                          + (n_next.sqrt() - n_s.sqrt()) * z_bar.to(x_bar))
 
     return sample(update, eps_model, x_t, t, num_steps=getattr(D, "num_steps", None),
                   steps=steps, callback=estimate.report, progress=progress,
                   name="rotated_fixed_noise")
+
+
+def rotated_ancestral(
+    eps_model: EpsModel,
+    D: RotatedDiffusion,
+    x_t: Tensor,
+    t: Step,
+    *,
+    steps: Sequence[int] | Tensor | None = None,
+    generator: torch.Generator | None = None,
+    clip: bool = False,
+    callback: Callback | None = None,
+    progress: bool = False,
+) -> Tensor:
+    r"""Ancestral sampling: each jump draws from the Gaussian posterior ``q(x_s | x_i, x0_hat)``,
+    frequency by frequency.
+
+    Blurring diffusion's sampler (Hoogeboom and Salimans, 2023, section 3, its denoising step),
+    written for any diffusion diagonal in a basis ``U``. From step ``i`` to ``s < i``, in rotated
+    coordinates, with ``alpha^2 = Abar_i / Abar_s`` and ``sigma^2 = Nbar_i - alpha^2 Nbar_s``
+    (the step's own noise):
+
+        xbar_s = (alpha Nbar_s / Nbar_i) xbar_i + (Abar_s^{1/2} sigma^2 / Nbar_i) x0bar
+                 + (Nbar_s sigma^2 / Nbar_i)^{1/2} zbar,
+
+    ``x0bar = Abar_i^{-1/2} (xbar_i - Nbar_i^{1/2} epsbar)``, the posterior's mean and spread
+    (DDPM's, Ho et al., 2020, in each frequency). At ``s = 0`` (``Nbar_0 = 0``) it lands on
+    ``x0_hat`` with no noise. For ``U = I`` and ``Nbar = I - Abar`` it is DDPM's sampler, and
+    it skips steps (``steps``) as DDPM's posterior allows.
+
+    Args:
+        eps_model, D, x_t, t: as for :func:`reverse_diffusion`; ``D`` may give its noise
+            (``noise_variance``, ``degrade.BlurringDiffusion``), else ``Nbar = I - Abar``.
+        steps: a strictly decreasing sequence from ``t`` to 0.
+        generator: the source of the noise ``z``, for reproducible samples.
+        clip, callback, progress: as for :func:`rotated_ddim`.
+    """
+    _check(D, "rotated_ancestral")
+    estimate = _Estimate(D, callback)
+
+    def update(x_s: Tensor, eps_hat: Tensor, s: Step, s_next: Step) -> Tensor:
+        x_bar, x0_bar, _, a_s, a_next, n_s, n_next = _jump_terms(D, estimate, x_s, eps_hat, s,
+                                                                 s_next, clip)
+        ratio = a_s / a_next.clamp_min(1e-38)
+        own = (n_s - ratio * n_next).clamp_min(0)
+        spread = n_s.clamp_min(1e-38)
+        mean = (ratio.sqrt() * n_next / spread) * x_bar + (a_next.sqrt() * own / spread) * x0_bar
+        z = torch.randn(x_s.shape, generator=generator, dtype=x_s.dtype,
+                        device=generator.device if generator is not None else x_s.device)
+        z_bar = D.rotate(z.to(x_s.device))
+        return D.unrotate(mean + (n_next * own / spread).sqrt() * z_bar)
+
+    return sample(update, eps_model, x_t, t, num_steps=getattr(D, "num_steps", None),
+                  steps=steps, callback=estimate.report, progress=progress,
+                  name="rotated_ancestral")

@@ -12,7 +12,10 @@ example when a property of section 3 of Bansal et al. (2022) fails:
 * :func:`check_per_image_steps`: a batch with a step per image equals per-image runs.
 
 :func:`check_sampler` runs all three. The degradations and restorers are drawn from families
-written here in torch, so the checks need neither ``degrade`` nor trained models.
+written here in torch, so the checks need neither ``degrade`` nor trained models. A sampler made
+for one form of ``D`` names it: ``family=StraightPath`` for InDI's straight path to an
+observation (:func:`samplers.indi`), and ``tolerant=False`` where section 3.3's property is not
+claimed.
 
 Examples:
     >>> import samplers
@@ -43,6 +46,7 @@ __all__ = [
     "AffineDegradation",
     "LinearDrift",
     "RandomRestorer",
+    "StraightPath",
     "check_error_tolerance",
     "check_per_image_steps",
     "check_perfect_restorer",
@@ -50,31 +54,42 @@ __all__ = [
 ]
 
 Sampler = Callable[..., Tensor]
+Family = Callable[[int, tuple[int, ...], int], Callable[..., Tensor]]
+"""``family(num_steps, shape, seed) -> D``: a random degradation of one form."""
 SHAPE = (3, 2, 6, 6)
 _SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
 _TOLERANCE = 1e-8
 
 
-def check_sampler(sampler: Sampler, *, steps: bool = True, max_examples: int = 20) -> None:
+def check_sampler(sampler: Sampler, *, steps: bool = True, tolerant: bool = True,
+                  family: Family | None = None, max_examples: int = 20) -> None:
     """Run every check of this module on ``sampler``.
 
     Args:
         sampler: ``sampler(R, D, x_t, t, *, steps=None, callback=None) -> x_0``.
         steps: also check walks that skip steps (the sampler must accept ``steps=``).
+        tolerant: check section 3.3's tolerance of errors in ``R`` (TACoS has it; Algorithm 1
+            and InDI do not claim it).
+        family: the degradations the sampler is made for, ``family(num_steps, shape, seed)``:
+            :class:`AffineDegradation` (any ``D``, the default) or :class:`StraightPath`.
         max_examples: hypothesis draws per check.
     """
-    check_perfect_restorer(sampler, max_examples=max_examples)
-    check_error_tolerance(sampler, steps=steps, max_examples=max_examples)
-    check_per_image_steps(sampler, max_examples=max_examples)
+    check_perfect_restorer(sampler, family=family, max_examples=max_examples)
+    if tolerant:
+        check_error_tolerance(sampler, steps=steps, max_examples=max_examples)
+    check_per_image_steps(sampler, family=family, max_examples=max_examples)
 
 
-def check_perfect_restorer(sampler: Sampler, *, max_examples: int = 20) -> None:
-    """With ``R(x_s, s) = x0``, the walk visits ``x_s = D(x0, s)`` and ends at ``x0``, any ``D``."""
+def check_perfect_restorer(sampler: Sampler, *, family: Family | None = None,
+                           max_examples: int = 20) -> None:
+    """With ``R(x_s, s) = x0``, the walk visits ``x_s = D(x0, s)`` and ends at ``x0``, for every
+    ``D`` of the ``family`` (any smooth ``D`` by default: :class:`AffineDegradation`)."""
+    family = family or AffineDegradation
 
     @_settings(max_examples)
     @given(seed=_SEEDS, t=st.integers(0, 12), num_steps=st.integers(12, 20))
     def perfect(seed: int, t: int, num_steps: int) -> None:
-        D = AffineDegradation(num_steps, SHAPE, seed)
+        D = family(num_steps, SHAPE, seed)
         x0 = _images(seed + 1)
         visited = []
         x_0 = sampler(lambda x, s: x0.clone(), D, D(x0, t), t,
@@ -116,14 +131,17 @@ def check_error_tolerance(sampler: Sampler, *, steps: bool = True, max_examples:
     tolerant()
 
 
-def check_per_image_steps(sampler: Sampler, *, max_examples: int = 20) -> None:
-    """``t`` of shape ``(B,)`` gives what each image gives alone with its own ``t``."""
+def check_per_image_steps(sampler: Sampler, *, family: Family | None = None,
+                          max_examples: int = 20) -> None:
+    """``t`` of shape ``(B,)`` gives what each image gives alone with its own ``t`` (``D`` from
+    the ``family``, :class:`AffineDegradation` by default)."""
+    family = family or AffineDegradation
 
     @_settings(max_examples)
     @given(seed=_SEEDS, starts=st.lists(st.integers(0, 10), min_size=SHAPE[0],
                                         max_size=SHAPE[0]))
     def per_image(seed: int, starts: list[int]) -> None:
-        D = AffineDegradation(10, SHAPE, seed)
+        D = family(10, SHAPE, seed)
         R = RandomRestorer(SHAPE, seed + 1, num_steps=10)
         x0 = _images(seed + 2)
         t = torch.tensor(starts)
@@ -155,6 +173,23 @@ class AffineDegradation:
     def __call__(self, x: Tensor, s: int | Tensor) -> Tensor:
         a, b, c = (_per_image(v, s, x) for v in (self.a, self.b, self.c))
         return a * x + b * torch.tanh(x) + c * self.e
+
+
+class StraightPath:
+    r"""``D(x, s) = (1 - s/T) x + (s/T) y(x)``, ``y(x) = a tanh(x) + e`` with random ``a`` and
+    ``e``: InDI's straight path to a nonlinear observation of ``x`` (Delbracio and Milanfar,
+    2023, arXiv:2303.11435, section 3). Steps are ints or ``(B,)`` tensors."""
+
+    def __init__(self, num_steps: int, shape: tuple[int, ...], seed: int) -> None:
+        generator = _generator(seed)
+        self.num_steps = num_steps
+        self.a = torch.randn(1, *shape[1:], generator=generator, dtype=torch.float64)
+        self.e = torch.randn(1, *shape[1:], generator=generator, dtype=torch.float64)
+
+    def __call__(self, x: Tensor, s: int | Tensor) -> Tensor:
+        fraction = _per_image(torch.arange(self.num_steps + 1, dtype=x.dtype) / self.num_steps,
+                              s, x)
+        return (1 - fraction) * x + fraction * (self.a * torch.tanh(x) + self.e)
 
 
 class LinearDrift:
