@@ -43,6 +43,7 @@ ELSEWHERE = [
 
 PYTHON_ELSEWHERE = {
     "docs/quickstart.md": "tests/zoo/test_zoo_docs.py",
+    "docs/indi.md": "tests/zoo/test_zoo_docs.py",
     "docs/deepinv.md": "tests/degrade/test_deepinv.py, in the deepinv environment",
 }
 """Pages whose Python blocks another test runs (the others: tests/scripts/test_docs.py)."""
