@@ -36,6 +36,9 @@ ELSEWHERE = [
     ("docs/development.md", r"python scripts/mutation\.py --workdir runs/mutation",
      "hours of mutation testing, run by hand (docs/development.md has the scores); --report "
      "runs here"),
+    ("docs/indi.md", r"python -m restore\.train --data-folder photos/sharp .*|"
+     r"colddiff restore runs/my-indi .*",
+     "tests/zoo/test_paired_data.py runs these commands on folders of pairs it writes"),
     ("docs/quickstart.md", r"colddiff .*",
      "tests/zoo/test_zoo_docs.py runs the quickstart's commands as written and checks the "
      "restored digit"),

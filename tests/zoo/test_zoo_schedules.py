@@ -150,6 +150,26 @@ def test_paper_values():
     assert zoo.schedule("cifar10-color").T == 50 and zoo.schedule("celeba-color").T == 20
 
 
+@pytest.mark.parametrize("name", ["cifar10-blur-indi", "cifar10-sr-indi"])
+def test_indi_schedules_walk_straight_to_the_restorers_observation(name):
+    D, observation = zoo.schedule(name), zoo.schedule(name.removesuffix("-indi"))
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    y = observation(x, observation.T)
+    assert D.T == 100 and torch.allclose(D(x, D.T), y)
+    assert torch.allclose(D(x, 25), 0.75 * x + 0.25 * y, atol=1e-6)
+    assert zoo.schedule(name, "noisy").param_names == ("noise",)
+
+
+def test_a_schedule_refers_to_another_by_name_not_to_itself():
+    record = zoo.named_schedule("cifar10-blur-indi")
+    code = record.build(endpoint={"schedule": "cifar10-blur", "variant": "code"})
+    assert code.endpoint.sigmas[0].item() == pytest.approx(0.35)
+    with pytest.raises(ValueError, match="refers to itself"):
+        record.build(endpoint={"schedule": "cifar10-blur-indi"})
+    with pytest.raises(KeyError, match="no schedule named 'cifar-blur'"):
+        record.build(endpoint={"schedule": "cifar-blur"})
+
+
 def test_generation_blur_ends_at_the_channel_mean():
     D = zoo.schedule("mnist-blur-gen")
     x = torch.rand(3, 1, 32, 32) * 2 - 1

@@ -36,6 +36,10 @@ class DataConfig:
         "--data", "a named data set: mnist, cifar10, celeba, afhq (see the data README)"))
     folder: str | None = dataclasses.field(default=None, metadata=option(
         "--data-folder", "instead of --data: a folder of images (or of class sub-folders)"))
+    observed: str | None = dataclasses.field(default=None, metadata=option(
+        "--data-observed", "with --data-folder: a folder of observations of those images (paired "
+        "data), one per image under the same relative name (any image suffix), handed to D as "
+        "its parameter y (InDI: degrade:DirectIteration with endpoint null)"))
     data_dir: str | None = dataclasses.field(default=None, metadata=option(
         "--data-dir", "folder of the named data files (default: $COLDDIFF_DATA, ../shared/data)"))
     image_size: int | None = dataclasses.field(default=None, metadata=option(
@@ -50,6 +54,9 @@ class DataConfig:
     def __post_init__(self) -> None:
         if self.name is not None and self.folder is not None:
             raise ValueError("give one of --data and --data-folder, not both")
+        if self.observed is not None and self.folder is None:
+            raise ValueError("--data-observed pairs the images of --data-folder with their "
+                             "observations: give --data-folder too")
         if self.image_size is not None and self.image_size < 1:
             raise ValueError(f"image_size must be at least 1, got {self.image_size}")
         if self.val_count < 1:

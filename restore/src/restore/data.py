@@ -168,6 +168,7 @@ class ImageFolder(ImageArray):
         images = cached(("folder", stamp, size, channels), read)
         super().__init__(images, labels if len(classes) > 1 else None)
         self.classes = classes
+        self.files = [p.relative_to(root).as_posix() for p in files]
 
 
 class TensorImages(Dataset):
@@ -218,6 +219,26 @@ class PairedImages(Dataset):
         if not name.isidentifier():
             raise ValueError(f"name must be a parameter name of D, got {name!r}")
         self.name = name
+
+    @classmethod
+    def from_folders(cls, clean: str | os.PathLike[str], observed: str | os.PathLike[str], *,
+                     size: int | None = None, channels: int = 3,
+                     name: str = "y") -> PairedImages:
+        """The images of folder ``clean`` paired with those of folder ``observed``: one
+        observation per image, under the same relative name (``a/0001.png`` with
+        ``a/0001.jpg``: the suffixes may differ). ``size`` and ``channels`` as for
+        :class:`ImageFolder`; an image without its observation, or one twice, is an error."""
+        images = ImageFolder(clean, size=size, channels=channels)
+        observations = ImageFolder(observed, size=size, channels=channels)
+        where = _by_stem(observations.files, observed)
+        missing = [f for f in images.files if _stem(f) not in where]
+        if missing:
+            raise ValueError(f"{len(missing):,} of the {len(images):,} images under {clean} "
+                             f"have no observation under {observed} (the same relative name, "
+                             f"any suffix): {', '.join(missing[:3])}"
+                             + ("..." if len(missing) > 3 else ""))
+        order = [where[_stem(f)] for f in _unique_stems(images.files, clean)]
+        return cls(images.tensor(), observations.tensor()[order], name=name)
 
     def __len__(self) -> int:
         return len(self.clean)
@@ -314,6 +335,28 @@ def split_validation(dataset: Dataset, count: int, seed: int = 0) -> tuple[Subse
 def stack(dataset: Dataset, indices: Sequence[int]) -> Tensor:
     """Items of a data set as one batch ``(len(indices), C, H, W)``."""
     return torch.stack([dataset[i] for i in indices])
+
+
+def _stem(relative: str) -> str:
+    """A relative file name without its suffix: what pairs an image with its observation."""
+    return relative.rsplit(".", 1)[0]
+
+
+def _unique_stems(files: Sequence[str], root: str | os.PathLike[str]) -> list[str]:
+    """``files``, checked to hold each name once whatever the suffix (``a.png`` and
+    ``a.jpg`` could not be told apart)."""
+    seen: dict[str, str] = {}
+    for f in files:
+        if _stem(f) in seen:
+            raise ValueError(f"{root} holds {seen[_stem(f)]} and {f}: one image per name, "
+                             "whatever its suffix, so that each pairs with one other")
+        seen[_stem(f)] = f
+    return list(files)
+
+
+def _by_stem(files: Sequence[str], root: str | os.PathLike[str]) -> dict[str, int]:
+    """The index of each file of ``files`` by its name without suffix."""
+    return {_stem(f): i for i, f in enumerate(_unique_stems(files, root))}
 
 
 def _existing(path: str | os.PathLike[str], what: str) -> Path:

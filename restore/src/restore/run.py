@@ -14,8 +14,10 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
+from torch.utils.data import default_collate
 
 from . import checkpoint, data, lock, memory, objectives
+from .carried import split_batch
 from .config import RunConfig
 from .errors import for_command_line
 from .protocols import check_random
@@ -24,21 +26,40 @@ from .trainer import Trainer
 from .unet import UNet
 
 
-def training_pair(operator: Any, val_images: Tensor,
-                  supplied: tuple[str, ...] = ()) -> tuple[Callable, Callable]:
+def training_pair(operator: Any, val_images: Tensor, supplied: tuple[str, ...] = (),
+                  carried: dict[str, Tensor] | None = None) -> tuple[Callable, Callable]:
     """The ``D`` a trainer trains on and the ``D`` of its grids, from a built degradation.
 
     An operator with random parameters (``param_names``, as ``degrade``'s: a
     :class:`restore.protocols.RandomDegradation`) other than those the
-    objective ``supplied`` itself (the ``noise`` of :func:`predict_noise`) trains on fresh
-    draws at every call (``resampled()``, appendix A.5 of cold diffusion: "resampled for each
-    individual training batch") and draws its grids with one fixed draw
-    (``draw(val_images)``); any other callable is both.
+    objective ``supplied`` itself (the ``noise`` of :func:`predict_noise`) and those the data
+    ``carried`` (the observations ``y`` of paired data, :class:`restore.data.PairedImages`)
+    trains on fresh draws at every call (``resampled()``, appendix A.5 of cold diffusion:
+    "resampled for each individual training batch"), the carried ones taken from each batch,
+    and draws its grids with one fixed draw for ``val_images`` and their ``carried``
+    parameters (``draw(val_images, given=carried)``); any other callable is both.
     """
+    carried = carried or {}
     if set(getattr(operator, "param_names", ())) <= set(supplied):
         return operator, operator
     random = check_random(operator)
-    return random.resampled(), random.draw(val_images, generator=torch.Generator().manual_seed(0))
+    return random.resampled(), random.draw(val_images, generator=torch.Generator().manual_seed(0),
+                                           **({"given": carried} if carried else {}))
+
+
+def _inside(out: str, folder: str) -> bool:
+    """Whether the run's folder ``out`` is ``folder`` or inside it."""
+    folder_path = Path(folder).resolve()
+    return folder_path == Path(out).resolve() or folder_path in Path(out).resolve().parents
+
+
+def _check_takes_observations(operator: Any) -> None:
+    """Paired data hands ``D`` the observations as its parameter ``y``: ``D`` must take it."""
+    if "y" not in getattr(operator, "param_names", ()):
+        raise ValueError("--data-observed hands D the observations as its parameter y, and "
+                         f"{type(operator).__name__} takes no y: train on the path toward them, "
+                         "--degradation degrade:DirectIteration --degradation-arg endpoint=null "
+                         "--degradation-arg num_steps=100 (InDI)")
 
 
 def build(config: RunConfig) -> Trainer:
@@ -53,12 +74,19 @@ def build(config: RunConfig) -> Trainer:
     if source.name:
         dataset = data.load(source.name, "train", source.data_dir, size=source.image_size)
     else:
-        if Path(source.folder).resolve() in Path(config.out).resolve().parents or \
-                Path(source.folder).resolve() == Path(config.out).resolve():
-            raise ValueError(f"--out {config.out} is inside --data-folder {source.folder}: the "
-                             "run's own grids would join its training images; write elsewhere")
-        dataset = data.ImageFolder(source.folder, size=source.image_size,
-                                   channels=source.channels)
+        for folder, flag in ((source.folder, "--data-folder"),
+                             (source.observed, "--data-observed")):
+            if folder is not None and _inside(config.out, folder):
+                raise ValueError(f"--out {config.out} is inside {flag} {folder}: the run's own "
+                                 "grids would join its training images; write elsewhere")
+        if source.observed is not None:
+            _check_takes_observations(operator)
+            dataset = data.PairedImages.from_folders(source.folder, source.observed,
+                                                     size=source.image_size,
+                                                     channels=source.channels)
+        else:
+            dataset = data.ImageFolder(source.folder, size=source.image_size,
+                                       channels=source.channels)
     channels, height, width = dataset.shape
     memory.check_training(config.network.preset, channels, config.network.width,
                           max(height, width), config.train.batch_size)
@@ -70,9 +98,10 @@ def build(config: RunConfig) -> Trainer:
     train_set, val_set = data.split_validation(dataset, val_count, seed=seed)
     if source.hflip:
         train_set = data.HorizontalFlips(train_set, seed=seed)
-    val_images = data.stack(val_set, range(min(8, len(val_set))))
+    val_images, val_carried = split_batch(
+        default_collate([val_set[i] for i in range(min(8, len(val_set)))]))
     objective = objectives.get(config.objective)
-    D, sample_D = training_pair(operator, val_images, objective.draws)
+    D, sample_D = training_pair(operator, val_images, objective.draws, val_carried)
     torch.manual_seed(seed)  # the initial weights too are the seed's
     width = {"channels": config.network.width} if config.network.width else {}
     model = UNet.preset(config.network.preset, in_channels=dataset.shape[0], **width)

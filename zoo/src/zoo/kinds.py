@@ -20,6 +20,7 @@ its class.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 from collections.abc import Iterator, Sequence
@@ -31,7 +32,7 @@ from samplers.validation import check_count, check_noise_std, check_start
 from torch import Tensor
 
 import samplers
-from degrade import BoundDegradation, Degradation
+from degrade import BoundDegradation, Degradation, DirectIteration
 
 from . import sampling
 from .export import DEFAULT_NOISE_STD
@@ -74,8 +75,7 @@ class Restorer(Pretrained):
         if steps is not None:
             run = functools.partial(run, steps=self._jumps(t, steps, sampler))
         if D is None and self.D_train.param_names and sampler != "direct":
-            raise ValueError(f"{self.name}'s degradation draws {list(self.D_train.param_names)}: "
-                             "pass the D that made x_t, D = model.D.draw(x0)")
+            D = self._ending_at(x_t, t)
         D = self.D if D is None else D
         if hasattr(D, "stepping"):  # a user's own D(x, t) steps as it is
             D = D.stepping()
@@ -92,6 +92,16 @@ class Restorer(Pretrained):
 
         return self.in_batches(len(x_t), part, progress, sampler).to(x_t.dtype)
 
+    def _ending_at(self, x_t: Tensor, t: Any) -> Any:
+        """The ``D`` to walk back with from images ``x_t`` at step ``T`` whose random
+        parameters they determine (``D.ending_at``: the observations ``y`` of InDI's path, the
+        cat of animorphosis); any other random ``D`` must be given."""
+        if isinstance(t, int) and t == self.T:
+            with contextlib.suppress(TypeError):
+                return self.D_train.ending_at(x_t)
+        raise ValueError(f"{self.name}'s degradation draws {list(self.D_train.param_names)}: "
+                         "pass the D that made x_t, D = model.D.draw(x0)")
+
     def _jumps(self, t: Any, steps: int, sampler: str) -> list[int]:
         """The schedule of ``steps`` evenly spaced jumps from ``t`` down to 0."""
         if sampler == "direct":
@@ -104,13 +114,19 @@ class Restorer(Pretrained):
             raise ValueError(f"steps must be between 1 and t = {start}, got {steps}")
         return samplers.spaced_steps(start, steps)
 
+    @property
+    def straight(self) -> bool:
+        """Whether the model learned InDI's straight path (``degrade.DirectIteration``), where
+        InDI's sampler applies too."""
+        return isinstance(self.D_train, DirectIteration)
+
     def row_names(self) -> list[str]:
-        return ["Degraded", "Sampled (TACoS)", "Direct"]
+        return ["Degraded", "Sampled (TACoS)", "Direct", *(["InDI"] if self.straight else [])]
 
     def evaluation_batches(self, x0: Tensor, *, seed: int, batch_size: int,
                            rows: Sequence[str] | None = None) -> Iterator[dict[str, Tensor]]:
         """Each batch degraded to ``T`` (random parameters drawn from ``seed``) and restored by
-        TACoS and directly."""
+        TACoS and directly (and by InDI, every step, on a straight path)."""
         rows = self.row_names() if rows is None else rows
         generator = torch.Generator().manual_seed(seed)
         for start in range(0, len(x0), batch_size):
@@ -122,6 +138,8 @@ class Restorer(Pretrained):
                 made["Sampled (TACoS)"] = self.restore(x_T, sampler="tacos", D=D)
             if "Direct" in rows:
                 made["Direct"] = self.restore(x_T, sampler="direct")
+            if "InDI" in rows:
+                made["InDI"] = self.restore(x_T, sampler="indi", D=D)
             yield {row: made[row] for row in rows}
 
     def evaluation_setting(self, n: int, split: str, seed: int, *,
@@ -131,13 +149,14 @@ class Restorer(Pretrained):
 
     def figure(self, n: int, *, seed: int = 0, progress: bool = False) -> Figure:
         """Shipped test images degraded to ``T``, then each sampler, as the paper's Figure 3:
-        ``degraded | direct R | Algorithm 1 | TACoS | original``."""
+        ``degraded | direct R | Algorithm 1 | TACoS | original`` (InDI before the original,
+        on a straight path)."""
         x0 = sample_images(self.dataset, n)
         D = self.D_train.draw(x0, generator=torch.Generator().manual_seed(seed))
         x_T = D(x0, self.T)
         restored = [(sampling.SAMPLERS[name].title,
                      self.restore(x_T, sampler=name, D=D, progress=progress))
-                    for name in ("direct", "naive", "tacos")]
+                    for name in ("direct", "naive", "tacos", *(["indi"] if self.straight else []))]
         return Figure(f"restore-{self.name}", [("degraded", x_T), *restored, ("original", x0)])
 
 

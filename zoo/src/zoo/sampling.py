@@ -18,6 +18,7 @@ from typing import Any
 
 from torch import Tensor
 
+import degrade
 import samplers
 
 
@@ -35,6 +36,15 @@ class Sampler:
 
 def _direct(R: Any, D: Any, x_t: Tensor, t: Any, *, progress: bool = False) -> Tensor:
     return samplers.direct(R, x_t, t, num_steps=getattr(D, "num_steps", None))
+
+
+def _indi(R: Any, D: Any, x_t: Tensor, t: Any, *, steps: Any = None,
+          progress: bool = False) -> Tensor:
+    """InDI's small steps (Delbracio and Milanfar, 2023, arXiv:2303.11435), with the noise of
+    the path ``D`` where it is a ``degrade.DirectIteration`` that has one."""
+    path = D.D if isinstance(D, degrade.BoundDegradation) else D
+    sigma = path.sigma if isinstance(path, degrade.DirectIteration) and path.noisy else 0.0
+    return samplers.indi(R, D, x_t, t, steps=steps, sigma=sigma, progress=progress)
 
 
 def _spaced(T: int, steps: int | None) -> list[int]:
@@ -76,6 +86,8 @@ SAMPLERS: dict[str, Sampler] = {s.name: s for s in (
             samplers.tacos),
     Sampler("naive", "cold", "Algorithm 1", "Algorithm 1, the standard update", samplers.naive),
     Sampler("direct", "cold", "direct R", "one call R(x_t, t)", _direct),
+    Sampler("indi", "cold", "InDI", "InDI's small steps along the straight path (paired "
+            "data), skips steps (--steps)", _indi),
     Sampler("previous", "warm", "previous-step walk", "x_{s-1} = R(x_s, s) plus fresh noise "
             "(inverse heat dissipation), the default", _previous),
     Sampler("ddim", "diffusion", "deterministic", "deterministic, skips steps (--steps), the "

@@ -74,7 +74,8 @@ class NamedSchedule:
         base = self.arguments if constructor == self.constructor else {}
         arguments = {**base, **changes, **overrides}
         arguments = {k: tuple(v) if isinstance(v, list) else
-                     reference_images(v, self.image_size) if is_reference(v) else v
+                     reference_images(v, self.image_size) if is_reference(v) else
+                     _referenced_schedule(v, self.name) if is_schedule_reference(v) else v
                      for k, v in arguments.items()}
         kind = getattr(degrade, self.operator)
         make = getattr(kind, constructor) if constructor else kind
@@ -112,6 +113,20 @@ def is_reference(value: Any) -> bool:
     """Whether a schedule's argument names images of a data set rather than holding them:
     ``{"images": "afhq", "split": "train"}`` (the pool of ``celeba64-animorph``)."""
     return isinstance(value, dict) and "images" in value and set(value) <= {"images", "split"}
+
+
+def is_schedule_reference(value: Any) -> bool:
+    """Whether a schedule's argument names another schedule, whose operator it takes:
+    ``{"schedule": "cifar10-blur"}`` (the endpoint of ``cifar10-blur-indi``), optionally with
+    a ``"variant"``."""
+    return isinstance(value, dict) and "schedule" in value and \
+        set(value) <= {"schedule", "variant"}
+
+
+def _referenced_schedule(reference: dict[str, str], referring: str) -> degrade.Degradation:
+    if reference["schedule"] == referring:
+        raise ValueError(f"schedule {referring!r} refers to itself")
+    return named_schedule(reference["schedule"]).build(reference.get("variant"))
 
 
 def reference_images(reference: dict[str, str], size: int) -> Tensor:

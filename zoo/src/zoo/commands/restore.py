@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from pathlib import Path
 
 import torch
+
+import degrade
 
 from .. import sampling
 from ..images import read_images, save_grid, save_images
@@ -24,13 +27,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     c = commands.add_parser("restore", help="restore image files with a pretrained model",
                             formatter_class=Formatter,
                             description="Restore degraded image files (resized to the model's "
-                            "size) as if at step --t, by TACoS, Algorithm 1 or directly.")
+                            "size) as if at step --t, by TACoS, Algorithm 1, directly or "
+                            "(models trained on paired data) by InDI.")
     add_model_options(c)
     c.add_argument("images", nargs="+", type=Path, help="image files (PNG, JPEG, ...)")
     c.add_argument("--t", type=int, help="the images' step (default: T, fully degraded)")
     c.add_argument("--sampler", choices=(*sampling.names("cold"), "all"), default="tacos",
                    help="; ".join(f"{s.name}: {s.help}" for s in sampling.SAMPLERS.values()
-                                  if s.family == "cold") + "; all: each of them")
+                                  if s.family == "cold")
+                   + "; all: each that applies (InDI for models of paired data)")
     c.add_argument("--steps", type=at_least(1),
                    help="walk back in this many evenly spaced jumps (default: every step; "
                    "not with the direct sampler)")
@@ -43,16 +48,34 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     c.set_defaults(run=run)
 
 
-def _degradation(model, images: torch.Tensor, args: argparse.Namespace):
+def _degradation(model, images: torch.Tensor, t: int, args: argparse.Namespace):
     """The model's D with its random parameters fixed: one draw for --degrade; for files
-    degraded elsewhere, the mask centre given by --center (the middle by default)."""
+    degraded elsewhere, the mask centre given by --center (the middle by default), or at step
+    T the parameters the files themselves are (the observations of paired data, InDI's ``y``:
+    ``D.ending_at``), else one draw."""
     generator = torch.Generator().manual_seed(args.seed)
-    if args.degrade or "center" not in model.D.param_names:
+    if args.degrade:
+        if isinstance(model.D, degrade.DirectIteration) and model.D.endpoint is None:
+            raise ValueError(f"--degrade: {model.name} learned from paired data: its D takes "
+                             "the observations (y) and has no formula to make them; give "
+                             "observed images, without --degrade")
+        return model.D.draw(images, generator=generator)
+    if "center" not in model.D.param_names:
+        if t == model.T:
+            with contextlib.suppress(TypeError):
+                return model.D.ending_at(images)
         return model.D.draw(images, generator=generator)
     params = model.D.sample_params(images, generator=generator)
     row, col = args.center if args.center else (model.image_size // 2,) * 2
     params["center"] = torch.tensor([[row, col]]).expand(len(images), 2).clone()
     return model.D.bind(**params)
+
+
+def _all(model) -> tuple[str, ...]:
+    """The samplers of ``--sampler all``: the paper's three, and InDI's for a model trained on
+    its straight path (``degrade.DirectIteration``)."""
+    straight = isinstance(model.D, degrade.DirectIteration)
+    return tuple(name for name in sampling.names("cold") if name != "indi" or straight)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,12 +89,12 @@ def run(args: argparse.Namespace) -> int:
                          f"{model.image_size} image, or one row or column before it (-1 to "
                          f"{model.image_size - 1}); got {' '.join(map(str, args.center))}")
     t = check_step(args.t, model.T)
-    names = sampling.names("cold") if args.sampler == "all" else (args.sampler,)
+    names = _all(model) if args.sampler == "all" else (args.sampler,)
     # the images, x_t and each sampler's result are kept; the network works on a part at a time
     check_memory(len(args.images) * (3 + len(names)) + 64 * model.batch_size, model.channels,
                  model.image_size, 1, f"restoring {len(args.images):,} images")
     images = read_images(args.images, model.channels, model.image_size, args.invert)
-    D = _degradation(model, images, args)
+    D = _degradation(model, images, t, args)
     x_t = D(images, t) if args.degrade else images
     columns = [("degraded" if args.degrade else "input", x_t)]
     for name in names:
