@@ -181,6 +181,52 @@ def table5_section() -> list[str]:
     ]
 
 
+FACES_COLD = {"celeba64-blur-gen": "the paper's blur schedule (5.2)",
+              "celeba64-heat-gen": "heat dissipation, noise carried in D"}
+FACES_HOT = "celeba64-diffusion"
+
+
+def _recorded(entries: dict, name: str, start: str) -> str:
+    """The FID of the first recorded row of model ``name`` whose name starts with ``start``."""
+    metrics = entries.get(name, {}).get("metrics")
+    found = [v[metrics["fid_name"]] for k, v in metrics["rows"].items()
+             if k.startswith(start)] if metrics else []
+    return f"{found[0]:.2f}" if found else "not measured"
+
+
+def faces_section() -> list[str]:
+    """Table 5 and Figure 1 on the 64-px CelebA faces (issue 28), from the models' records."""
+    entries = {e["name"]: e for e in zoo.list_models()}
+    if not any(name in entries for name in FACES_COLD):
+        return []
+    hot = [_recorded(entries, FACES_HOT, row)
+           for row in ("Fixed noise", "Deterministic, 100 steps")]
+    lines = ["## Table 5 and A.7 on CelebA at 64 px", "",
+             "Each cold generator as recorded in its card (`python -m zoo.maintain.record NAME "
+             "--n 1000 --reference 1200 --kid`: 1,000 generated faces against the 1,200 test "
+             "faces, seed 0), FID-facecatnet (its card: `zoo/src/zoo/weights/facecatnet.md`), "
+             f"lower is better; the hot rows are `{FACES_HOT}`'s, a noise predictor with the same "
+             "network and budget" + ("" if FACES_HOT in entries else " (still training)") +
+             ". The paper's row is Inception FID at 128 px: compare orderings and ratios, not "
+             "values.", "",
+             "| | hot, fixed noise | hot, estimated noise | cold, perfect symmetry | "
+             "cold, broken symmetry | cold, direct (A.7) | cold, Algorithm 1 (A.7) |",
+             "|---|---|---|---|---|---|---|"]
+    for name, what in FACES_COLD.items():
+        if name in entries:
+            lines.append(f"| `{name}` ({what}) | {hot[0]} | {hot[1]} | " + " | ".join(
+                _recorded(entries, name, row) for row in
+                ("TACoS, perfect", "TACoS, broken", "Direct", "Algorithm 1")) + " |")
+    lines += ["| CelebA 128 px, paper (Inception FID) | 59.91 | 23.11 | 97.00 | 49.45 | "
+              "257.69 | fails |", "",
+              "![Figure 1 at 64 px](img/figure-1.png)", "",
+              "Figure 1 at 64 px (`python scripts/figure1.py`): for each generator, the forward "
+              "process `D(x0, t)` of a test face, and the backward walk of TACoS from the prior "
+              "to a new face (the walk of `model.generate(1, seed=0)`, drawn right to left).",
+              ""]
+    return lines
+
+
 GENERATION_DATA = ROOT / "docs/data/generation-mnist.json"
 KINDS = {"cold": "cold (TACoS, no fresh noise)", "warm": "warm (heat + fresh noise)",
          "hot": "hot (blur diffusion)"}
@@ -380,6 +426,7 @@ def page() -> str:
     for entry in zoo.list_models():
         lines += model_section(entry)
     lines += table5_section()
+    lines += faces_section()
     lines += generation_section()
     lines += blur_diffusion_section()
     return "\n".join(lines).rstrip() + "\n"

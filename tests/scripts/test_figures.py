@@ -62,3 +62,33 @@ def test_compare_figures_names_the_stale_and_the_missing(tmp_path, capsys):
     out = capsys.readouterr()
     assert "stale in" in out.err and "new.png, shifted.png" in out.err
     assert "same.png: differs by up to 0 grey levels" in out.out
+
+
+def test_figure_1_is_current_and_walks_the_models_own_generation(tmp_path):
+    import figure1
+    import torch
+    from PIL import Image
+
+    import zoo
+
+    out = tmp_path / "figure-1.png"
+    assert figure1.main(["--out", str(out)]) == 0
+    # the forward rows (0 and 2) only: the backward walk of celeba64-blur-gen from a flat x_T
+    # (perfect symmetry) follows the rounding of the machine's convolutions
+    height = figure1.TILE + figure1.CAPTION + figure1.GAP
+    for name, path in (("drawn", out), ("committed", ROOT / "docs/img/figure-1.png")):
+        picture = Image.open(path)
+        for row in (0, 2):
+            picture.crop((0, row * height, picture.width, (row + 1) * height)).save(
+                tmp_path / f"{name}-{row}.png")
+    for row in (0, 2):
+        worst = difference(tmp_path / f"drawn-{row}.png", tmp_path / f"committed-{row}.png")
+        assert worst is not None and worst <= TOLERANCE, (
+            f"docs/img/figure-1.png is stale in row {row}: run python scripts/figure1.py")
+    model = zoo.load("celeba64-heat-gen")
+    shown = [0, 50, 100]
+    states = figure1.backward(model, 3, shown)
+    assert sorted(states) == shown
+    assert torch.equal(states[0], model.generate(1, seed=3))
+    x0 = zoo.sample_images("celeba", 1)
+    assert torch.equal(figure1.forward(model, x0, 0, shown)[0], x0)
