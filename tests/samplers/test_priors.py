@@ -142,6 +142,20 @@ def test_save_and_load_round_trip(tmp_path, make):
         other.from_pretrained(folder)
 
 
+def test_an_image_pool_of_8_bit_images_is_stored_in_8_bits_and_loads_exactly(tmp_path):
+    pixels = torch.randint(0, 256, (40, 3, 8, 8), generator=torch.Generator().manual_seed(0))
+    pool = pixels.float() / 127.5 - 1              # as images decoded from 8-bit files
+    smooth = images(40)                             # any other floats stay as they are
+    sizes = {}
+    for name, data in (("eight-bit", pool), ("float", smooth)):
+        folder = ImagePoolPrior().fit(data).save_pretrained(tmp_path / name)
+        sizes[name] = (folder / "prior.safetensors").stat().st_size
+        loaded = Prior.from_pretrained(folder)
+        assert loaded.images.dtype == torch.float32 and torch.equal(loaded.images, data)
+    assert sizes["eight-bit"] < sizes["float"] / 3
+    assert ImagePoolPrior().fit(pool.double()).state_dict()["images"].dtype == torch.float64
+
+
 def test_constructor_arguments_survive_the_folder(tmp_path):
     prior = DownsampledPrior(final_size=4).fit(images(30))
     assert DownsampledPrior.from_pretrained(prior.save_pretrained(tmp_path / "p")).final_size == 4

@@ -84,7 +84,7 @@ def write(folder: str | os.PathLike[str], entry: dict[str, Any], R: torch.nn.Mod
           prior: samplers.Prior | None, card: Callable[[dict[str, Any]], str], *,
           half: bool = True) -> Path:
     """Write a model folder: the weights (float16 by default, as the zoo ships them), the prior
-    (float32), ``config.json`` and the card."""
+    (float32, or 8 bits where that loses nothing), ``config.json`` and the card."""
     tensors = {WEIGHTS: R.state_dict()}
     entry = {**entry, "format": FORMAT}
     entry.pop("sha256", None)
