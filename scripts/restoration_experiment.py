@@ -1,0 +1,160 @@
+"""InDI against cold diffusion on the same observations (issue 31, section 4).
+
+Restores the same CIFAR-10 observations with a zoo restorer of cold diffusion (TACoS in 1 to
+``T`` steps, and direct restoration; Bansal et al., 2022, arXiv:2208.09392, Algorithm 2) and
+with InDI restorers trained on the straight path toward those observations (Delbracio and
+Milanfar, 2023, arXiv:2303.11435, section 3; ``cifar10-blur-indi``, ``cifar10-sr-indi``, with
+or without noise) in 1 to 100 steps, and measures distortion (RMSE, SSIM, PSNR against the
+originals) and perception (FID-cifarnet of the restored images against the originals):
+
+    python scripts/restoration_experiment.py measure --task blur --indi runs/cifar10-blur-indi \\
+        [--noisy runs/cifar10-blur-indi-noisy] --n 1000
+    python scripts/restoration_experiment.py plot
+
+``measure`` writes one task's rows into ``docs/data/restoration-cifar10.json`` (the other task's
+rows stay); ``plot`` draws ``docs/img/perception-distortion-TASK.png``: RMSE against FID, one
+line per method through its step counts. The images are every ``10000 / n``-th test image (the
+test set is sorted by class), degraded with seed 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+from zoo.features import EXTRACTORS, extract, load_feature_net
+
+import degrade
+import zoo
+from restore import data
+from zoo import metrics
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from plots import line_plot
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "docs/data/restoration-cifar10.json"
+TASKS = {"blur": "cifar10-blur", "sr": "cifar10-sr"}
+STEPS = (1, 2, 5, 10, 25, 50, 100)
+
+
+def test_images(n: int, source: str) -> tuple[Tensor, str]:
+    """``n`` CIFAR-10 test images spread over the classes, and how they were chosen."""
+    if source == "shipped":
+        return zoo.sample_images("cifar10", n), f"the first {n} shipped test images"
+    images = data.load("cifar10", "test").tensor()
+    stride = len(images) // n
+    return images[::stride][:n], f"every {stride}th of the {len(images):,} test images"
+
+
+def observed(cold: zoo.Pretrained, indi: zoo.Pretrained | None, x0: Tensor, seed: int
+             ) -> tuple[Tensor, Any, Tensor | None, Any]:
+    """The cold model's observations ``y = D(x0, T)`` and its drawn ``D``; an InDI model's
+    starting images (``y``, plus its noise) and drawn path, checked to end at the same ``y``."""
+    D = cold.D_train.draw(x0, generator=torch.Generator().manual_seed(seed))
+    y = D(x0, cold.T)
+    if indi is None:
+        return y, D, None, None
+    path = indi.D_train
+    if not isinstance(path, degrade.DirectIteration) or not isinstance(
+            path.endpoint, degrade.Degradation):
+        raise ValueError(f"{indi.name} is not a restorer of InDI's path toward an operator")
+    if not torch.allclose(path.endpoint(x0, path.endpoint.num_steps), y, atol=1e-5):
+        raise ValueError(f"{indi.name}'s path does not end at {cold.name}'s observations")
+    drawn = path.draw(x0, generator=torch.Generator().manual_seed(seed + 1))
+    return y, D, drawn(x0, indi.T), drawn
+
+
+def scores(restored: Tensor, x0: Tensor, net: Any, reference: Tensor) -> dict[str, float]:
+    return {"RMSE": metrics.rmse(restored, x0), "SSIM": metrics.ssim(restored, x0),
+            "PSNR": metrics.psnr(restored, x0),
+            "FID": metrics.frechet_distance_of(extract(net, restored), reference)}
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    cold = zoo.load(TASKS[args.task])
+    x0, chosen = test_images(args.n, args.images)
+    net = load_feature_net(EXTRACTORS["cifar10"])
+    reference = extract(net, x0)
+    rows: list[dict[str, Any]] = []
+
+    def row(method: str, steps: int | None, make) -> None:
+        start = time.perf_counter()
+        restored = make()
+        rows.append({"method": method, "steps": steps, "calls": steps or 0,
+                     **scores(restored, x0, net, reference),
+                     "seconds": round(time.perf_counter() - start, 1)})
+        print(json.dumps(rows[-1]), flush=True)
+
+    models = {"cold": cold}
+    y, D, _, _ = observed(cold, None, x0, args.seed)
+    row("degraded", None, lambda: y)
+    row(f"direct ({cold.name})", 1, lambda: cold.restore(y, sampler="direct"))
+    for k in (k for k in args.steps if k <= cold.T):
+        row(f"TACoS ({cold.name})", k, lambda k=k: cold.restore(y, sampler="tacos", D=D,
+                                                                  steps=k))
+    for label, source in (("InDI", args.indi), ("InDI, noisy", args.noisy)):
+        if source is None:
+            continue
+        indi = zoo.load(source)
+        models[label] = indi
+        _, _, start, path = observed(cold, indi, x0, args.seed)
+        for k in (k for k in args.steps if k <= indi.T):
+            row(f"{label} ({indi.name})", k,
+                lambda k=k, indi=indi, start=start, path=path: indi.restore(
+                    start, sampler="indi", D=path, steps=k))
+    return {"n": args.n, "images": chosen, "seed": args.seed, "rows": rows,
+            "models": {role: {"name": m.name, **{k: m.entry["training"].get(k) for k in
+                                                 ("steps", "batch", "optimiser", "wall_time")}}
+                       for role, m in models.items()}}
+
+
+def plot(results: dict[str, Any], task: str, out: Path) -> Path:
+    """RMSE (distortion) against FID (perception): one line per method through its steps."""
+    series: dict[str, list[tuple[float, float, str]]] = {}
+    for r in results["rows"]:
+        name = r["method"] if r["method"] != "degraded" else "degraded (input)"
+        label = "" if r["steps"] in (None, 1) and "TACoS" not in name and "InDI" not in name \
+            else str(r["steps"])
+        series.setdefault(name, []).append((r["RMSE"], r["FID"], label))
+    return line_plot(series, out, x_label="RMSE (distortion)", y_label="FID-cifarnet",
+                     title=f"cifar10-{task}: {results['n']} test images; points: steps")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = p.add_subparsers(dest="command", required=True)
+    m = commands.add_parser("measure", help="restore and score one task")
+    m.add_argument("--task", choices=tuple(TASKS), required=True)
+    m.add_argument("--indi", help="the InDI restorer of the task (zoo name or run folder)")
+    m.add_argument("--noisy", help="an InDI restorer trained with noise on the path")
+    m.add_argument("--n", type=int, default=1000, help="how many test images")
+    m.add_argument("--images", choices=("test", "shipped"), default="test",
+                   help="the test set, or the zoo's 64 shipped test images (quick checks)")
+    m.add_argument("--steps", type=int, nargs="+", default=list(STEPS))
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--data", type=Path, default=DATA)
+    f = commands.add_parser("plot", help="draw the perception-distortion plots")
+    f.add_argument("--data", type=Path, default=DATA)
+    f.add_argument("--img", type=Path, default=ROOT / "docs/img")
+    args = p.parse_args(argv)
+    if args.command == "measure":
+        results = json.loads(args.data.read_text()) if args.data.exists() else {}
+        results[args.task] = measure(args)
+        args.data.parent.mkdir(parents=True, exist_ok=True)
+        args.data.write_text(json.dumps(results, indent=1) + "\n")
+        print(f"wrote {args.data}")
+    else:
+        for task, results in json.loads(args.data.read_text()).items():
+            print(f"wrote {plot(results, task, args.img / f'perception-distortion-{task}.png')}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,99 @@
+"""InDI against cold diffusion on the same observations (issue 31): the experiment restores the
+cold model's own observations with each method and scores what each returns."""
+
+import itertools
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from restore.train import main as train_main
+
+import zoo
+from zoo import metrics
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+import plots  # noqa: E402
+import restoration_experiment as experiment  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def indi_runs(tmp_path_factory):
+    """Tiny InDI restorers of cifar10-blur-indi and cifar10-sr-indi (one step each)."""
+    root = tmp_path_factory.mktemp("indi")
+    folder = root / "images"
+    folder.mkdir()
+    for i, image in enumerate(zoo.sample_images("cifar10", 12)):
+        pixels = ((image + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
+        Image.fromarray(pixels).save(folder / f"{i}.png")
+    runs = {}
+    for task in ("blur", "sr"):
+        runs[task] = root / task
+        assert train_main(["--data-folder", str(folder), "--degradation", "zoo:schedule",
+                           "--degradation-arg", f"name=cifar10-{task}-indi", "--preset", "tiny",
+                           "--steps", "1", "--batch", "2", "--val-count", "1",
+                           "--sample-every", "0", "--no-progress", "--out",
+                           str(runs[task])]) == 0
+    return runs
+
+
+def test_each_method_restores_the_cold_models_own_observations(indi_runs, tmp_path):
+    out = tmp_path / "results.json"
+    assert experiment.main(["measure", "--task", "blur", "--indi", str(indi_runs["blur"]),
+                            "--n", "8", "--images", "shipped", "--steps", "1", "2",
+                            "--data", str(out)]) == 0
+    rows = json.loads(out.read_text())["blur"]["rows"]
+    assert [(r["method"], r["steps"]) for r in rows] == [
+        ("degraded", None), ("direct (cifar10-blur)", 1), ("TACoS (cifar10-blur)", 1),
+        ("TACoS (cifar10-blur)", 2), ("InDI (blur)", 1), ("InDI (blur)", 2)]
+    cold, indi = zoo.load("cifar10-blur"), zoo.load(indi_runs["blur"])
+    x0 = zoo.sample_images("cifar10", 8)
+    y = cold.D(x0, cold.T)
+    assert rows[0]["RMSE"] == pytest.approx(metrics.rmse(y, x0))
+    assert rows[1]["RMSE"] == pytest.approx(metrics.rmse(cold.restore(y, sampler="direct"), x0))
+    restored = indi.restore(y, sampler="indi", steps=2)
+    assert rows[5]["RMSE"] == pytest.approx(metrics.rmse(restored, x0))
+    assert rows[5]["SSIM"] == pytest.approx(metrics.ssim(restored, x0))
+    assert all(np.isfinite(r["FID"]) for r in rows)
+    assert experiment.main(["plot", "--data", str(out), "--img", str(tmp_path)]) == 0
+    assert Image.open(tmp_path / "perception-distortion-blur.png").size == (860, 440)
+
+
+def test_an_indi_model_of_another_observation_is_refused(indi_runs, tmp_path):
+    with pytest.raises(ValueError, match="does not end at cifar10-sr's observations"):
+        experiment.main(["measure", "--task", "sr", "--indi", str(indi_runs["blur"]), "--n",
+                         "4", "--images", "shipped", "--steps", "1", "--data",
+                         str(tmp_path / "x.json")])
+    with pytest.raises(ValueError, match="not a restorer of InDI's path"):
+        experiment.observed(zoo.load("cifar10-sr"), zoo.load("cifar10-sr"),
+                            zoo.sample_images("cifar10", 2), 0)
+
+
+def test_test_images_spread_over_the_sorted_classes(monkeypatch):
+    class Fake:
+        def tensor(self):
+            return torch.arange(100.0).view(100, 1, 1, 1)
+
+    monkeypatch.setattr(experiment.data, "load", lambda name, split: Fake())
+    images, chosen = experiment.test_images(10, "test")
+    assert images.flatten().tolist() == list(range(0, 100, 10))
+    assert chosen == "every 10th of the 100 test images"
+
+
+@pytest.mark.parametrize("low, high", [(0.06, 0.31), (3.2, 58.0), (0.0, 1.0), (5.0, 5.0),
+                                       (-2.5, 0.4)])
+def test_ticks_are_round_and_cover_the_range(low, high):
+    ticks = plots.nice_ticks(low, high)
+    assert ticks[0] <= low and ticks[-1] >= high and 3 <= len(ticks) <= 8
+    steps = {round(b - a, 9) for a, b in itertools.pairwise(ticks)}
+    assert len(steps) == 1
+    mantissa = f"{steps.pop():e}".split("e")[0]
+    assert float(mantissa) in (1.0, 2.0, 5.0)
+    with pytest.raises(ValueError, match="finite"):
+        plots.nice_ticks(0.0, float("nan"))
+    with pytest.raises(ValueError, match="empty"):
+        plots.line_plot({"a": []}, "x.png", x_label="x", y_label="y")
