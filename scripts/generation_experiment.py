@@ -13,15 +13,18 @@ The three zoo models (trained with the zoo's CPU recipe; their cards give the bu
   Heinonen and Solin, 2023, "Generative Modelling With Inverse Heat Dissipation",
   arXiv:2206.13397, Algorithm 2);
 * hot: ``mnist-blur-diffusion``, a noise predictor for blur diffusion (Lee et al., 2022,
-  arXiv:2207.11192) with its deterministic 100-step sampler.
+  arXiv:2207.11192) with its deterministic 100-step sampler;
+* blurring: ``mnist-blurring-diffusion``, a noise predictor for blurring diffusion (Hoogeboom
+  and Salimans, 2023, arXiv:2209.05557) with the same sampler, once it is trained (issue 31).
 
 ``measure`` writes ``docs/data/generation-mnist.json``: every evaluation row of each model
 (:func:`zoo.evaluate`, FID-mnistnet of n samples against n test images; ``--rows default``: only
 the default sampler's) for each seed; ``--kinds`` measures some models and keeps the others'
 rows, so that two processes can share the work. ``speed`` adds the samples per second of each
 model's default sampler, timed in turns in one process so that the ratios hold on a shared
-machine. ``figure`` draws ``docs/img/generation-trajectories.png``:
-``x_s`` on the way from ``x_T`` to ``x_0``, as each sampler hands it to the network.
+machine, and how many network calls it makes per sample. ``figure`` draws
+``docs/img/generation-trajectories.png``: ``x_s`` on the way from ``x_T`` to ``x_0``, as each
+sampler hands it to the network.
 """
 
 from __future__ import annotations
@@ -41,9 +44,11 @@ from zoo.images import save_grid, tile
 import zoo
 
 ROOT = Path(__file__).resolve().parent.parent
-MODELS = {"cold": "mnist-heat-gen", "warm": "mnist-heat", "hot": "mnist-blur-diffusion"}
+MODELS = {"cold": "mnist-heat-gen", "warm": "mnist-heat", "hot": "mnist-blur-diffusion",
+          "blurring": "mnist-blurring-diffusion"}
 DEFAULT_ROWS = {"cold": "TACoS, broken symmetry", "warm": "Previous-step walk, noise",
-                "hot": "Deterministic, 100 steps"}  # what model.generate(n) does
+                "hot": "Deterministic, 100 steps",
+                "blurring": "Deterministic, 100 steps"}  # what model.generate(n) does
 DATA = ROOT / "docs/data/generation-mnist.json"
 FIGURE = ROOT / "docs/img/generation-trajectories.png"
 
@@ -72,6 +77,13 @@ def samples_per_second(models: dict[str, zoo.Pretrained], n: int,
             model.generate(n, seed=turn)
             times[kind].append(time.perf_counter() - start)
     return {kind: n / statistics.median(seconds) for kind, seconds in times.items()}
+
+
+def calls_per_sample(model: zoo.Pretrained) -> int:
+    """How many times the default sampler calls the network to draw one sample."""
+    recording = Recording(model.R)
+    dataclasses.replace(model, R=recording).generate(1, seed=0)
+    return len(recording.seen)
 
 
 def available() -> dict[str, str]:
@@ -125,6 +137,7 @@ def speed(args: argparse.Namespace) -> None:
     models = {kind: zoo.load(m["model"]) for kind, m in out["models"].items()}
     for kind, rate in samples_per_second(models, args.speed_n, args.turns).items():
         out["models"][kind]["samples_per_second"] = round(rate, 1)
+        out["models"][kind]["calls_per_sample"] = calls_per_sample(models[kind])
     out["speed"] = (f"{args.speed_n} samples per call, median of {args.turns} turns, one "
                     "process, models in turn")
     DATA.write_text(json.dumps(out, indent=2) + "\n")

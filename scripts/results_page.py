@@ -229,7 +229,7 @@ def faces_section() -> list[str]:
 
 GENERATION_DATA = ROOT / "docs/data/generation-mnist.json"
 KINDS = {"cold": "cold (TACoS, no fresh noise)", "warm": "warm (heat + fresh noise)",
-         "hot": "hot (blur diffusion)"}
+         "hot": "hot (blur diffusion)", "blurring": "hot (blurring diffusion)"}
 
 
 def _fid(fids: dict[str, float], seed: str) -> str:
@@ -249,13 +249,15 @@ def generation_section() -> list[str]:
              f"samples against {data['n']} test images for each seed; speed (`... speed`): "
              f"{data.get('speed', 'not timed yet')}.",
              "", "| | model | training | " + " | ".join(f"seed {s}" for s in seeds) +
-             " | samples/s |", "|---|---|---|" + "---|" * len(seeds) + "---|"]
+             " | samples/s | calls/sample |",
+             "|---|---|---|" + "---|" * len(seeds) + "---|---|"]
     for kind, m in data["models"].items():
         fids = m["rows"][m["default_row"]]
         lines.append(f"| {KINDS.get(kind, kind)} | `{m['model']}`: {m['default_row']} | "
                      f"{m['steps']:,} steps, {m['wall_time']}, {m['loss']}, {m['optimiser']} | "
                      + " | ".join(_fid(fids, s) for s in seeds) +
-                     f" | {m.get('samples_per_second', '')} |")
+                     f" | {m.get('samples_per_second', '')} | "
+                     f"{m.get('calls_per_sample', '')} |")
     lines += ["", "Every row of each model, for each seed:", "",
               "| model | row | " + " | ".join(f"seed {s}" for s in seeds) + " |",
               "|---|---|" + "---|" * len(seeds)]

@@ -34,3 +34,12 @@ def test_models_measured_in_turns_land_in_one_file_and_on_the_page(tmp_path, mon
     generation_experiment.main(["measure", "--kinds", "cold", *common[:2], "--seeds", "1",
                                 *common[4:]])  # other seeds: a fresh file
     assert list(json.loads(out.read_text())["models"]) == ["cold"]
+
+
+def test_calls_per_sample_count_the_default_samplers_network_calls():
+    import zoo
+
+    cold, hot = zoo.load("mnist-heat-gen"), zoo.load("mnist-blur-diffusion")
+    assert generation_experiment.calls_per_sample(cold) == cold.T == 100  # TACoS: every step
+    assert hot.T == 1000 and generation_experiment.calls_per_sample(hot) == 100  # 100 jumps
+    assert "blurring" in generation_experiment.MODELS
