@@ -51,6 +51,9 @@ RECIPES: dict[str, dict] = {
                             warmup=100, width=16, loss="l2"),
     "cos-2e-3-w16-l2": dict(lr=2e-3, batch_size=32, accumulate=1, lr_schedule="cosine",
                             warmup=100, width=16, loss="l2"),
+    # the CPU recipe in float32 whatever "auto" chooses on this machine (issue 25's baseline)
+    "cos-2e-3-w16-l2-fp32": dict(lr=2e-3, batch_size=32, accumulate=1, lr_schedule="cosine",
+                                 warmup=100, width=16, loss="l2", precision="fp32"),
     # channels-last: where bf16 is emulated (AVX2) this layout emulates it fastest
     "cos-2e-3-w16-l2-bf16": dict(lr=2e-3, batch_size=32, accumulate=1, lr_schedule="cosine",
                                  warmup=100, width=16, loss="l2", precision="bf16",

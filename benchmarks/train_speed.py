@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from PIL import Image
 from restore.ema import EMA
-from restore.precision import Numerics, choose, cpu_has_bf16
+from restore.precision import Numerics, choose, cpu_has_bf16, for_training
 from timing import median_seconds
 from torch import nn
 
@@ -73,7 +73,7 @@ def settings(channels: int, compiled: bool) -> dict[str, Setting]:
         for channels_last in (True, False):
             name = f"{precision}, {'channels-last' if channels_last else 'contiguous'}"
             made[name] = Setting(copy.deepcopy(base), choose(precision, channels_last))
-    default = choose()
+    default = for_training("auto", "auto", "cpu")  # what a training run gets here
     made[f"default now (auto: {default.precision}, "
          f"{'channels-last' if default.channels_last else 'contiguous'})"] = Setting(
         copy.deepcopy(base), default)

@@ -56,7 +56,7 @@ class TrainConfig:
         num_workers: data-loading processes.
         device: ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``...
         precision: ``"auto"`` (bf16 autocast on a GPU that supports it, float32 elsewhere,
-            CPUs with native bf16 included until its quality there is shown to match:
+            CPUs with native bf16 included: there bf16 restores 6 % worse directly,
             docs/performance.md), ``"bf16"`` (on a CPU without AVX512-BF16, AMX or Arm BF16
             it is emulated, 10 to 25 times slower), ``"fp16"`` (autocast to float16 with a
             gradient scaler, for GPUs without bf16) or ``"fp32"``.
