@@ -53,14 +53,16 @@ def test_images(n: int, source: str) -> tuple[Tensor, str]:
     return images[::stride][:n], f"every {stride}th of the {len(images):,} test images"
 
 
-def observed(cold: zoo.Pretrained, indi: zoo.Pretrained | None, x0: Tensor, seed: int
-             ) -> tuple[Tensor, Any, Tensor | None, Any]:
-    """The cold model's observations ``y = D(x0, T)`` and its drawn ``D``; an InDI model's
-    starting images (``y``, plus its noise) and drawn path, checked to end at the same ``y``."""
+def observed(cold: zoo.Pretrained, x0: Tensor, seed: int) -> tuple[Tensor, Any]:
+    """The cold model's observations ``y = D(x0, T)`` and its drawn ``D``."""
     D = cold.D_train.draw(x0, generator=torch.Generator().manual_seed(seed))
-    y = D(x0, cold.T)
-    if indi is None:
-        return y, D, None, None
+    return D(x0, cold.T), D
+
+
+def indi_start(indi: zoo.Pretrained, cold: zoo.Pretrained, y: Tensor, x0: Tensor,
+               seed: int) -> tuple[Tensor, Any]:
+    """An InDI model's starting images (``y``, plus its path's noise) and drawn path, checked
+    to end at the cold model's observations ``y``."""
     path = indi.D_train
     if not isinstance(path, degrade.DirectIteration) or not isinstance(
             path.endpoint, degrade.Degradation):
@@ -68,7 +70,7 @@ def observed(cold: zoo.Pretrained, indi: zoo.Pretrained | None, x0: Tensor, seed
     if not torch.allclose(path.endpoint(x0, path.endpoint.num_steps), y, atol=1e-5):
         raise ValueError(f"{indi.name}'s path does not end at {cold.name}'s observations")
     drawn = path.draw(x0, generator=torch.Generator().manual_seed(seed + 1))
-    return y, D, drawn(x0, indi.T), drawn
+    return drawn(x0, indi.T), drawn
 
 
 def scores(restored: Tensor, x0: Tensor, net: Any, reference: Tensor) -> dict[str, float]:
@@ -93,7 +95,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         print(json.dumps(rows[-1]), flush=True)
 
     models = {"cold": cold}
-    y, D, _, _ = observed(cold, None, x0, args.seed)
+    y, D = observed(cold, x0, args.seed)
     row("degraded", None, lambda: y)
     row(f"direct ({cold.name})", 1, lambda: cold.restore(y, sampler="direct"))
     for k in (k for k in args.steps if k <= cold.T):
@@ -104,7 +106,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             continue
         indi = zoo.load(source)
         models[label] = indi
-        _, _, start, path = observed(cold, indi, x0, args.seed)
+        start, path = indi_start(indi, cold, y, x0, args.seed)
         for k in (k for k in args.steps if k <= indi.T):
             row(f"{label} ({indi.name})", k,
                 lambda k=k, indi=indi, start=start, path=path: indi.restore(

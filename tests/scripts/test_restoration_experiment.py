@@ -69,8 +69,8 @@ def test_an_indi_model_of_another_observation_is_refused(indi_runs, tmp_path):
                          "4", "--images", "shipped", "--steps", "1", "--data",
                          str(tmp_path / "x.json")])
     with pytest.raises(ValueError, match="not a restorer of InDI's path"):
-        experiment.observed(zoo.load("cifar10-sr"), zoo.load("cifar10-sr"),
-                            zoo.sample_images("cifar10", 2), 0)
+        x0 = zoo.sample_images("cifar10", 2)
+        experiment.indi_start(zoo.load("cifar10-sr"), zoo.load("cifar10-sr"), x0, x0, 0)
 
 
 def test_test_images_spread_over_the_sorted_classes(monkeypatch):
