@@ -229,7 +229,8 @@ def faces_section() -> list[str]:
 
 GENERATION_DATA = ROOT / "docs/data/generation-mnist.json"
 KINDS = {"cold": "cold (TACoS, no fresh noise)", "warm": "warm (heat + fresh noise)",
-         "hot": "hot (blur diffusion)", "blurring": "hot (blurring diffusion)"}
+         "hot": "hot (blur diffusion)", "blurring": "hot (blurring diffusion)",
+         "soft": "soft (blur + growing noise, momentum sampler)"}
 
 
 def _fid(fids: dict[str, float], seed: str) -> str:

@@ -71,4 +71,8 @@ OPERATORS = [
                                                  sigma=[0.1 / (k / 10) ** 0.5
                                                         for k in range(1, 11)]),
                  id="indi-snow-brownian"),
+    pytest.param(lambda: degrade.SoftCorruption.geometric(
+        degrade.HeatDissipation(50, 0.5, 8.0, sigma=0.0), 0.01, 0.2), id="soft-heat"),
+    pytest.param(lambda: degrade.SoftCorruption(degrade.SuperResolutionSchedule(2), 0.05),
+                 id="soft-sr-constant"),
 ]

@@ -141,11 +141,52 @@ def test_the_noise_objectives_work_with_every_noisy_operator(name, objective):
         assert torch.equal(target, eps)
 
 
+def test_soft_score_matching_judges_the_estimate_through_the_corruption():
+    """Daras et al. (2022): C_t R(C_t x0 + s_t eta, t) against C_t x0, with the noise drawn
+    by the objective (not resampled by training)."""
+    from restore.objectives import get
+    from restore.run import training_pair
+
+    record = get("soft")
+    operator = degrade.SoftCorruption.geometric(degrade.HeatDissipation(T, blur_max=32.0,
+                                                                        sigma=0.0), 0.01, 0.2)
+    x0 = torch.rand(3, 1, 8, 8, dtype=torch.float64) * 2 - 1
+    D, _ = training_pair(operator, x0, record.draws)
+    assert D is operator and record.loss == "l2" and record.kind == "soft"
+    t = torch.tensor([1, 5, T])
+    seen = []
+
+    def R(x, s):
+        seen.append(x)
+        return 0.5 * x
+
+    torch.manual_seed(0)
+    prediction, target = record.bound()(R, D, x0, t)
+    torch.manual_seed(0)
+    x_t = operator(x0, t, noise=torch.randn_like(x0))
+    assert torch.equal(seen[0], x_t)
+    assert torch.allclose(prediction, operator.corrupt(0.5 * x_t, t))
+    assert torch.allclose(target, operator.corrupt(x0, t))
+    # what the corruption removes is not asked for: at T only the image mean is judged
+    flat = x0.mean(dim=(-2, -1), keepdim=True).expand_as(x0)
+    at_T = torch.full((3,), T)
+    same, _ = record.bound()(lambda x, s: flat, D, x0, at_T)
+    assert torch.allclose(same, operator.corrupt(x0, at_T), atol=1e-3)
+
+
+def test_the_soft_objective_needs_the_corruption():
+    from restore.objectives import soft_score_matching
+
+    with pytest.raises(TypeError, match=r"D\.corrupt"):
+        soft_score_matching(lambda x, t: x, degrade.NoiseSchedule.linear(T),
+                            torch.zeros(1, 1, 4, 4), torch.tensor([1]))
+
+
 def test_one_record_per_objective_says_everything_the_others_read():
     from restore.config import RunConfig
     from restore.objectives import KINDS, OBJECTIVES, get
 
-    assert set(OBJECTIVES) == {"x0", "x0-walk", "noise", "previous"}
+    assert set(OBJECTIVES) == {"x0", "x0-walk", "noise", "soft", "previous"}
     for name, record in OBJECTIVES.items():
         assert record.name == name and record.kind in KINDS and record.loss in ("l1", "l2")
         assert RunConfig(objective=name).objective == name

@@ -290,3 +290,39 @@ def test_messages_speak_the_command_line_there_and_python_in_python(tmp_path, ca
 
     with pytest.raises(FileExistsError, match=r"resume it \(resume=True\)"):
         build(config).train()
+
+
+def test_soft_diffusion_trains_on_a_nested_corruption_and_draws_its_preview(tmp_path):
+    """An operator of operators from the command line: degrade:SoftCorruption.geometric with
+    its corruption written as {"factory", "arguments"}; the soft objective's grid shows the
+    Momentum Sampler's samples."""
+    from restore.objectives import soft_score_matching
+    from restore.run import build
+
+    import degrade
+
+    corruption = {"factory": "degrade:HeatDissipation",
+                  "arguments": {"num_steps": 5, "blur_max": 8.0, "sigma": 0.0}}
+    args = [a for a in tiny_run(tmp_path, count=24) if a not in BLUR]
+    args[args.index("--sample-every") + 1] = "2"
+    out = tmp_path / "run"
+    assert main([*args, "--degradation", "degrade:SoftCorruption.geometric",
+                 "--degradation-arg", f"corruption={json.dumps(corruption)}",
+                 "--degradation-arg", "smallest=0.01", "--degradation-arg", "largest=0.2",
+                 "--objective", "soft", "--steps", "2", "--out", str(out)]) == 0
+    config = RunConfig.load(out / "config.json")
+    assert config.degradation.arguments["corruption"] == corruption
+    assert (config.objective, config.train.loss) == ("soft", "l2")
+    trainer = build(config)
+    assert trainer.objective is soft_score_matching
+    assert isinstance(trainer.D, degrade.SoftCorruption)
+    assert isinstance(trainer.D.corruption, degrade.HeatDissipation)
+    assert (out / "samples" / "step-0000002.png").exists()
+
+
+def test_a_nested_factory_is_checked_before_anything_is_imported():
+    from restore.config import DegradationSpec
+
+    with pytest.raises(ValueError, match="not a known operator"):
+        DegradationSpec("degrade:SoftCorruption", {
+            "corruption": {"factory": "subprocess:run", "arguments": {}}, "noise_levels": 0.1})

@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PAGES = ["README.md", "docs/degrade.md", "docs/samplers.md", "docs/restore.md",
          pytest.param("zoo/README.md", marks=pytest.mark.mnist_data),  # evaluates on MNIST
          "docs/blur-diffusion.md", "docs/diffusers.md", "degrade/README.md",
-         "samplers/README.md"]
+         "samplers/README.md", "docs/soft-diffusion.md"]
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -43,3 +43,8 @@ def test_calls_per_sample_count_the_default_samplers_network_calls():
     assert generation_experiment.calls_per_sample(cold) == cold.T == 100  # TACoS: every step
     assert hot.T == 1000 and generation_experiment.calls_per_sample(hot) == 100  # 100 jumps
     assert "blurring" in generation_experiment.MODELS
+    from zoo.kinds import SoftGenerator
+
+    assert next(iter(SoftGenerator.conditions(None))).startswith(
+        generation_experiment.DEFAULT_ROWS["soft"])
+    assert set(generation_experiment.MODELS) <= set(results_page.KINDS)

@@ -26,6 +26,7 @@ from .mask import GaussianFadeSchedule, GaussianMaskSchedule
 from .mixing import MixingSchedule
 from .noise import NoiseSchedule
 from .snow import SnowSchedule
+from .soft import SoftCorruption
 from .super_resolution import SuperResolutionSchedule
 
 try:  # the release's one version, written in the repository's pyproject.toml
@@ -51,6 +52,7 @@ __all__ = [
     "NoiseSchedule",
     "ResampledDegradation",
     "SnowSchedule",
+    "SoftCorruption",
     "SuperResolutionSchedule",
     "blur_rates",
     "blur_schedule",

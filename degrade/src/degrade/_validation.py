@@ -119,3 +119,26 @@ def check_number(name: str, value: object, *, positive: bool = False) -> float:
 def compute_dtype(dtype: torch.dtype) -> torch.dtype:
     """Half-precision inputs are computed in float32 (FFTs and cumulative products need it)."""
     return dtype if dtype in (torch.float32, torch.float64) else torch.float32
+
+
+def as_levels(name: str, values: object, num_steps: int, *, symbol: str, increasing: bool,
+              why: str) -> Tensor:
+    """Per-step levels ``v_1 .. v_T`` (one number for every step, or ``T`` of them) as a
+    float64 tensor, checked: finite, non-negative and monotone in ``t`` (non-decreasing when
+    ``increasing``, else non-increasing; ``why`` says why in the error)."""
+    if isinstance(values, numbers.Real) and not isinstance(values, bool):
+        value = check_number(name, values)
+        if value < 0:
+            raise ValueError(f"{name} must be non-negative, got {value:g}")
+        return torch.full((num_steps,), value, dtype=torch.float64)
+    levels = as_schedule(name, values)
+    if len(levels) != num_steps:
+        raise ValueError(f"{name} must be a number or {symbol}_1 .. {symbol}_T ({num_steps} "
+                         f"values), got {len(levels)}")
+    if bool((levels < 0).any()):
+        raise ValueError(f"{name} must be non-negative")
+    wrong = levels[1:] < levels[:-1] if increasing else levels[1:] > levels[:-1]
+    if bool(wrong.any()):
+        change = "decrease" if increasing else "increase"
+        raise ValueError(f"{symbol}_t must not {change} with t: {why}")
+    return levels

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor
 
-from ._validation import as_schedule, check_image, check_num_steps, check_number
+from ._validation import as_levels, check_image, check_num_steps
 from .base import Degradation, Shape, white_noise
 from .bound import BoundDegradation
 
@@ -160,18 +160,6 @@ class DirectIteration(Degradation):
 
 def _sigmas(sigma: float | Sequence[float] | Tensor, num_steps: int) -> Tensor:
     """``sigma_1 .. sigma_T`` as float64, checked: non-negative and non-increasing in ``t``."""
-    if isinstance(sigma, (int, float)) and not isinstance(sigma, bool):
-        value = check_number("sigma", sigma)
-        if value < 0:
-            raise ValueError(f"sigma must be non-negative, got {value}")
-        return torch.full((num_steps,), value, dtype=torch.float64)
-    values = as_schedule("sigma", sigma)
-    if len(values) != num_steps:
-        raise ValueError(f"sigma must be a number or sigma_1 .. sigma_T ({num_steps} values), "
-                         f"got {len(values)}")
-    if bool((values < 0).any()):
-        raise ValueError("sigma must be non-negative")
-    if bool((values[1:] > values[:-1]).any()):
-        raise ValueError("sigma_t must not increase with t: each step back adds the variance "
-                         "sigma_{t-1}^2 - sigma_t^2 (section 3 of Delbracio and Milanfar, 2023)")
-    return values
+    return as_levels("sigma", sigma, num_steps, symbol="sigma", increasing=False,
+                     why="each step back adds the variance sigma_{t-1}^2 - sigma_t^2 (section "
+                         "3 of Delbracio and Milanfar, 2023)")

@@ -98,7 +98,7 @@ class DegradationSpec:
 
     def __post_init__(self) -> None:
         if self.factory is not None:
-            degradations.check(self.factory)
+            degradations.check_nested(self.factory, self.arguments)
 
     def build(self) -> Any:
         """Call the factory (:func:`restore.degradations.build`): the degradation."""

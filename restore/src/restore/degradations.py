@@ -13,7 +13,8 @@ anything is imported:
   ``colddiff.degradations`` (``zoo`` declares ``zoo:schedule``, the paper's schedules by name).
 
 An arbitrary import path (``"subprocess:run"``) is refused in one line that says how to
-register a factory of one's own.
+register a factory of one's own. An argument may itself be a degradation, written
+``{"factory": NAME, "arguments": {...}}`` and checked by the same rules.
 """
 
 from __future__ import annotations
@@ -129,11 +130,31 @@ def resolve(name: Any) -> Callable[..., Any]:
     return _installed()[name].load()
 
 
+def is_nested(value: Any) -> bool:
+    """Whether an argument is itself a degradation to build: ``{"factory": NAME}`` with
+    optional ``"arguments"`` (the corruption of ``degrade:SoftCorruption``, the endpoint of
+    ``degrade:DirectIteration``)."""
+    return isinstance(value, dict) and "factory" in value and set(value) <= {"factory",
+                                                                            "arguments"}
+
+
+def check_nested(name: Any, arguments: Any) -> None:
+    """:func:`check` the factory ``name`` and every degradation nested in its ``arguments``."""
+    check(name)
+    for value in (arguments.values() if isinstance(arguments, dict) else ()):
+        if is_nested(value):
+            check_nested(value["factory"], value.get("arguments", {}))
+
+
 def build(name: Any, arguments: dict[str, Any]) -> Any:
-    """Call the factory ``name`` with ``arguments`` (plain data): the degradation."""
+    """Call the factory ``name`` with ``arguments`` (plain data): the degradation. An argument
+    written ``{"factory": NAME, "arguments": {...}}`` is built first, by the same rules, so
+    that an operator of operators is data too."""
     factory = resolve(name)
     if not isinstance(arguments, dict) or not all(isinstance(k, str) for k in arguments):
         raise ValueError(f"the arguments of {name!r} must be a JSON object, got {arguments!r}")
+    arguments = {key: build(value["factory"], value.get("arguments", {}))
+                 if is_nested(value) else value for key, value in arguments.items()}
     try:
         return factory(**arguments)
     except TypeError as error:

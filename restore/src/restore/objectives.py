@@ -2,9 +2,10 @@
 
 An objective is any callable ``objective(R, D, x0, t) -> (prediction, target)``; the trainer
 takes the L1 (or L2) distance between the two. The default is section 3.1 of Bansal et al. (2022);
-:func:`predict_noise` trains a noise predictor (eq. 18 of Lee et al. (2022)), and
+:func:`predict_noise` trains a noise predictor (eq. 18 of Lee et al. (2022)),
 :func:`predict_previous` the one-step denoiser of inverse heat dissipation (Rissanen et al.,
-2023). :func:`restore_x0_on_walk` trains section 3.1's restorer on the images TACoS feeds it as
+2023), and :func:`soft_score_matching` a restorer judged through the corruption (Daras et al.,
+2022). :func:`restore_x0_on_walk` trains section 3.1's restorer on the images TACoS feeds it as
 well as on the true path (scheduled sampling: Bengio et al., 2015).
 
 References: Bansal et al., 2022, "Cold Diffusion: Inverting Arbitrary Image Transforms Without
@@ -13,7 +14,9 @@ Coarse-to-Fine Image Synthesis", arXiv:2207.11192; Bengio, Vinyals, Jaitly and S
 2015, "Scheduled Sampling for Sequence Prediction with Recurrent Neural Networks",
 arXiv:1506.03099; Ning et al., 2023, "Input Perturbation Reduces Exposure Bias in Diffusion
 Models", arXiv:2301.11706; Rissanen, Heinonen and Solin, 2023,
-"Generative Modelling With Inverse Heat Dissipation", arXiv:2206.13397.
+"Generative Modelling With Inverse Heat Dissipation", arXiv:2206.13397; Daras, Delbracio,
+Talebi, Dimakis and Milanfar, 2022, "Soft Diffusion: Score Matching for General Corruptions",
+arXiv:2209.05442.
 """
 
 from __future__ import annotations
@@ -32,9 +35,10 @@ ObjectiveFn = Callable[[nn.Module, Callable[[Tensor, Tensor], Tensor], Tensor, T
                        tuple[Tensor, Tensor]]
 """What an objective computes: ``objective(R, D, x0, t) -> (prediction, target)``."""
 
-KINDS = ("restorer", "diffusion", "warm")
+KINDS = ("restorer", "diffusion", "warm", "soft")
 """The kinds of network an objective makes: a restorer ``R(x_t, t) ~ x0`` (cold samplers),
-a noise predictor (diffusion samplers), a one-step denoiser (the previous-step walk)."""
+a noise predictor (diffusion samplers), a one-step denoiser (the previous-step walk), a
+restorer judged through the corruption (soft diffusion's Momentum Sampler)."""
 
 WARM_SAMPLING_NOISE = 0.026
 """The sampling noise of the ``previous`` objective: Rissanen et al.'s delta = 0.013 for images
@@ -105,6 +109,28 @@ def predict_noise(R: nn.Module, D: Callable[..., Tensor], x0: Tensor,
     return R(D(x0, t, noise=eps), t), eps
 
 
+def soft_score_matching(R: nn.Module, D: Callable[..., Tensor], x0: Tensor,
+                        t: Tensor) -> tuple[Tensor, Tensor]:
+    """Soft score matching (Daras et al., 2022, section 3): the corruption of the estimate,
+    ``C_t R(C_t x0 + s_t eta, t)``, should be the corruption of the image, ``C_t x0``.
+
+    The network still predicts a clean image, but only what the corruption keeps of it is
+    judged: where ``C_t`` removes detail (a blur's high frequencies, a mask's pixels) the loss
+    does not ask for it at ``t``, and the score ``(C_t x0_hat - x_t) / s_t^2`` needs no more.
+    ``D`` is the diffusion (``degrade.SoftCorruption``): it takes the noise ``eta`` as its
+    keyword ``noise`` and gives ``C_t`` as ``D.corrupt(x, t)``. The noise is drawn from
+    torch's random state, which checkpoints save, so runs resume exactly. Train with the L2
+    loss (unweighted over ``t``); sample with ``samplers.momentum``.
+    """
+    corrupt = getattr(D, "corrupt", None)
+    if not callable(corrupt):
+        raise TypeError("the soft objective needs a diffusion x_t = C_t x0 + s_t eta with "
+                        "D.corrupt(x, t) (degrade.SoftCorruption); "
+                        f"{type(D).__name__} has none")
+    eta = torch.randn_like(x0)
+    return corrupt(R(D(x0, t, noise=eta), t), t), corrupt(x0, t)
+
+
 def predict_previous(R: nn.Module, D: Callable[..., Tensor], x0: Tensor,
                      t: Tensor) -> tuple[Tensor, Tensor]:
     """Eq. (6) of Rissanen et al. (2023): ``R(D(x0, t, noise=z), t)`` should be the noiseless,
@@ -154,6 +180,8 @@ class Objective:
             return previews.diffusion_samples(operator)
         if self.kind == "warm":
             return previews.warm_samples(operator, operator.num_steps, WARM_SAMPLING_NOISE)
+        if self.kind == "soft":
+            return previews.soft_samples(operator)
         return None
 
 
@@ -165,6 +193,8 @@ OBJECTIVES: dict[str, Objective] = {objective.name: objective for objective in (
               {"walk_share": "share"}),
     Objective("noise", predict_noise, "l2", ("noise",), "diffusion",
               "a noise predictor (eq. 18 of Lee et al., 2022, L2)"),
+    Objective("soft", soft_score_matching, "l2", ("noise",), "soft",
+              "a restorer judged through C_t (soft score matching, Daras et al., 2022, L2)"),
     Objective("previous", predict_previous, "l2", ("noise",), "warm",
               "the image one step less degraded (eq. 6 of Rissanen et al., 2023, L2)"),
 )}

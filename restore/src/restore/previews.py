@@ -4,7 +4,8 @@ A preview is any ``preview(R, x0) -> [(title, images), ...]``; each pair is one 
 grid ``samples/step-*.png``. :func:`restoration` is the default of a restorer (cold diffusion,
 Bansal et al., 2022, arXiv:2208.09392, Figure 3's columns); :func:`diffusion_samples` that of a
 noise predictor (blur diffusion, Lee et al., 2022, arXiv:2207.11192); :func:`warm_samples` that of
-a one-step denoiser (inverse heat dissipation, Rissanen et al., 2023, arXiv:2206.13397).
+a one-step denoiser (inverse heat dissipation, Rissanen et al., 2023, arXiv:2206.13397);
+:func:`soft_samples` that of a soft diffusion restorer (Daras et al., 2022, arXiv:2209.05442).
 """
 
 from __future__ import annotations
@@ -57,5 +58,22 @@ def warm_samples(D: Degradation, T: int, noise_std: float, seed: int = 0) -> Pre
         x_T = D(x0, torch.full((len(x0),), T, device=x0.device), noise=z)
         sampled = samplers.previous_step(R, x_T, T, noise_std=noise_std, generator=generator)
         return [("x_T", x_T), ("samples", sampled), ("original", x0)]
+
+    return preview
+
+
+def soft_samples(D: samplers.SoftDiffusion, seed: int = 0) -> Preview:
+    """``x_T | direct R | momentum | original``: validation images corrupted to ``T`` with
+    noise of ``seed`` (``D(x0, T, noise=eta)``), restored in one call and by the Momentum
+    Sampler (:func:`samplers.momentum`, its fresh noise from the same seed)."""
+
+    def preview(R: nn.Module, x0: Tensor) -> list[tuple[str, Tensor]]:
+        generator = torch.Generator().manual_seed(seed)
+        eta = torch.randn(x0.shape, generator=generator).to(x0.device)
+        T = D.num_steps
+        x_T = D(x0, torch.full((len(x0),), T, device=x0.device), noise=eta)
+        return [("x_T", x_T), ("direct R", samplers.direct(R, x_T, T)),
+                ("momentum", samplers.momentum(R, D, x_T, T, generator=generator)),
+                ("original", x0)]
 
     return preview

@@ -7,6 +7,8 @@
   et al., 2023), with the noise term that all three loops take;
 * :func:`indi`: Inversion by Direct Iteration's small steps along the straight path to an
   observation (Delbracio and Milanfar, 2023);
+* :func:`momentum`: soft diffusion's Momentum Sampler for ``x_t = C_t x0 + s_t eta`` (Daras et
+  al., 2022): a denoising step, then TACoS's corruption step;
 * :func:`estimated_noise`: hot diffusion with the noise re-estimated at each step (A.6, DDIM);
 * :func:`reverse_diffusion`, :func:`rotated_ddim`: blur diffusion (Lee et al., 2022), stochastic
   and deterministic, for a noise predictor; :func:`rotated_fixed_noise`, TACoS with the noise
@@ -23,7 +25,8 @@ This package depends on torch and safetensors alone: it never imports ``degrade`
 References: Bansal et al., 2022, "Cold Diffusion: Inverting Arbitrary Image Transforms Without
 Noise", arXiv:2208.09392; Lee et al., 2022, "Progressive Deblurring of Diffusion Models for
 Coarse-to-Fine Image Synthesis", arXiv:2207.11192; Delbracio and Milanfar, 2023, "Inversion by
-Direct Iteration: An Alternative to Denoising Diffusion for Image Restoration", arXiv:2303.11435.
+Direct Iteration: An Alternative to Denoising Diffusion for Image Restoration", arXiv:2303.11435;
+Daras et al., 2022, "Soft Diffusion: Score Matching for General Corruptions", arXiv:2209.05442.
 """
 
 from importlib.metadata import PackageNotFoundError
@@ -45,6 +48,7 @@ from .rotated import (
     rotated_ddim,
     rotated_fixed_noise,
 )
+from .soft import SoftDiffusion, momentum
 
 try:  # the release's one version, written in the repository's pyproject.toml
     __version__ = _version("colddiff-samplers")
@@ -60,11 +64,13 @@ __all__ = [
     "ProgressBar",
     "Recorder",
     "RotatedDiffusion",
+    "SoftDiffusion",
     "SolidColorPrior",
     "direct",
     "estimated_noise",
     "fit_gaussian_mixture",
     "indi",
+    "momentum",
     "naive",
     "previous_step",
     "reverse_diffusion",

@@ -14,7 +14,8 @@ example when a property of section 3 of Bansal et al. (2022) fails:
 :func:`check_sampler` runs all three. The degradations and restorers are drawn from families
 written here in torch, so the checks need neither ``degrade`` nor trained models. A sampler made
 for one form of ``D`` names it: ``family=StraightPath`` for InDI's straight path to an
-observation (:func:`samplers.indi`), and ``tolerant=False`` where section 3.3's property is not
+observation (:func:`samplers.indi`), ``family=SoftPath`` for a linear corruption plus noise
+(:func:`samplers.momentum`), and ``tolerant=False`` where section 3.3's property is not
 claimed.
 
 Examples:
@@ -46,6 +47,7 @@ __all__ = [
     "AffineDegradation",
     "LinearDrift",
     "RandomRestorer",
+    "SoftPath",
     "StraightPath",
     "check_error_tolerance",
     "check_per_image_steps",
@@ -190,6 +192,33 @@ class StraightPath:
         fraction = _per_image(torch.arange(self.num_steps + 1, dtype=x.dtype) / self.num_steps,
                               s, x)
         return (1 - fraction) * x + fraction * (self.a * torch.tanh(x) + self.e)
+
+
+class SoftPath:
+    r"""``D(x, s) = C_s x + s_s e``: a random linear corruption ``C_s x = a_s x + b_s
+    roll(x)`` (``a_0 = 1``, ``b_0 = 0``) plus a fixed noise image ``e`` scaled by a random
+    non-decreasing level ``s_s`` (``s_0 = 0``): soft diffusion's ``x_t = C_t x0 + s_t eta``
+    (Daras et al., 2022, arXiv:2209.05442), with :meth:`corrupt` and :meth:`noise_level` as
+    :func:`samplers.momentum` reads them. Steps are ints or ``(B,)`` tensors."""
+
+    def __init__(self, num_steps: int, shape: tuple[int, ...], seed: int) -> None:
+        generator = _generator(seed)
+        self.num_steps = num_steps
+        self.a, self.b = torch.rand(2, num_steps + 1, generator=generator, dtype=torch.float64)
+        self.a += 0.5
+        self.a[0], self.b[0] = 1.0, 0.0
+        levels = torch.rand(num_steps, generator=generator, dtype=torch.float64).cumsum(0)
+        self.levels = torch.cat([torch.zeros(1, dtype=torch.float64), levels])
+        self.e = torch.randn(1, *shape[1:], generator=generator, dtype=torch.float64)
+
+    def corrupt(self, x: Tensor, s: int | Tensor) -> Tensor:
+        return _per_image(self.a, s, x) * x + _per_image(self.b, s, x) * x.roll(1, -1)
+
+    def noise_level(self, s: int | Tensor) -> Tensor:
+        return self.levels[s.cpu() if isinstance(s, Tensor) else s]
+
+    def __call__(self, x: Tensor, s: int | Tensor) -> Tensor:
+        return self.corrupt(x, s) + _per_image(self.levels, s, x) * self.e
 
 
 class LinearDrift:

@@ -5,7 +5,8 @@
 * :func:`load` (alias :func:`from_pretrained`) / :func:`list_models`: models of the one folder
   format (:mod:`zoo.folders`), from a zoo name, a model folder, a run folder, a checkpoint or
   a Hub repository, each of its kind (:class:`Restorer`, :class:`Generator`,
-  :class:`WarmGenerator`, :class:`DiffusionModel`, :mod:`zoo.kinds`), every file checked;
+  :class:`WarmGenerator`, :class:`SoftGenerator`, :class:`DiffusionModel`, :mod:`zoo.kinds`),
+  every file checked;
   ``model.save_pretrained(folder)`` writes one; :func:`from_checkpoint`: a training run of
   your own; :func:`run_config_of`: a model's training run;
 * :func:`evaluate`: the paper's tables (FID in a named feature space, SSIM, RMSE, PSNR);
@@ -20,7 +21,14 @@ from typing import Any
 
 from .evaluate import Evaluation, evaluate
 from .files import WeightsError
-from .kinds import DiffusionModel, Generator, Pretrained, Restorer, WarmGenerator
+from .kinds import (
+    DiffusionModel,
+    Generator,
+    Pretrained,
+    Restorer,
+    SoftGenerator,
+    WarmGenerator,
+)
 from .pretrained import from_checkpoint, from_pretrained, load, run_config_of
 from .registry import list_models
 from .samples import sample_images
@@ -53,6 +61,7 @@ __all__ = [
     "NamedSchedule",
     "Pretrained",
     "Restorer",
+    "SoftGenerator",
     "WarmGenerator",
     "WeightsError",
     "evaluate",

@@ -50,10 +50,13 @@ def fit_prior(entry: dict[str, Any], D: Any, noise_std: float | None = None
     if named is not None:
         return named
     images = training_images(entry)
+    kind_of_network = objectives.get(entry["objective"]).kind
+    if kind_of_network == "soft":
+        return _soft_prior(images, D, noise_std)
     sigma = float(getattr(D, "sigma", 0.0) or 0.0) if "noise" in getattr(
         D, "param_names", ()) else 0.0
     noise_std = (sigma or DEFAULT_NOISE_STD) if noise_std is None else noise_std
-    if objectives.get(entry["objective"]).kind == "warm":
+    if kind_of_network == "warm":
         t = torch.full((len(images),), D.num_steps)
         quiet = {"noise": torch.zeros_like(images)} if "noise" in D.param_names else {}
         prior = samplers.LowFrequencyPrior(4, noise_std=noise_std).fit(D(images, t, **quiet))
@@ -63,6 +66,21 @@ def fit_prior(entry: dict[str, Any], D: Any, noise_std: float | None = None
         kind, fitted_on = "ChannelMeanPrior (1 component)", "(their means)"
     return prior, {"class": type(prior).__name__, "arguments": prior.arguments(), "kind": kind,
                    "fitted_on": f"the {len(images):,} training images {fitted_on}",
+                   "noise_std": noise_std}
+
+
+def _soft_prior(images: Tensor, D: Any, noise_std: float | None
+                ) -> tuple[samplers.Prior, dict[str, Any]]:
+    """Soft diffusion's ``x_T = C_T x0 + s_T eta`` (Daras et al., 2022): a
+    :class:`samplers.LowFrequencyPrior` on the training images corrupted to ``T`` without
+    noise, and the noise level ``s_T`` as the noise it adds (unless ``noise_std`` is given)."""
+    t = torch.full((len(images),), D.num_steps)
+    noise_std = float(D.noise_level(D.num_steps)) if noise_std is None else noise_std
+    prior = samplers.LowFrequencyPrior(4, noise_std=noise_std).fit(D.corrupt(images, t))
+    return prior, {"class": type(prior).__name__, "arguments": prior.arguments(),
+                   "kind": "LowFrequencyPrior (4 x 4 DCT coefficients)",
+                   "fitted_on": f"the {len(images):,} training images corrupted to T "
+                                "without noise (C_T x0)",
                    "noise_std": noise_std}
 
 

@@ -35,9 +35,10 @@ from .schedules import NamedSchedule, named_schedule
 FORMAT = "colddiff-model-1"
 """The ``format`` of a model's ``config.json``."""
 WEIGHTS, PRIOR = "model.safetensors", "prior.safetensors"
-KINDS = ("restorer", "generator", "warm-generator", "diffusion")
+KINDS = ("restorer", "generator", "warm-generator", "diffusion", "soft-generator")
 """What a model is: a restorer, a restorer with a prior (cold generation), a one-step denoiser
-with a prior (warm generation) or a noise predictor (blur diffusion)."""
+with a prior (warm generation), a noise predictor (blur diffusion) or a soft diffusion restorer
+with a prior (soft score matching and the Momentum Sampler)."""
 SCHEDULE_FACTORY = "zoo:schedule"
 """The degradation factory of a run on a named schedule (``zoo.schedule``)."""
 DATASET_LABELS = {"mnist": "MNIST", "cifar10": "CIFAR-10 (JPEG copy)",
@@ -54,6 +55,8 @@ def kind_of(objective: str, has_prior: bool) -> str:
         return "diffusion"
     if made == "warm":
         return "warm-generator"
+    if made == "soft" and has_prior:
+        return "soft-generator"
     return "generator" if has_prior else "restorer"
 
 

@@ -8,6 +8,9 @@
 * :class:`WarmGenerator`: a network ``R(x_s, s) ~ x_{s-1}`` with a prior over ``x_T``
   (inverse heat dissipation, Rissanen et al., 2023): :meth:`~WarmGenerator.generate` walks back
   one step at a time with fresh noise.
+* :class:`SoftGenerator`: a restorer trained by soft score matching with a prior over ``x_T``
+  (soft diffusion, Daras et al., 2022): :meth:`~SoftGenerator.generate` walks back with the
+  Momentum Sampler.
 * :class:`DiffusionModel`: a noise predictor ``eps(x_i, i)`` of blur diffusion (Lee et al.,
   2022, "Progressive Deblurring of Diffusion Models for Coarse-to-Fine Image Synthesis",
   arXiv:2207.11192): :meth:`~DiffusionModel.generate` denoises ``N(0, I)``.
@@ -67,9 +70,14 @@ class Restorer(Pretrained):
         return self._restore(x_t, t, sampler=sampler, D=D, steps=steps, progress=progress)
 
     def _restore(self, x_t: Tensor, t: int | None = None, *, sampler: str = "tacos",
-                 D: Any = None, steps: int | None = None, progress: bool = False) -> Tensor:
-        """:meth:`restore` without the range check, for an ``x_T`` the model drew itself."""
+                 D: Any = None, steps: int | None = None, progress: bool = False,
+                 generator: torch.Generator | None = None) -> Tensor:
+        """:meth:`restore` without the range check, for an ``x_T`` the model drew itself;
+        ``generator`` seeds the fresh noise of a sampler that adds it (the Momentum
+        Sampler)."""
         run = sampling.get(sampler, self.family, self.name).run
+        if generator is not None and sampler.startswith("momentum"):
+            run = functools.partial(run, generator=generator)
         self.check_images(x_t)
         t = self.T if t is None else t
         if steps is not None:
@@ -200,6 +208,7 @@ class Generator(_Generative, Restorer):
 
     prior: samplers.Prior | None = None
     how: ClassVar[str] = "TACoS from the prior"
+    default_sampler: ClassVar[str] = "tacos"
 
     def describe(self) -> str:
         return "generation model"
@@ -209,17 +218,18 @@ class Generator(_Generative, Restorer):
                  progress: bool = False) -> Tensor:
         """``n`` new images: ``x_T`` drawn from the prior with ``noise_std`` noise (the model's
         recorded value by default; 0 for "perfect symmetry"), restored by ``sampler``
-        (``"tacos"`` by default, ``"naive"`` or ``"direct"``), in ``steps`` evenly spaced
-        jumps if given (every step by default). ``clip`` does not apply."""
+        (:attr:`default_sampler`, ``"tacos"``, by default; ``"naive"``, ``"direct"``, or for
+        soft diffusion ``"momentum"`` with fresh noise of ``seed``), in ``steps`` evenly
+        spaced jumps if given (every step by default). ``clip`` does not apply."""
         n, seed = check_count(n, "n", 1), check_count(seed, "seed")
         std = check_noise_std(self.entry["prior"]["noise_std"] if noise_std is None
                               else noise_std)
         generator = torch.Generator().manual_seed(seed)
         x_T = self.prior.sample(n, generator=generator, noise_std=0.0)
         z = torch.randn(x_T.shape, generator=generator)  # the stream of sample(noise_std=std)
-        return self._restore(x_T + std * z, self.T, sampler=sampler or "tacos",
+        return self._restore(x_T + std * z, self.T, sampler=sampler or self.default_sampler,
                              D=sampling.walking_back(self.D_train, x_T, std * z), steps=steps,
-                             progress=progress)
+                             progress=progress, generator=generator)
 
     def conditions(self) -> dict[str, dict[str, Any]]:
         """The rows of Table 5. The broken-symmetry rows add the model's noise, or the
@@ -230,6 +240,39 @@ class Generator(_Generative, Restorer):
             f"TACoS, broken symmetry ({std:g})": {"sampler": "tacos", "noise_std": std},
             f"Algorithm 1, broken symmetry ({std:g})": {"sampler": "naive", "noise_std": std},
             f"Direct, broken symmetry ({std:g})": {"sampler": "direct", "noise_std": std},
+        }
+
+
+@dataclasses.dataclass(repr=False)
+class SoftGenerator(Generator):
+    """A restorer trained by soft score matching on ``x_t = C_t x0 + s_t eta`` (Daras,
+    Delbracio, Talebi, Dimakis and Milanfar, 2022, "Soft Diffusion: Score Matching for General
+    Corruptions", arXiv:2209.05442), with a prior over the noiseless ``C_T x0``: it generates
+    by drawing ``x_T`` with the noise ``s_T eta`` (the recorded ``noise_std``) and walking back
+    with the Momentum Sampler (``"momentum"``, its fresh noise from the seed), its
+    deterministic variant, TACoS (the noise drawn at ``T`` kept at each step's level,
+    ``SoftCorruption.carrying``) or in one call."""
+
+    how: ClassVar[str] = "the Momentum Sampler from the prior"
+    default_sampler: ClassVar[str] = "momentum"
+
+    def describe(self) -> str:
+        return "soft diffusion model (a restorer judged through the corruption)"
+
+    @property
+    def samplers(self) -> tuple[str, ...]:
+        """The cold samplers, the Momentum Sampler first (the default)."""
+        first = ("momentum", "momentum-deterministic")
+        return (*first, *(name for name in super().samplers if name not in first))
+
+    def conditions(self) -> dict[str, dict[str, Any]]:
+        """The Momentum Sampler (the paper's, and its deterministic variant), TACoS with the
+        noise fixed, and one call of ``R``, all from the prior with the noise ``s_T eta``."""
+        return {
+            "Momentum sampler": {"sampler": "momentum"},
+            "Momentum sampler, deterministic": {"sampler": "momentum-deterministic"},
+            "TACoS, fixed noise": {"sampler": "tacos"},
+            "Direct": {"sampler": "direct"},
         }
 
 
@@ -327,5 +370,6 @@ class WarmGenerator(_Generative, Pretrained):
 
 CLASSES: dict[str, type[Pretrained]] = {"restorer": Restorer, "generator": Generator,
                                          "warm-generator": WarmGenerator,
-                                         "diffusion": DiffusionModel}
+                                         "diffusion": DiffusionModel,
+                                         "soft-generator": SoftGenerator}
 """The class of each kind of model (:data:`zoo.folders.KINDS`)."""

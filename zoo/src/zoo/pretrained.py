@@ -3,7 +3,8 @@ checkpoint or (with huggingface_hub) a Hub repository.
 
 Every source becomes the same record (:mod:`zoo.folders`) and then the model's kind
 (:mod:`zoo.kinds`): a :class:`~zoo.kinds.Restorer`, :class:`~zoo.kinds.Generator`,
-:class:`~zoo.kinds.WarmGenerator` or :class:`~zoo.kinds.DiffusionModel`.
+:class:`~zoo.kinds.WarmGenerator`, :class:`~zoo.kinds.SoftGenerator` or
+:class:`~zoo.kinds.DiffusionModel`.
 """
 
 from __future__ import annotations
@@ -156,10 +157,11 @@ def build(entry: dict[str, Any], state: dict[str, torch.Tensor], prior: samplers
                           f"{difference}")
     R.load_state_dict(state)
     kind = entry.get("kind") or folders.kind_of(entry.get("objective", "x0"), prior is not None)
-    if kind in ("generator", "warm-generator") and prior is None:
+    with_prior = kind in ("generator", "warm-generator", "soft-generator")
+    if with_prior and prior is None:
         raise FolderError(f"{name} is a {kind} but has no prior")
     data = entry["data"]
-    options = {"prior": prior} if kind in ("generator", "warm-generator") else {}
+    options = {"prior": prior} if with_prior else {}
     model = CLASSES[kind](
         name=name, R=R.eval(), D_train=folders.build_degradation(entry),
         schedule=folders.schedule_of(entry.get("degradation")), image_size=data["image_size"],

@@ -13,6 +13,7 @@ generator=..., progress=...)``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -22,16 +23,33 @@ import degrade
 import samplers
 
 
+def _any(D: Any) -> bool:
+    return True
+
+
+def _straight(D: Any) -> bool:
+    """InDI's straight path (``degrade.DirectIteration``)."""
+    return isinstance(D, degrade.DirectIteration)
+
+
+def _soft(D: Any) -> bool:
+    """A linear corruption plus noise, with ``corrupt`` and ``noise_level``
+    (``degrade.SoftCorruption``)."""
+    return all(callable(getattr(D, m, None)) for m in ("corrupt", "noise_level"))
+
+
 @dataclasses.dataclass(frozen=True)
 class Sampler:
     """A named sampler: its ``family`` (``"cold"`` or ``"diffusion"``), a title for figures,
-    one line of help and the function."""
+    one line of help, the function, and which degradations it walks back (``applies(D)``: a
+    model's operator; every one by default)."""
 
     name: str
     family: str
     title: str
     help: str
     run: Callable[..., Tensor]
+    applies: Callable[[Any], bool] = _any
 
 
 def _direct(R: Any, D: Any, x_t: Tensor, t: Any, *, progress: bool = False) -> Tensor:
@@ -45,6 +63,15 @@ def _indi(R: Any, D: Any, x_t: Tensor, t: Any, *, steps: Any = None,
     path = D.D if isinstance(D, degrade.BoundDegradation) else D
     sigma = path.sigma if isinstance(path, degrade.DirectIteration) and path.noisy else 0.0
     return samplers.indi(R, D, x_t, t, steps=steps, sigma=sigma, progress=progress)
+
+
+def _momentum(R: Any, D: Any, x_t: Tensor, t: Any, *, steps: Any = None,
+              progress: bool = False, generator: Any = None, stochastic: bool = True) -> Tensor:
+    """Soft diffusion's Momentum Sampler (Daras et al., 2022, arXiv:2209.05442) on the
+    operator itself (a bound noise is not needed: the sampler estimates it)."""
+    soft = D.D if isinstance(D, degrade.BoundDegradation) else D
+    return samplers.momentum(R, soft, x_t, t, steps=steps, stochastic=stochastic,
+                             generator=generator, progress=progress)
 
 
 def _spaced(T: int, steps: int | None) -> list[int]:
@@ -87,7 +114,12 @@ SAMPLERS: dict[str, Sampler] = {s.name: s for s in (
     Sampler("naive", "cold", "Algorithm 1", "Algorithm 1, the standard update", samplers.naive),
     Sampler("direct", "cold", "direct R", "one call R(x_t, t)", _direct),
     Sampler("indi", "cold", "InDI", "InDI's small steps along the straight path (paired "
-            "data), skips steps (--steps)", _indi),
+            "data), skips steps (--steps)", _indi, _straight),
+    Sampler("momentum", "cold", "momentum", "soft diffusion's Momentum Sampler (a linear "
+            "corruption plus noise), skips steps (--steps)", _momentum, _soft),
+    Sampler("momentum-deterministic", "cold", "momentum (deterministic)", "the Momentum "
+            "Sampler with the estimated noise kept instead of fresh noise, skips steps "
+            "(--steps)", functools.partial(_momentum, stochastic=False), _soft),
     Sampler("previous", "warm", "previous-step walk", "x_{s-1} = R(x_s, s) plus fresh noise "
             "(inverse heat dissipation), the default", _previous),
     Sampler("ddim", "diffusion", "deterministic", "deterministic, skips steps (--steps), the "

@@ -23,6 +23,7 @@ from restore.recipes import with_changes, with_recipe
 from torch import Tensor
 
 import degrade
+from restore import degradations
 
 from .registry import did_you_mean
 
@@ -75,7 +76,9 @@ class NamedSchedule:
         arguments = {**base, **changes, **overrides}
         arguments = {k: tuple(v) if isinstance(v, list) else
                      reference_images(v, self.image_size) if is_reference(v) else
-                     _referenced_schedule(v, self.name) if is_schedule_reference(v) else v
+                     _referenced_schedule(v, self.name) if is_schedule_reference(v) else
+                     degradations.build(v["factory"], v.get("arguments", {}))
+                     if degradations.is_nested(v) else v
                      for k, v in arguments.items()}
         kind = getattr(degrade, self.operator)
         make = getattr(kind, constructor) if constructor else kind

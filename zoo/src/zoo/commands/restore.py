@@ -72,10 +72,11 @@ def _degradation(model, images: torch.Tensor, t: int, args: argparse.Namespace):
 
 
 def _all(model) -> tuple[str, ...]:
-    """The samplers of ``--sampler all``: the paper's three, and InDI's for a model trained on
-    its straight path (``degrade.DirectIteration``)."""
-    straight = isinstance(model.D, degrade.DirectIteration)
-    return tuple(name for name in sampling.names("cold") if name != "indi" or straight)
+    """The samplers of ``--sampler all``: the paper's three, InDI's for a model trained on its
+    straight path (``degrade.DirectIteration``) and the Momentum Sampler for soft diffusion
+    (``degrade.SoftCorruption``): each cold sampler that applies to the model's operator."""
+    return tuple(name for name in sampling.names("cold")
+                 if sampling.SAMPLERS[name].applies(model.D))
 
 
 def run(args: argparse.Namespace) -> int:
