@@ -263,3 +263,24 @@ def test_record_keeps_the_figures_of_other_images_beside_the_main_ones(tmp_path)
         assert f"Measured ({measured['setting']}):\n\n{measured['table']}" in card
     assert added[0]["block_table"] in card and "2-4 (3 classes)" in card
     assert record.recorded_metrics("mnist-blur", folder, subset=added[1]["setting"]) == added[1]
+
+
+@pytest.mark.mnist_data
+def test_record_measures_a_generator_against_the_training_images_beside_the_test_ones(tmp_path):
+    """Issue 28's AFHQ protocol: the 500 test cats, and 1,000 training cats as a subset."""
+    import shutil
+
+    from zoo.maintain import record
+
+    folder = shutil.copytree(zoo.registry.model_folder("mnist-heat-gen"), tmp_path / "gen")
+    main_metrics = record.recorded_metrics("mnist-heat-gen", folder)
+    args = ["mnist-heat-gen", "--n", "4", "--batch-size", "4", "--folder", str(folder),
+            "--rows", "Direct", "--replace", "--subset"]
+    assert record.main([*args, "--split", "train", "--reference", "6"]) == 0
+    entry = json.loads((folder / "config.json").read_text())
+    assert entry["metrics"] == main_metrics
+    added = entry["subsets"][-1]
+    assert added["setting"] == "4 generated images against 6 mnist train images, seed 0"
+    expected = zoo.evaluate("mnist-heat-gen", n=4, split="train", reference=6, rows=["Direct"],
+                            batch_size=4)
+    assert added["rows"] == expected.rows

@@ -106,8 +106,13 @@ def main(argv: list[str] | None = None) -> int:
                         "join them to the rows recorded")
     p.add_argument("--replace", action="store_true",
                    help="with --rows, drop the rows recorded before")
+    p.add_argument("--split", choices=("test", "train"), default="test",
+                   help="the images measured against (generation models: the reference; for "
+                        "AFHQ, issue 28 records the 500 test cats and, with --subset, 1,000 "
+                        "training cats)")
     p.add_argument("--reference", type=int, metavar="N",
-                   help="generation models: compare with the first N test images (default: --n)")
+                   help="generation models: compare with the first N images of --split "
+                        "(default: --n)")
     p.add_argument("--kid", action="store_true", help="generation models: KID as well")
     p.add_argument("--start", type=int, default=0, metavar="I",
                    help="restorers: the --n images from image I on")
@@ -132,14 +137,15 @@ def _record(args: argparse.Namespace) -> int:
     model = load(folder)
     weights = json.loads((folder / CONFIG).read_text())["sha256"]["model.safetensors"]
     merge = bool(args.rows) and not args.replace
-    setting = setting_of(model, args.n, "test", args.seed, reference=args.reference,
+    setting = setting_of(model, args.n, args.split, args.seed, reference=args.reference,
                          start=args.start)
     recorded = recorded_metrics(args.model, args.folder,
                                 subset=setting if args.subset else None) if merge else None
     if recorded:                        # fail before a long evaluation, not after it
         _check_comparable(recorded, model.name, setting=setting)
-    result = evaluate(model, n=args.n, seed=args.seed, batch_size=args.batch_size,
-                      data_dir=args.data_dir, rows=args.rows, reference=args.reference,
+    result = evaluate(model, n=args.n, split=args.split, seed=args.seed,
+                      batch_size=args.batch_size, data_dir=args.data_dir, rows=args.rows,
+                      reference=args.reference,
                       kid=args.kid, start=args.start, blocks=args.blocks, progress=True)
     print(f"{result.model}: {result.setting}\n\n{result.table()}")
     if result.blocks:
