@@ -92,3 +92,37 @@ def test_figure_1_is_current_and_walks_the_models_own_generation(tmp_path):
     assert torch.equal(states[0], model.generate(1, seed=3))
     x0 = zoo.sample_images("celeba", 1)
     assert torch.equal(figure1.forward(model, x0, 0, shown)[0], x0)
+
+
+def test_figure_8_draws_each_models_prior_draw_above_the_image_it_becomes(tmp_path, capsys):
+    import dataclasses
+
+    import figure8
+    import torch
+    from PIL import Image
+
+    import zoo
+
+    model = zoo.load("mnist-heat-gen")
+    starts, samples = figure8.starts_and_samples(model, 2, 5)
+    for i in range(2):
+        seen = []
+
+        def R(x, t, seen=seen):
+            seen.append(x.clone())
+            return model.R(x, t)
+
+        walked = dataclasses.replace(model, R=R).generate(1, seed=5 + i)
+        assert torch.equal(seen[0], starts[i:i + 1])          # where the walk starts
+        assert torch.equal(walked, samples[i:i + 1])          # and where it ends
+    out = tmp_path / "figure-8.png"
+    assert figure8.main(["--models", "mnist-heat-gen", "no-such-model", "--count", "2",
+                         "--out", str(out)]) == 0
+    assert "no-such-model is not in the zoo yet; skipped" in capsys.readouterr().err
+    picture = Image.open(out)
+    assert picture.size == (figure8.LABEL_WIDTH + 2 * (figure8.TILE + figure8.GAP),
+                            2 * figure8.TILE + 4 * figure8.GAP)
+    with pytest.raises(SystemExit):
+        figure8.main(["--models", "mnist-blur", "--count", "1", "--out", str(out)])
+    with pytest.raises(SystemExit):
+        figure8.main(["--models", "no-such-model", "--out", str(out)])
