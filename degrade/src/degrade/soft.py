@@ -9,7 +9,7 @@ which soft score matching learns to reverse (``restore``'s ``soft`` objective) a
 Sampler walks back (:func:`samplers.momentum`).
 
 References: Daras, Delbracio, Talebi, Dimakis and Milanfar, 2022, "Soft Diffusion: Score
-Matching for General Corruptions", arXiv:2209.05442 (TMLR 2023), section 3.
+Matching for General Corruptions", arXiv:2209.05442 (TMLR 2023).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from .base import Degradation, DegradationFn, Shape, white_noise
 
 class SoftCorruption(Degradation):
     r"""``D(x, t, noise) = C_t x + s_t noise``: a linear corruption plus white noise whose level
-    ``s_t`` grows with ``t`` (Daras et al., 2022, section 3, ``x_t = C_t x_0 + s_t eta``).
+    ``s_t`` grows with ``t`` (Daras et al., 2022: ``x_t = C_t x_0 + s_t eta``).
 
     ``C`` is any linear :class:`Degradation` without random parameters
     (``GaussianBlurSchedule``, ``HeatDissipation`` with ``sigma=0``, ``SuperResolutionSchedule``,

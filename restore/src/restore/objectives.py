@@ -111,7 +111,7 @@ def predict_noise(R: nn.Module, D: Callable[..., Tensor], x0: Tensor,
 
 def soft_score_matching(R: nn.Module, D: Callable[..., Tensor], x0: Tensor,
                         t: Tensor) -> tuple[Tensor, Tensor]:
-    """Soft score matching (Daras et al., 2022, section 3): the corruption of the estimate,
+    """Soft Score Matching (Daras et al., 2022, its loss): the corruption of the estimate,
     ``C_t R(C_t x0 + s_t eta, t)``, should be the corruption of the image, ``C_t x0``.
 
     The network still predicts a clean image, but only what the corruption keeps of it is
