@@ -1,16 +1,29 @@
 """A few training steps of a tiny restorer, alone or under torchrun (test_distributed.py).
 
-``python ddp_job.py OUT [STEPS [resume]]``; a stop signal ends it with exit code 128 + signal.
+``python ddp_job.py OUT [STEPS [resume]]``; a stop signal ends it with exit code 128 + signal,
+and a ``DistributedDataParallel`` wrapper left alive after training with exit code 3: it would keep
+the process group open past ``restore.distributed.teardown``, to close at interpreter exit, where
+gloo's threads can abort the process.
 """
 
+import gc
 import sys
 
 import torch
 from restore.data import TensorImages
 from restore.signals import Interrupted
+from torch.nn.parallel import DistributedDataParallel
 
 import degrade
 from restore import TrainConfig, Trainer, UNet
+
+
+def check_released() -> None:
+    gc.collect()
+    if any(type(o) is DistributedDataParallel for o in gc.get_objects()):
+        print("a DistributedDataParallel wrapper outlived training", file=sys.stderr)
+        sys.exit(3)
+
 
 if __name__ == "__main__":
     torch.set_num_threads(1)
@@ -26,4 +39,6 @@ if __name__ == "__main__":
     try:
         trainer.train(resume=sys.argv[3:] == ["resume"])
     except Interrupted as stop:
+        check_released()
         sys.exit(128 + stop.signum)
+    check_released()

@@ -110,6 +110,7 @@ class Trainer:
         self.generator = torch.Generator().manual_seed(self.config.seed)
         self.step, self._changes = 0, {}
         self._ddp: DistributedDataParallel | None = None
+        self._network: Callable[..., Tensor] | None = None
         self.grid_step: int | None = None
         self.val_images = val_images
         self.sample_D = sample_D or D
@@ -147,11 +148,26 @@ class Trainer:
             return self.ema.model
         self._ddp = DistributedDataParallel(self.model) if self.context.world_size > 1 \
             else None
-        network, compiled = compiling.compile_network(self._ddp or self.model,
-                                                      self.context.device, self.config.compile)
+        self._network, compiled = compiling.compile_network(
+            self._ddp or self.model, self.context.device, self.config.compile)
         self._log({"step": self.step, **self.numerics.record(), "compile": compiled,
                    "hardware": distributed.describe(self.context),
                    **({"changed": self._changes} if self._changes else {})})
+        try:
+            self._loop(path)
+        finally:
+            # The wrapper holds the process group: dropped here, teardown's
+            # destroy_process_group closes the group while Python runs; kept, the group would
+            # close at interpreter exit, when gloo's threads can no longer take the GIL (abort).
+            self._network = self._ddp = None
+        self._save(path)
+        if self.grid_step != self.step:
+            self._sample()
+        return self.ema.model
+
+    def _loop(self, path: Path) -> None:
+        """The optimiser steps from ``self.step`` to ``config.steps``, with the log, previews
+        and checkpoints; a stop signal raises :class:`Interrupted` after a checkpoint."""
         batches, config = self._batches(), self.config
         bar = samplers.ProgressBar(config.steps, "train", unit="steps",
                                    enabled=config.progress and self.context.is_main)
@@ -161,7 +177,7 @@ class Trainer:
         with StopSignals() as stop, bar:
             while self.step < config.steps:
                 self.model.train()
-                loss = self._optimiser_step(network, batches)
+                loss = self._optimiser_step(batches)
                 self.step += 1
                 window.add(loss)
                 if self.context.is_main and self.step % config.ema_every == 0:
@@ -184,12 +200,8 @@ class Trainer:
                         print(f"\nstopped after --max-seconds {config.max_seconds} at step "
                               f"{self.step} of {config.steps}; --resume continues the run")
                     break
-        self._save(path)
-        if self.grid_step != self.step:
-            self._sample()
-        return self.ema.model
 
-    def _optimiser_step(self, network: Callable[..., Tensor], batches: Iterator[Tensor]) -> float:
+    def _optimiser_step(self, batches: Iterator[Tensor]) -> float:
         """One step of Adam on ``accumulate`` micro-batches, at steps ``t`` uniform in 1..T
         (a ``final_share`` of each at ``T``)."""
         config, context = self.config, self.context
@@ -206,7 +218,7 @@ class Trainer:
             sync = self._ddp.no_sync() if self._ddp is not None and not last \
                 else contextlib.nullcontext()
             with sync, self.numerics.autocast(context.device):
-                prediction, target = self.objective(network, D, x0, t)
+                prediction, target = self.objective(self._network, D, x0, t)
                 error = (prediction.float() - target.float())
                 loss = (error.abs() if config.loss == "l1" else error.square()).mean()
             self.scaler.scale(loss / config.accumulate).backward()
