@@ -181,9 +181,21 @@ def table5_section() -> list[str]:
     ]
 
 
-FACES_COLD = {"celeba64-blur-gen": "the paper's blur schedule (5.2)",
-              "celeba64-heat-gen": "heat dissipation, noise carried in D"}
-FACES_HOT = "celeba64-diffusion"
+TABLE_5 = {
+    "celeba": {"title": "CelebA", "images": "faces", "reference": "the 1,200 test faces",
+               "flags": "--n 1000 --reference 1200", "n": "1,000", "hot": "celeba64-diffusion",
+               "cold": {"celeba64-blur-gen": "the paper's blur schedule (5.2)",
+                        "celeba64-heat-gen": "heat dissipation, noise carried in D"},
+               "paper": "| CelebA 128 px, paper (Inception FID) | 59.91 | 23.11 | 97.00 | 49.45 | "
+                        "257.69 | fails |"},
+    "afhq": {"title": "AFHQ cats", "images": "cats", "reference": "the 500 test cats",
+             "flags": "--n 500 --reference 500", "n": "500", "hot": "afhq64-diffusion",
+             "cold": {"afhq64-blur-gen": "the paper's blur schedule (5.2)"},
+             "paper": "| AFHQ 128 px, paper (Inception FID) | 25.62 | 20.59 | 93.05 | 54.68 | "
+                      "214.24 | fails |"},
+}
+"""Table 5 at 64 px, per data set: its cold generators, the hot baseline at the same budget,
+the reference images of their FID and the paper's row at 128 px."""
 
 
 def _recorded(entries: dict, name: str, start: str) -> str:
@@ -194,37 +206,44 @@ def _recorded(entries: dict, name: str, start: str) -> str:
     return f"{found[0]:.2f}" if found else "not measured"
 
 
-def faces_section() -> list[str]:
-    """Table 5 and Figure 1 on the 64-px CelebA faces (issue 28), from the models' records."""
-    entries = {e["name"]: e for e in zoo.list_models()}
-    if not any(name in entries for name in FACES_COLD):
+def table_5(entries: dict, table: dict) -> list[str]:
+    """Table 5's rows for one data set, from its models' records; none without a cold model."""
+    if not any(name in entries for name in table["cold"]):
         return []
-    hot = [_recorded(entries, FACES_HOT, row)
-           for row in ("Fixed noise", "Deterministic, 100 steps")]
-    lines = ["## Table 5 and A.7 on CelebA at 64 px", "",
+    hot_name = table["hot"]
+    hot = [_recorded(entries, hot_name, row) for row in ("Fixed noise", "Deterministic, 100 steps")]
+    lines = [f"## Table 5 and A.7 on {table['title']} at 64 px", "",
              "Each cold generator as recorded in its card (`python -m zoo.maintain.record NAME "
-             "--n 1000 --reference 1200 --kid`: 1,000 generated faces against the 1,200 test "
-             "faces, seed 0), FID-facecatnet (its card: `zoo/src/zoo/weights/facecatnet.md`), "
-             f"lower is better; the hot rows are `{FACES_HOT}`'s, a noise predictor with the same "
-             "network and budget" + ("" if FACES_HOT in entries else " (still training)") +
+             f"{table['flags']} --kid`: {table['n']} generated {table['images']} against "
+             f"{table['reference']}, seed 0), FID-facecatnet (its card: "
+             "`zoo/src/zoo/weights/facecatnet.md`), lower is better; the hot rows are "
+             f"`{hot_name}`'s, a noise predictor with the same network and budget" +
+             ("" if hot_name in entries else " (not trained yet)") +
              ". The paper's row is Inception FID at 128 px: compare orderings and ratios, not "
              "values.", "",
              "| | hot, fixed noise | hot, estimated noise | cold, perfect symmetry | "
              "cold, broken symmetry | cold, direct (A.7) | cold, Algorithm 1 (A.7) |",
              "|---|---|---|---|---|---|---|"]
-    for name, what in FACES_COLD.items():
+    for name, what in table["cold"].items():
         if name in entries:
             lines.append(f"| `{name}` ({what}) | {hot[0]} | {hot[1]} | " + " | ".join(
                 _recorded(entries, name, row) for row in
                 ("TACoS, perfect", "TACoS, broken", "Direct", "Algorithm 1")) + " |")
-    lines += ["| CelebA 128 px, paper (Inception FID) | 59.91 | 23.11 | 97.00 | 49.45 | "
-              "257.69 | fails |", "",
-              "![Figure 1 at 64 px](img/figure-1.png)", "",
-              "Figure 1 at 64 px (`python scripts/figure1.py`): for each generator, the forward "
-              "process `D(x0, t)` of a test face, and the backward walk of TACoS from the prior "
-              "to a new face (the walk of `model.generate(1, seed=0)`, drawn right to left).",
-              ""]
-    return lines
+    return [*lines, table["paper"], ""]
+
+
+def faces_section() -> list[str]:
+    """Table 5 on the 64-px CelebA faces and AFHQ cats (issue 28), from the models' records,
+    and Figure 1 at 64 px."""
+    entries = {e["name"]: e for e in zoo.list_models()}
+    lines = table_5(entries, TABLE_5["celeba"])
+    if not lines:
+        return []
+    return [*lines, *table_5(entries, TABLE_5["afhq"]),
+            "![Figure 1 at 64 px](img/figure-1.png)", "",
+            "Figure 1 at 64 px (`python scripts/figure1.py`): for each generator, the forward "
+            "process `D(x0, t)` of a test face, and the backward walk of TACoS from the prior "
+            "to a new face (the walk of `model.generate(1, seed=0)`, drawn right to left).", ""]
 
 
 GENERATION_DATA = ROOT / "docs/data/generation-mnist.json"
