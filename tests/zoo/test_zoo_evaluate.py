@@ -124,6 +124,23 @@ def test_generated_images_against_a_reference_set_of_their_own_size_with_kid():
         zoo.evaluate(generator, n=4, reference=10_001)
 
 
+def test_a_generator_draws_more_images_than_the_split_holds(tmp_path):
+    """n counts a generator's samples (1,000 cats against AFHQ's 500 test cats): 8 drawn against
+    a folder of 6 real images, all 6 the reference by default; a restorer still needs n
+    images."""
+    from zoo.images import save_images
+
+    save_images(zoo.sample_images("mnist", 6), tmp_path, [f"{i}.png" for i in range(6)])
+    generator = zoo.load("mnist-heat-gen")
+    result = zoo.evaluate(generator, n=8, batch_size=4, rows=["Direct"], data_folder=tmp_path)
+    assert result.setting.startswith("8 generated images against 6 mnist folder")
+    assert all(value == value for row in result.rows.values() for value in row.values())
+    with pytest.raises(ValueError, match="n = 8 is more than the 6 images"):
+        zoo.evaluate("mnist-blur", n=8, data_folder=tmp_path)
+    with pytest.raises(ValueError, match="reference must be from 2 to the 6 images"):
+        zoo.evaluate(generator, n=8, reference=7, data_folder=tmp_path)
+
+
 @pytest.mark.mnist_data
 def test_record_joins_the_rows_asked_for_to_the_recorded_ones(tmp_path, monkeypatch, capsys):
     import shutil

@@ -147,8 +147,9 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
 
     Args:
         name: a zoo model's name, or a loaded model.
-        n: how many images of ``split`` (at least 2; FID needs more than the feature
-            dimension, 128, to be meaningful).
+        n: restorers: how many images of ``split`` to degrade and restore; generators: how
+            many images to generate, more than ``split`` holds if need be (at least 2; FID
+            needs more than the feature dimension, 128, to be meaningful).
         data_dir: the folder of the data files (default ``$COLDDIFF_DATA`` or
             ``../shared/data``).
         seed: the seed of the degradations' random parameters, or of generation.
@@ -163,8 +164,9 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
             feature network is shipped for the data (and ``features`` is not given), a
             restorer is measured without the Frechet distance.
         reference: generation models: compare the ``n`` generated images with the first
-            ``reference`` images of ``split`` (``n`` by default; for example all 1,200 CelebA
-            test faces, as issue 28's protocol asks, where ``n`` is 1,000).
+            ``reference`` images of ``split`` (by default ``n``, or all of ``split`` where it
+            holds fewer; for example all 1,200 CelebA test faces, as issue 28's protocol asks,
+            where ``n`` is 1,000).
         kid: generation models: the kernel distance (KID, :func:`zoo.metrics.
             kernel_distance_of`, times 1,000) in the same feature space as well, a column
             ``KID-<net>``; unlike FID it is unbiased in the number of images.
@@ -201,7 +203,7 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
                      "images to evaluate on ({})", "data_folder=", "--data-folder")
     else:
         images = data.load(dataset, split, data_dir, size=model.image_size)
-    if n > len(images):
+    if model.paired and n > len(images):
         raise ValueError(f"n = {n} is more than the {len(images)} images of {split}")
     if model.paired and (reference is not None or kid):
         raise ValueError(f"{model.name} restores images and is measured against their "
@@ -209,18 +211,19 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
     if not model.paired and (start or blocks):
         raise ValueError(f"{model.name} generates images: start and blocks apply to "
                          "restorers, measured against the originals")
-    if not 0 <= start <= len(images) - n:
+    if model.paired and not 0 <= start <= len(images) - n:
         raise ValueError(f"start must be from 0 to {len(images) - n} for {n} of the "
                          f"{len(images)} images of {split}, got {start}")
     if blocks is not None and not 2 <= blocks <= n:
         raise ValueError(f"blocks must be from 2 to n = {n} images, got {blocks}")
-    count = n if reference is None else reference
+    count = min(n, len(images)) if reference is None else reference
     if not 2 <= count <= len(images):
         raise ValueError(f"reference must be from 2 to the {len(images)} images of {split}, "
                          f"got {count}")
-    x0 = data.stack(images, range(start, start + n))
+    # A generator is handed one empty row per image to draw: only their number counts.
+    x0 = data.stack(images, range(start, start + n)) if model.paired else torch.empty(n, 0)
     reference_features = None if features is None else extract(
-        features, x0 if count == n else data.stack(images, range(count)))
+        features, x0 if model.paired else data.stack(images, range(count)))
     outputs: dict[str, list[Tensor]] = {}
     with samplers.ProgressBar(-(-n // batch_size), f"evaluate {model.name}",
                               enabled=progress) as bar:
@@ -252,8 +255,8 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
                                                       reference_features[part])}
             measured_blocks[block][row].update(_paired(generated[part], x0[part]))
     return Evaluation(model=model.name, fid_name=fid_name, rows=rows,
-                      setting=setting_of(model, n, split, seed, reference=reference,
-                                         start=start),
+                      setting=setting_of(model, n, split, seed,
+                                         reference=None if model.paired else count, start=start),
                       blocks=measured_blocks or None)
 
 
