@@ -16,7 +16,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                             "RMSE and PSNR on the first --n images of a split (or from "
                             "--start), and on each block of them (--blocks).")
     add_model_options(c)
-    c.add_argument("--n", type=at_least(2), default=1000, help="how many images")
+    c.add_argument("--n", type=at_least(2), default=1000,
+                   help="how many images: restored, or generated (any number)")
     c.add_argument("--split", choices=("train", "test"), default="test")
     c.add_argument("--batch-size", type=at_least(1), default=250)
     c.add_argument("--data-dir", type=Path, help="folder of the data files "
@@ -29,7 +30,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                    "(default: every row)")
     c.add_argument("--reference", type=at_least(2), metavar="N",
                    help="generation models: compare with the first N images of the split "
-                   "(default: --n)")
+                   "(default: --n, or all of the split where it holds fewer)")
     c.add_argument("--kid", action="store_true",
                    help="generation models: the kernel distance (KID x 1000) as well")
     c.add_argument("--start", type=at_least(0), default=0, metavar="I",

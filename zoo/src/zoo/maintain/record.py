@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                         "training cats)")
     p.add_argument("--reference", type=int, metavar="N",
                    help="generation models: compare with the first N images of --split "
-                        "(default: --n)")
+                        "(default: --n, or all of the split where it holds fewer)")
     p.add_argument("--kid", action="store_true", help="generation models: KID as well")
     p.add_argument("--start", type=int, default=0, metavar="I",
                    help="restorers: the --n images from image I on")
