@@ -157,18 +157,8 @@ def prepare(folder: Path, data_dir: str | None) -> None:
 
 def seconds_per_step(config: RunConfig) -> float:
     """A probe: the time of an optimiser step after a warm-up, in a throw-away folder."""
-    probe = build(dataclasses.replace(config, out=str(Path(config.out).with_name("probe"))))
-    batches = probe._batches()
-    for _ in range(3):
-        probe._optimiser_step(probe.model, batches)
-    if probe.context.device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(10):
-        probe._optimiser_step(probe.model, batches)
-    if probe.context.device.type == "cuda":
-        torch.cuda.synchronize()
-    return (time.perf_counter() - start) / 10
+    return build(dataclasses.replace(config, out=str(Path(config.out).with_name("probe")))
+                 ).seconds_per_step()
 
 
 def train_model(schedule: str, out: Path, device: str, tiny: bool, seconds: float,

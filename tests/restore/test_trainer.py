@@ -96,6 +96,26 @@ def test_time_budget_stops_early_with_a_checkpoint(tmp_path):
     assert read_checkpoint(tmp_path / "checkpoint.pt")["step"] == run.step
 
 
+def test_the_step_probe_times_the_steps_it_asks_for_and_writes_nothing(tmp_path, monkeypatch):
+    run = trainer(tmp_path / "probe", 10)
+    clock = iter(range(0, 1000, 7))
+    monkeypatch.setattr(trainer_module.time, "perf_counter", lambda: next(clock))
+    assert run.seconds_per_step(steps=4, warmup=2) == 7 / 4
+    state = run.optimizer.state[next(run.model.parameters())]
+    assert int(state["step"]) == 6
+    assert run.step == 0 and run._network is None and not (tmp_path / "probe").exists()
+    with pytest.raises(ValueError, match="steps must be at least 1"):
+        run.seconds_per_step(steps=0)
+
+
+def test_the_probe_waits_for_a_gpu_before_reading_the_clock(monkeypatch):
+    waited = []
+    monkeypatch.setattr(torch.cuda, "synchronize", waited.append)
+    trainer_module._synchronize(torch.device("cpu"))
+    trainer_module._synchronize(torch.device("cuda", 1))
+    assert waited == [torch.device("cuda", 1)]
+
+
 def test_objective_hook_and_l2_loss(tmp_path):
     calls = []
 

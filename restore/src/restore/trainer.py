@@ -201,6 +201,30 @@ class Trainer:
                               f"{self.step} of {config.steps}; --resume continues the run")
                     break
 
+    def seconds_per_step(self, steps: int = 10, warmup: int = 3) -> float:
+        """The mean wall time of ``steps`` optimiser steps after ``warmup`` of them, on one
+        process and without compilation: a probe for sizing a run to a time budget.
+
+        The probe trains: its steps change the model and optimiser, so time a throw-away
+        trainer (another ``out`` folder), not the one that will train.
+        """
+        if steps < 1 or warmup < 0:
+            raise ValueError(f"steps must be at least 1 and warmup at least 0, not {steps} "
+                             f"and {warmup}")
+        batches, self._network = self._batches(), self.model
+        self.model.train()
+        try:
+            for _ in range(warmup):
+                self._optimiser_step(batches)
+            _synchronize(self.context.device)
+            start = time.perf_counter()
+            for _ in range(steps):
+                self._optimiser_step(batches)
+            _synchronize(self.context.device)
+            return (time.perf_counter() - start) / steps
+        finally:
+            self._network = None
+
     def _optimiser_step(self, batches: Iterator[Tensor]) -> float:
         """One step of Adam on ``accumulate`` micro-batches, at steps ``t`` uniform in 1..T
         (a ``final_share`` of each at ``T``)."""
@@ -316,3 +340,8 @@ class Trainer:
             torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda_rng"]])
         self.step = state["step"]
 
+
+def _synchronize(device: torch.device) -> None:
+    """Wait for the device's queued work, so that a clock reads the time it took."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
