@@ -192,7 +192,8 @@ TABLE_5 = {
     "afhq": {"title": "AFHQ cats", "images": "cats", "reference": "the 500 test cats",
              "flags": "--n 500 --reference 500", "n": "500", "hot": "afhq64-diffusion",
              "ratio": 2.66,
-             "cold": {"afhq64-blur-gen": "the paper's blur schedule (5.2)"},
+             "cold": {"afhq64-blur-gen": "the paper's blur schedule (5.2)",
+                      "afhq64-heat-gen": "heat dissipation, noise carried in D"},
              "paper": "| AFHQ 128 px, paper (Inception FID) | 25.62 | 20.59 | 93.05 | 54.68 | "
                       "214.24 | fails |"},
 }
