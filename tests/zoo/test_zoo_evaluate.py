@@ -58,6 +58,13 @@ def test_evaluate_restoration_rows():
 
 
 @pytest.mark.mnist_data
+def test_the_progress_bar_counts_images_not_batches(capsys):
+    zoo.evaluate("mnist-blur", n=7, batch_size=3, rows=["Direct"], features=None,
+                 progress=True)
+    assert "evaluate mnist-blur: 7/7 " in capsys.readouterr().err
+
+
+@pytest.mark.mnist_data
 def test_evaluate_takes_any_feature_extractor_and_saves(tmp_path):
     def mean_features(x):
         return torch.stack([x.mean(dim=(1, 2, 3)), x.std(dim=(1, 2, 3))], dim=1)

@@ -225,13 +225,13 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
     reference_features = None if features is None else extract(
         features, x0 if model.paired else data.stack(images, range(count)))
     outputs: dict[str, list[Tensor]] = {}
-    with samplers.ProgressBar(-(-n // batch_size), f"evaluate {model.name}",
+    with samplers.ProgressBar(n, f"evaluate {model.name}", unit="images",
                               enabled=progress) as bar:
         for batch in model.evaluation_batches(x0, seed=seed, batch_size=batch_size,
                                                 rows=selected):
             for row, generated in batch.items():
                 outputs.setdefault(row, []).append(generated)
-            bar.update()
+            bar.update(len(generated))
     rows, measured_blocks = {}, {}
     labels = getattr(images, "labels", None)
     for row, parts in outputs.items():
