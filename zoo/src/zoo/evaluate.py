@@ -53,7 +53,8 @@ class Evaluation:
 
     def table(self) -> str:
         """The rows as a Markdown table."""
-        columns = [c for c in (self.fid_name, "SSIM", "RMSE", "PSNR")
+        kid_name = self.fid_name.replace("FID", "KID", 1)
+        columns = [c for c in (self.fid_name, kid_name, "SSIM", "RMSE", "PSNR")
                    if any(c in row for row in self.rows.values())]
         lines = ["| | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
         for name, row in self.rows.items():
@@ -168,8 +169,10 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
             holds fewer; for example all 1,200 CelebA test faces, as issue 28's protocol asks,
             where ``n`` is 1,000).
         kid: generation models: the kernel distance (KID, :func:`zoo.metrics.
-            kernel_distance_of`, times 1,000) in the same feature space as well, a column
-            ``KID-<net>``; unlike FID it is unbiased in the number of images.
+            kernel_distance_of`, unscaled: Inception KIDs are often quoted times 1,000, but
+            our feature nets' features are not normalised and need no scaling) in the same
+            feature space as well, a column ``KID-<net>`` in the table; unlike FID it is
+            unbiased in the number of images.
         start: restorers: measure images ``start`` to ``start + n - 1`` instead of the first
             ``n``. The random parameters of degradations (mask centres, snow) are drawn from
             ``seed`` anew: other draws than the same images get in a run from image 0.
@@ -240,7 +243,7 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
         rows[row] = {} if features is None else {
             fid_name: metrics.frechet_distance_of(generated_features, reference_features)}
         if kid:
-            rows[row][fid_name.replace("FID", "KID", 1)] = 1000 * metrics.kernel_distance_of(
+            rows[row][fid_name.replace("FID", "KID", 1)] = metrics.kernel_distance_of(
                 generated_features, reference_features, subset_size=min(n, count, 1000))
         if model.paired:
             rows[row].update(_paired(generated, x0))

@@ -32,7 +32,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                    help="generation models: compare with the first N images of the split "
                    "(default: --n, or all of the split where it holds fewer)")
     c.add_argument("--kid", action="store_true",
-                   help="generation models: the kernel distance (KID x 1000) as well")
+                   help="generation models: the kernel distance (KID) as well")
     c.add_argument("--start", type=at_least(0), default=0, metavar="I",
                    help="restorers: measure the --n images from image I on (default: the first)")
     c.add_argument("--blocks", type=at_least(2), metavar="K",
