@@ -124,6 +124,9 @@ def test_restore_with_degrade_shows_the_original(digits, tmp_path):
     (["evaluate", "mnist-blur", "--batch-size", "0"], "at least 1"),
     (["evaluate", "mnist-blur", "--batch-size", "-2"], "at least 1"),
     (["evaluate", "mnist-blur", "--rows", "TACoS"], "no row of mnist-blur starts with"),
+    (["evaluate", "mnist-heat-gen", "--also", "train"], "give SPLIT:N"),
+    (["evaluate", "mnist-heat-gen", "--also", "val:10"], "give SPLIT:N"),
+    (["evaluate", "mnist-heat-gen", "--also", "test:1"], "N at least 2"),
     (["degrade", "mnist-blur", "{digit}", "--out", "{tmp}"], "is a folder"),
     (["degrade", "mnist-blur", "{digit}", "--save-dir", "{digit}"], "is a file, not a folder"),
     (["degrade", "mnist-blur", "{digit}", "--size", "0"], "at least 1"),
@@ -169,6 +172,20 @@ def test_evaluate_prints_and_saves_the_table(tmp_path):
     assert set(saved["rows"]) == {"Degraded", "Sampled (TACoS)", "Direct"}
     only = colddiff("evaluate", "mnist-blur", "--n", "4", "--rows", "Direct", "--no-progress")
     assert "| Direct |" in only.stdout and "TACoS" not in only.stdout
+
+
+@pytest.mark.mnist_data
+def test_evaluate_measures_generated_images_against_more_reference_sets(tmp_path):
+    result = colddiff("evaluate", "mnist-heat-gen", "--n", "8", "--rows", "Direct",
+                      "--reference", "10", "--also", "train:12", "--out", tmp_path / "e.json",
+                      tmp_path / "e.md", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert "mnist-heat-gen: 8 generated images against 12 mnist train images" in result.stdout
+    saved = json.loads((tmp_path / "e.json").read_text())
+    assert saved["setting"].startswith("8 generated images against 10 mnist test images")
+    assert saved["also"][0]["setting"].startswith("8 generated images against 12 mnist train")
+    assert saved["also"][0]["rows"] != saved["rows"]
+    assert saved["also"][0]["table"] in (tmp_path / "e.md").read_text()
 
 
 @pytest.mark.mnist_data

@@ -309,3 +309,46 @@ def test_record_measures_a_generator_against_the_training_images_beside_the_test
     expected = zoo.evaluate("mnist-heat-gen", n=4, split="train", reference=6, rows=["Direct"],
                             batch_size=4)
     assert added["rows"] == expected.rows
+
+
+@pytest.mark.mnist_data
+def test_one_generation_is_measured_against_several_reference_sets(tmp_path):
+    """Issue 28's AFHQ protocol at the cost of one generation: the samples against the test
+    images and, with also, the first images of the training split; recorded as main figures
+    and a subset."""
+    import shutil
+
+    from zoo.maintain import record
+
+    generator = zoo.load("mnist-heat-gen")
+    both = zoo.evaluate(generator, n=8, batch_size=8, rows=["Direct"], reference=10, kid=True,
+                        also=[("train", 12), ("test", 6)])
+    alone = [zoo.evaluate(generator, n=8, batch_size=8, rows=["Direct"], split=split,
+                          reference=count, kid=True)
+             for split, count in (("test", 10), ("train", 12), ("test", 6))]
+    assert [e.setting for e in (both, *both.also)] == [e.setting for e in alone]
+    row = "Direct, broken symmetry (0.02)"
+    for measured, expected in zip((both, *both.also), alone, strict=True):
+        assert measured.rows[row] == pytest.approx(expected.rows[row], rel=1e-6)
+    assert both.also[0].rows[row] != pytest.approx(both.rows[row])
+    assert [other["setting"] for other in both.to_dict()["also"]] == [
+        e.setting for e in alone[1:]]
+    assert "also" not in alone[0].to_dict()
+    with pytest.raises(ValueError, match="count must be from 2 to the 60000"):
+        zoo.evaluate(generator, n=4, also=[("train", 60_001)])
+    with pytest.raises(ValueError, match="split train or test"):
+        zoo.evaluate(generator, n=4, also=[("val", 10)])
+    with pytest.raises(ValueError, match="also measures a generator"):
+        zoo.evaluate("mnist-blur", n=4, also=[("train", 10)])
+
+    folder = shutil.copytree(zoo.registry.model_folder("mnist-heat-gen"), tmp_path / "gen")
+    args = ["mnist-heat-gen", "--n", "8", "--batch-size", "8", "--folder", str(folder),
+            "--rows", "Direct", "--replace", "--kid", "--reference", "10"]
+    assert record.main([*args, "--also", "train:12"]) == 0
+    entry = json.loads((folder / "config.json").read_text())
+    assert entry["metrics"]["rows"][row] == pytest.approx(alone[0].rows[row], rel=1e-6)
+    assert "also" not in entry["metrics"]
+    assert entry["subsets"][-1]["setting"] == alone[1].setting
+    assert entry["subsets"][-1]["rows"][row] == pytest.approx(alone[1].rows[row], rel=1e-6)
+    with pytest.raises(SystemExit):
+        record.main([*args, "--also", "train-12"])

@@ -50,6 +50,10 @@ class Evaluation:
     blocks: dict[str, dict[str, dict[str, float]]] | None = None
     """Restorers measured with ``blocks``: ``blocks[images][row][metric]``, each block of
     images (``"0-999 (airplane)"``) measured alone."""
+    also: list[Evaluation] = dataclasses.field(default_factory=list)
+    """Generators measured with ``also``: the same generated images against each other
+    reference set, one evaluation each (in :meth:`to_dict` as ``"also"`` where there are
+    any)."""
 
     def table(self) -> str:
         """The rows as a Markdown table."""
@@ -84,6 +88,10 @@ class Evaluation:
 
     def to_dict(self) -> dict[str, Any]:
         made = {**dataclasses.asdict(self), "table": self.table()}
+        if self.also:
+            made["also"] = [other.to_dict() for other in self.also]
+        else:
+            del made["also"]
         if self.blocks:
             made["block_table"] = self.block_table()
         else:
@@ -93,8 +101,9 @@ class Evaluation:
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the evaluation as JSON (``.json``) or as its Markdown table (any other name)."""
         blocks = f"\n\nBy block:\n\n{self.block_table()}" if self.blocks else ""
+        others = "".join(f"\n\n{other.setting}\n\n{other.table()}" for other in self.also)
         text = (json.dumps(self.to_dict(), indent=2) if str(path).endswith(".json")
-                else f"{self.model}, {self.setting}\n\n{self.table()}{blocks}")
+                else f"{self.model}, {self.setting}\n\n{self.table()}{blocks}{others}")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w") as file:
             file.write(text + "\n")
@@ -142,7 +151,8 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
              fid_name: str | None = None, rows: Sequence[str] | None = None,
              data_folder: str | os.PathLike[str] | None = None,
              reference: int | None = None, kid: bool = False, start: int = 0,
-             blocks: int | None = None, progress: bool = False) -> Evaluation:
+             blocks: int | None = None, also: Sequence[tuple[str, int]] = (),
+             progress: bool = False) -> Evaluation:
     """Measure a zoo model as the paper's tables do (the rows are the model kind's:
     :meth:`zoo.model.Pretrained.evaluation_batches`).
 
@@ -180,6 +190,10 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
             one may be smaller; :attr:`Evaluation.blocks`), so that a part of the split where
             a model fails is not hidden by the whole. CIFAR-10's test images are sorted by
             class: blocks of 1,000 are its ten classes.
+        also: generators: other reference sets, each ``(split, count)`` (the first ``count``
+            images of that split), against which the same generated images are measured too,
+            in :attr:`Evaluation.also`: issue 28's AFHQ protocol measures 1,000 samples against
+            the 500 test cats and ``("train", 1000)`` at the cost of one generation.
         progress: show a progress bar.
     """
     from restore import data
@@ -223,10 +237,16 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
     if not 2 <= count <= len(images):
         raise ValueError(f"reference must be from 2 to the {len(images)} images of {split}, "
                          f"got {count}")
+    if also and (model.paired or features is None or data_folder is not None):
+        raise ValueError("also measures a generator's images against more images of its named "
+                         "data set, in its feature space")
+    others = [_other_reference(model.dataset, other, data_dir, model.image_size)
+              for other in also]
     # A generator is handed one empty row per image to draw: only their number counts.
     x0 = data.stack(images, range(start, start + n)) if model.paired else torch.empty(n, 0)
     reference_features = None if features is None else extract(
         features, x0 if model.paired else data.stack(images, range(count)))
+    other_features = [extract(features, images) for images in others]
     outputs: dict[str, list[Tensor]] = {}
     with samplers.ProgressBar(n, f"evaluate {model.name}", unit="images",
                               enabled=progress) as bar:
@@ -236,15 +256,15 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
                 outputs.setdefault(row, []).append(generated)
             bar.update(len(generated))
     rows, measured_blocks = {}, {}
+    other_rows: list[dict[str, dict[str, float]]] = [{} for _ in also]
     labels = getattr(images, "labels", None)
     for row, parts in outputs.items():
         generated = torch.cat(parts)
         generated_features = None if features is None else extract(features, generated)
-        rows[row] = {} if features is None else {
-            fid_name: metrics.frechet_distance_of(generated_features, reference_features)}
-        if kid:
-            rows[row][fid_name.replace("FID", "KID", 1)] = metrics.kernel_distance_of(
-                generated_features, reference_features, subset_size=min(n, count, 1000))
+        rows[row] = {} if features is None else _distances(
+            generated_features, reference_features, fid_name, kid)
+        for measured, real in zip(other_rows, other_features, strict=True):
+            measured[row] = _distances(generated_features, real, fid_name, kid)
         if model.paired:
             rows[row].update(_paired(generated, x0))
         for first in range(0, n - 1, blocks) if blocks else ():
@@ -260,7 +280,37 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
     return Evaluation(model=model.name, fid_name=fid_name, rows=rows,
                       setting=setting_of(model, n, split, seed,
                                          reference=None if model.paired else count, start=start),
-                      blocks=measured_blocks or None)
+                      blocks=measured_blocks or None,
+                      also=[Evaluation(model=model.name, fid_name=fid_name, rows=measured,
+                                       setting=setting_of(model, n, split_, seed,
+                                                          reference=count_))
+                            for (split_, count_), measured in zip(also, other_rows,
+                                                                  strict=True)])
+
+
+def _other_reference(dataset: str, other: tuple[str, int], data_dir: Any, size: int) -> Tensor:
+    """The first ``count`` images of ``split`` for ``evaluate(also=[(split, count)])``."""
+    from restore import data
+
+    split, count = other
+    if split not in ("train", "test"):
+        raise ValueError(f"also takes (split, count) pairs with split train or test, got "
+                         f"{other!r}")
+    images = data.load(dataset, split, data_dir, size=size)
+    if not 2 <= count <= len(images):
+        raise ValueError(f"also: the count must be from 2 to the {len(images)} images of "
+                         f"{split}, got {count}")
+    return data.stack(images, range(count))
+
+
+def _distances(generated: Tensor, real: Tensor, fid_name: str, kid: bool) -> dict[str, float]:
+    """The Frechet distance between two feature sets, and with ``kid`` the kernel distance
+    (over subsets of at most 1,000, as the smaller set allows)."""
+    measured = {fid_name: metrics.frechet_distance_of(generated, real)}
+    if kid:
+        measured[fid_name.replace("FID", "KID", 1)] = metrics.kernel_distance_of(
+            generated, real, subset_size=min(len(generated), len(real), 1000))
+    return measured
 
 
 def setting_of(model: Pretrained, n: int, split: str, seed: int, *,

@@ -37,6 +37,16 @@ def at_least(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def split_and_count(text: str) -> tuple[str, int]:
+    """``train:1000`` as ``("train", 1000)``: a split of a data set and how many of its first
+    images (``--also`` of ``colddiff evaluate``)."""
+    split, _, count = text.partition(":")
+    if split not in ("train", "test") or not count.isdigit() or int(count) < 2:
+        raise argparse.ArgumentTypeError(f"give SPLIT:N, SPLIT train or test and N at least 2, "
+                                         f"got {text!r}")
+    return split, int(count)
+
+
 def seed(text: str) -> int:
     """An argparse type: a seed, ``0 <= seed < 2**63`` (what torch's generators take)."""
     value = at_least(0)(text)

@@ -19,6 +19,7 @@ from typing import Any
 from samplers.folders import CARD, CONFIG, write_atomically
 
 from ..cards import render_card
+from ..commands.common import split_and_count
 from ..evaluate import Evaluation, evaluate, setting_of
 from ..pretrained import load
 from ..registry import model_folder
@@ -108,8 +109,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="with --rows, drop the rows recorded before")
     p.add_argument("--split", choices=("test", "train"), default="test",
                    help="the images measured against (generation models: the reference; for "
-                        "AFHQ, issue 28 records the 500 test cats and, with --subset, 1,000 "
-                        "training cats)")
+                        "AFHQ, issue 28 records the 500 test cats and, with --also "
+                        "train:1000, 1,000 training cats)")
     p.add_argument("--reference", type=int, metavar="N",
                    help="generation models: compare with the first N images of --split "
                         "(default: --n, or all of the split where it holds fewer)")
@@ -121,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--subset", action="store_true",
                    help="record these figures beside the main ones, as those of other images "
                         "(the first 1,000 of a split where the main ones are of all)")
+    p.add_argument("--also", type=split_and_count, action="append", default=[],
+                   metavar="SPLIT:N",
+                   help="generation models: measure the same images against the first N images "
+                        "of SPLIT too, recorded beside the main figures (repeatable; issue 28's "
+                        "AFHQ cats: --split test --reference 500 --also train:1000)")
     p.add_argument("--folder", type=Path,
                    help="the model folder to write (default: the zoo package's)")
     args = p.parse_args(argv)
@@ -145,15 +151,17 @@ def _record(args: argparse.Namespace) -> int:
         _check_comparable(recorded, model.name, setting=setting)
     result = evaluate(model, n=args.n, split=args.split, seed=args.seed,
                       batch_size=args.batch_size, data_dir=args.data_dir, rows=args.rows,
-                      reference=args.reference,
-                      kid=args.kid, start=args.start, blocks=args.blocks, progress=True)
-    print(f"{result.model}: {result.setting}\n\n{result.table()}")
-    if result.blocks:
-        print(f"\n{result.block_table()}")
-    path = record_metrics(args.model, {**result.to_dict(), "weights_sha256": weights},
-                          args.folder, merge=merge, order=model.row_names(),
-                          subset=args.subset)
-    print(f"recorded in {path}")
+                      reference=args.reference, kid=args.kid, start=args.start,
+                      blocks=args.blocks, also=args.also, progress=True)
+    for index, measured in enumerate([result, *result.also]):
+        print(f"{measured.model}: {measured.setting}\n\n{measured.table()}")
+        if measured.blocks:
+            print(f"\n{measured.block_table()}")
+        figures = {key: value for key, value in measured.to_dict().items() if key != "also"}
+        path = record_metrics(args.model, {**figures, "weights_sha256": weights},
+                              args.folder, merge=merge, order=model.row_names(),
+                              subset=args.subset or index > 0)
+        print(f"recorded in {path}\n")
     return 0
 
 
