@@ -72,6 +72,12 @@ def test_property_an_operator_ending_at_its_parameter_ends_at_the_prior_draw(see
     mixing = degrade.MixingSchedule.cosine(num_steps=20)
     assert torch.allclose(mixing.ending_at(cat)(x, 20), cat, atol=1e-2)   # sqrt(abar_T) = 0.0025
     assert torch.equal(mixing.ending_at(cat)(x, 0), x)
+    noise = torch.randn(x.shape, generator=torch.Generator().manual_seed(seed))
+    hot = degrade.NoiseSchedule.cosine(num_steps=20)     # Table 5's fixed noise: z = x_T
+    assert torch.allclose(hot.ending_at(noise)(x, 20), noise, atol=1e-2)
+    assert torch.equal(hot.ending_at(noise)(x, 0), x)
+    a, b = hot.coefficients(7)
+    assert torch.allclose(hot.ending_at(noise)(x, 7), (a * x + b * noise).float(), atol=1e-6)
     fade = degrade.GaussianFadeSchedule.linear(num_steps=40, beta_start=1.0, beta_step=20.0,
                                                center="middle")
     colour = torch.rand(3, 3, 1, 1, generator=torch.Generator().manual_seed(seed)) * 2 - 1
@@ -91,3 +97,5 @@ def test_ending_at_refuses_what_x_T_does_not_determine():
         random_centre.ending_at(_images(0))
     with pytest.raises(ValueError):
         degrade.MixingSchedule.cosine(num_steps=4).ending_at(torch.zeros(3, 16, 16))
+    with pytest.raises(ValueError):
+        degrade.NoiseSchedule.cosine(num_steps=4).ending_at(torch.zeros(3, 16, 16))

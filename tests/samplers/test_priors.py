@@ -10,6 +10,7 @@ from samplers import (
     LowFrequencyPrior,
     Prior,
     SolidColorPrior,
+    WhiteNoisePrior,
     fit_gaussian_mixture,
 )
 
@@ -121,13 +122,19 @@ def test_solid_colours_and_image_pool():
     pool = images(5)
     drawn = ImagePoolPrior().fit(pool).sample(50, generator=torch.Generator().manual_seed(0))
     assert all(bool((image == pool).flatten(1).all(1).any()) for image in drawn)
+    noise = WhiteNoisePrior().fit(images()).sample(400, generator=torch.Generator().manual_seed(0))
+    assert noise.shape[1:] == images().shape[1:]
+    assert abs(float(noise.mean())) < 0.02 and abs(float(noise.std()) - 1) < 0.02
+    assert abs(float(noise.flatten(1).T.corrcoef()[0, 1])) < 0.2   # pixels independent
 
 
 @pytest.mark.parametrize(
     "make",
     [lambda: ChannelMeanPrior(components=2, noise_std=0.002), lambda: DownsampledPrior(2),
-     lambda: LowFrequencyPrior(2, noise_std=0.02), SolidColorPrior, ImagePoolPrior],
-    ids=["channel-mean", "downsampled", "low-frequency", "solid-colour", "image-pool"],
+     lambda: LowFrequencyPrior(2, noise_std=0.02), SolidColorPrior, ImagePoolPrior,
+     WhiteNoisePrior],
+    ids=["channel-mean", "downsampled", "low-frequency", "solid-colour", "image-pool",
+         "white-noise"],
 )
 def test_save_and_load_round_trip(tmp_path, make):
     prior = make().fit(images(50))
@@ -192,7 +199,7 @@ def test_unfitted_prior_says_so():
 
 
 @pytest.mark.parametrize("make", [ChannelMeanPrior, DownsampledPrior, LowFrequencyPrior,
-                                  SolidColorPrior, ImagePoolPrior])
+                                  SolidColorPrior, ImagePoolPrior, WhiteNoisePrior])
 def test_priors_refuse_non_finite_images_and_draw_empty_batches(make):
     data = images(20)
     for bad in (float("nan"), float("inf")):

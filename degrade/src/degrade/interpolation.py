@@ -15,8 +15,17 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from ._validation import Step, as_schedule, as_steps, check_num_steps, check_number, compute_dtype
+from ._validation import (
+    Step,
+    as_schedule,
+    as_steps,
+    check_image,
+    check_num_steps,
+    check_number,
+    compute_dtype,
+)
 from .base import Degradation, Shape
+from .bound import BoundDegradation
 
 
 class InterpolationSchedule(Degradation):
@@ -76,6 +85,15 @@ class InterpolationSchedule(Degradation):
         f = torch.cos((t + s) / (1 + s) * math.pi / 2) ** 2
         betas = (1 - f[1:] / f[:-1]).clamp(max=max_beta)
         return cls.from_betas(betas, **kwargs)
+
+    def ending_at(self, x_T: Tensor) -> BoundDegradation:
+        """The operator interpolating toward ``z = x_T``, the image a prior drew: a random cat
+        for animorphosis (section 5.3), white noise for hot generation with fixed noise
+        (Table 5's "Fixed Noise": the noise that made ``x_T`` kept for every step).
+        ``D(x, T) = x_T`` up to ``sqrt(abar_T) x + (sqrt(1 - abar_T) - 1) x_T``, which a
+        schedule ending at ``abar_T`` near 0 (the cosine one) makes negligible."""
+        check_image(x_T, name="x_T")
+        return self.bind(**{self.param_names[0]: x_T})
 
     def coefficients(self, t: Step) -> tuple[Tensor, Tensor]:
         """``(a_t, b_t) = (sqrt(abar_t), sqrt(1 - abar_t))``, float64 tensors shaped like ``t``."""

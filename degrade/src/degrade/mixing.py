@@ -13,7 +13,6 @@ from torch import Tensor
 
 from ._validation import check_image
 from .base import Shape
-from .bound import BoundDegradation
 from .interpolation import InterpolationSchedule
 
 
@@ -49,13 +48,6 @@ class MixingSchedule(InterpolationSchedule):
             if pool.shape[0] == 0:
                 raise ValueError("pool must hold at least one image")
         self.register_buffer("pool", pool, persistent=False)
-
-    def ending_at(self, x_T: Tensor) -> BoundDegradation:
-        """The operator mixing toward ``z = x_T``, the image a prior drew (a random cat, to
-        generate a face from it: section 5.3). ``D(x, T) = x_T`` up to ``sqrt(abar_T) x``,
-        which the cosine schedule makes negligible."""
-        check_image(x_T, name="x_T")
-        return self.bind(z=x_T)
 
     def _sample(
         self, shape: Shape, generator: torch.Generator | None, dtype: torch.dtype

@@ -38,7 +38,7 @@ from .hot import estimated_noise
 from .loop import sample, spaced_steps
 from .lowpass_priors import DownsampledPrior, LowFrequencyPrior
 from .mixture import fit_gaussian_mixture, sample_gaussian_mixture
-from .priors import ChannelMeanPrior, ImagePoolPrior, Prior, SolidColorPrior
+from .priors import ChannelMeanPrior, ImagePoolPrior, Prior, SolidColorPrior, WhiteNoisePrior
 from .progress import ProgressBar
 from .recorder import Recorder
 from .rotated import (
@@ -66,6 +66,7 @@ __all__ = [
     "RotatedDiffusion",
     "SoftDiffusion",
     "SolidColorPrior",
+    "WhiteNoisePrior",
     "direct",
     "estimated_noise",
     "fit_gaussian_mixture",

@@ -202,25 +202,50 @@ class ChannelMeanPrior(Prior):
         return levels.float()[:, :, None, None].expand(n, channels, height, width).clone()
 
 
-class SolidColorPrior(Prior):
-    """A random solid colour per image, uniform in [-1, 1] per channel: for fade generation (5.3).
-
-    ``fit`` only records the image shape (the paper draws colours uniformly).
-    """
+class _ShapeOnly(Prior):
+    """A prior whose fit records only the images' shape: what it draws does not depend on the
+    data."""
 
     _fields = ("shape",)
 
     def __init__(self) -> None:
         self.shape = None
 
-    def fit(self, images: Tensor) -> SolidColorPrior:
+    def fit(self, images: Tensor) -> _ShapeOnly:
         self.shape = torch.tensor(_training_images(images).shape[1:])
         return self
+
+
+class SolidColorPrior(_ShapeOnly):
+    """A random solid colour per image, uniform in [-1, 1] per channel: for fade generation (5.3).
+
+    ``fit`` only records the image shape (the paper draws colours uniformly).
+    """
 
     def _draw(self, n: int, generator: torch.Generator | None) -> Tensor:
         channels, height, width = self.image_shape
         colours = torch.rand(n, channels, 1, 1, generator=generator) * 2 - 1
         return colours.expand(n, channels, height, width).clone()
+
+
+class WhiteNoisePrior(_ShapeOnly):
+    """White noise ``N(0, I)`` of the images' shape: ``x_T`` for hot generation, the Gaussian
+    diffusion of Table 5 (Bansal et al., 2022, arXiv:2208.09392, sections 5.1 and 5.2) that
+    ``degrade.NoiseSchedule`` ends at.
+
+    ``fit`` only records the image shape: the noise is the same for every data set.
+
+    Examples:
+        >>> import torch
+        >>> from samplers import WhiteNoisePrior
+        >>> prior = WhiteNoisePrior().fit(torch.zeros(2, 3, 16, 16))
+        >>> x_T = prior.sample(500, generator=torch.Generator().manual_seed(0))
+        >>> tuple(x_T.shape), round(float(x_T.std()), 2)
+        ((500, 3, 16, 16), 1.0)
+    """
+
+    def _draw(self, n: int, generator: torch.Generator | None) -> Tensor:
+        return torch.randn(n, *self.image_shape, generator=generator)
 
 
 class ImagePoolPrior(Prior):

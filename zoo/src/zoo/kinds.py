@@ -4,7 +4,9 @@
   "Cold Diffusion: Inverting Arbitrary Image Transforms Without Noise", arXiv:2208.09392,
   section 3): :meth:`~Restorer.restore` by a cold sampler.
 * :class:`Generator`: a restorer with a prior over ``x_T`` (section 5.2):
-  :meth:`~Generator.generate` draws ``x_T`` and restores it.
+  :meth:`~Generator.generate` draws ``x_T`` and restores it; on Gaussian noise
+  (``degrade.NoiseSchedule`` from white noise) it is Table 5's hot baseline, a restorer of the
+  clean image with fixed or estimated noise.
 * :class:`WarmGenerator`: a network ``R(x_s, s) ~ x_{s-1}`` with a prior over ``x_T``
   (inverse heat dissipation, Rissanen et al., 2023): :meth:`~WarmGenerator.generate` walks back
   one step at a time with fresh noise.
@@ -35,7 +37,7 @@ from samplers.validation import check_count, check_noise_std, check_start
 from torch import Tensor
 
 import samplers
-from degrade import BoundDegradation, Degradation, DirectIteration
+from degrade import BoundDegradation, Degradation, DirectIteration, NoiseSchedule
 
 from . import sampling
 from .export import DEFAULT_NOISE_STD
@@ -204,23 +206,44 @@ class _Generative:
 @dataclasses.dataclass(repr=False)
 class Generator(_Generative, Restorer):
     """A restorer that generates (section 5.2): ``x_T`` from its fitted ``prior`` (any
-    :class:`samplers.Prior`), a little noise to break the symmetry, then a cold sampler."""
+    :class:`samplers.Prior`), a little noise to break the symmetry, then a cold sampler.
+
+    On Gaussian noise (``degrade.NoiseSchedule`` from a :class:`samplers.WhiteNoisePrior`) it
+    is Table 5's hot diffusion as the paper trains it, ``R(x_t, t) ~ x0``: TACoS with the noise
+    of ``x_T`` fixed ("Fixed Noise") or re-estimated at each step ("Estimated Noise", A.6, the
+    default: :attr:`hot`)."""
 
     prior: samplers.Prior | None = None
-    how: ClassVar[str] = "TACoS from the prior"
-    default_sampler: ClassVar[str] = "tacos"
+
+    @property
+    def hot(self) -> bool:
+        """Whether it walks back Gaussian noise (``degrade.NoiseSchedule``): Table 5's hot
+        rows, estimated noise by default."""
+        return isinstance(self.D_train, NoiseSchedule)
+
+    @property
+    def default_sampler(self) -> str:
+        """The sampler :meth:`generate` runs by default: TACoS, or estimated noise (DDIM)
+        for hot diffusion."""
+        return "estimated" if self.hot else "tacos"
+
+    @property
+    def how(self) -> str:
+        return "estimated noise (DDIM) from N(0, I)" if self.hot else "TACoS from the prior"
 
     def describe(self) -> str:
-        return "generation model"
+        return "generation model (hot: a restorer of Gaussian noise)" if self.hot \
+            else "generation model"
 
     def generate(self, n: int, *, noise_std: float | None = None, seed: int = 0,
                  sampler: str | None = None, steps: int | None = None, clip: bool = True,
                  progress: bool = False) -> Tensor:
         """``n`` new images: ``x_T`` drawn from the prior with ``noise_std`` noise (the model's
         recorded value by default; 0 for "perfect symmetry"), restored by ``sampler``
-        (:attr:`default_sampler`, ``"tacos"``, by default; ``"naive"``, ``"direct"``, or for
-        soft diffusion ``"momentum"`` with fresh noise of ``seed``), in ``steps`` evenly
-        spaced jumps if given (every step by default). ``clip`` does not apply."""
+        (:attr:`default_sampler` by default: ``"tacos"``, or ``"estimated"`` for hot
+        diffusion; ``"naive"``, ``"direct"``, or for soft diffusion ``"momentum"`` with fresh
+        noise of ``seed``), in ``steps`` evenly spaced jumps if given (every step by default).
+        ``clip`` does not apply."""
         n, seed = check_count(n, "n", 1), check_count(seed, "seed")
         std = check_noise_std(self.entry["prior"]["noise_std"] if noise_std is None
                               else noise_std)
@@ -233,7 +256,16 @@ class Generator(_Generative, Restorer):
 
     def conditions(self) -> dict[str, dict[str, Any]]:
         """The rows of Table 5. The broken-symmetry rows add the model's noise, or the
-        paper's 0.002 where the model generates best without noise (its default is 0)."""
+        paper's 0.002 where the model generates best without noise (its default is 0). Hot
+        diffusion's rows start from white noise, which needs no more: fixed noise (TACoS),
+        estimated noise, Algorithm 1 and direct."""
+        if self.hot:
+            return {
+                "Fixed noise (TACoS)": {"sampler": "tacos", "noise_std": 0.0},
+                "Estimated noise (DDIM)": {"sampler": "estimated", "noise_std": 0.0},
+                "Algorithm 1, fixed noise": {"sampler": "naive", "noise_std": 0.0},
+                "Direct": {"sampler": "direct", "noise_std": 0.0},
+            }
         std = self.entry["prior"]["noise_std"] or DEFAULT_NOISE_STD
         return {
             "TACoS, perfect symmetry": {"sampler": "tacos", "noise_std": 0.0},

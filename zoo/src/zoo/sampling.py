@@ -38,6 +38,13 @@ def _soft(D: Any) -> bool:
     return all(callable(getattr(D, m, None)) for m in ("corrupt", "noise_level"))
 
 
+def _interpolating(D: Any) -> bool:
+    """``D(x, t) = a_t x + b_t z`` that tells ``coefficients`` (``degrade.NoiseSchedule``,
+    ``degrade.MixingSchedule``), bound or not."""
+    path = D.D if isinstance(D, degrade.BoundDegradation) else D
+    return callable(getattr(path, "coefficients", None))
+
+
 @dataclasses.dataclass(frozen=True)
 class Sampler:
     """A named sampler: its ``family`` (``"cold"`` or ``"diffusion"``), a title for figures,
@@ -63,6 +70,14 @@ def _indi(R: Any, D: Any, x_t: Tensor, t: Any, *, steps: Any = None,
     path = D.D if isinstance(D, degrade.BoundDegradation) else D
     sigma = path.sigma if isinstance(path, degrade.DirectIteration) and path.noisy else 0.0
     return samplers.indi(R, D, x_t, t, steps=steps, sigma=sigma, progress=progress)
+
+
+def _estimated(R: Any, D: Any, x_t: Tensor, t: Any, *, steps: Any = None,
+               progress: bool = False) -> Tensor:
+    """Hot diffusion with the noise re-estimated at each step (A.6 of cold diffusion; DDIM):
+    Table 5's "Estimated Noise", on the operator itself (the sampler estimates ``z``)."""
+    path = D.D if isinstance(D, degrade.BoundDegradation) else D
+    return samplers.estimated_noise(R, path, x_t, t, steps=steps, progress=progress)
 
 
 def _momentum(R: Any, D: Any, x_t: Tensor, t: Any, *, steps: Any = None,
@@ -115,6 +130,9 @@ SAMPLERS: dict[str, Sampler] = {s.name: s for s in (
     Sampler("direct", "cold", "direct R", "one call R(x_t, t)", _direct),
     Sampler("indi", "cold", "InDI", "InDI's small steps along the straight path (paired "
             "data), skips steps (--steps)", _indi, _straight),
+    Sampler("estimated", "cold", "estimated noise", "TACoS with the noise z re-estimated at "
+            "each step (A.6; DDIM for Gaussian noise), skips steps (--steps)", _estimated,
+            _interpolating),
     Sampler("momentum", "cold", "momentum", "soft diffusion's Momentum Sampler (a linear "
             "corruption plus noise), skips steps (--steps)", _momentum, _soft),
     Sampler("momentum-deterministic", "cold", "momentum (deterministic)", "the Momentum "
