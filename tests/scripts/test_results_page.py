@@ -7,7 +7,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 import results_page  # noqa: E402
 
-TABLE = {"hot": "hot", "ratio": 2.0, "cold": {"cold": "a cold one"}}
+TABLE = {"hot": {"hot": "noise"}, "ratio": 2.0, "cold": {"cold": "a cold one"}}
 
 
 def entries(cold: dict[str, float], hot: dict[str, float]) -> dict:
@@ -21,10 +21,10 @@ def test_the_verdict_follows_the_recorded_figures():
             "Algorithm 1, broken symmetry (0.002)": 400.0, "Direct, broken symmetry": 150.0}
     verdict = results_page.table_5_verdict(
         entries(rows, {"Deterministic, 100 steps": 30.0}), TABLE, "cold")
-    assert verdict == ("- `cold`: broken symmetry 50.00 against 2.0 x hot estimated noise = "
-                       "60.00: met; perfect symmetry worse than broken (90.00 against 50.00): "
-                       "holds; Direct 3.0x the better TACoS row; Algorithm 1 8.0x the better "
-                       "TACoS row.")
+    assert verdict == ("- `cold`: broken symmetry 50.00 against 2.0 x hot estimated noise "
+                       "(`hot`) = 60.00: met; perfect symmetry worse than broken (90.00 "
+                       "against 50.00): holds; Direct 3.0x the better TACoS row; Algorithm 1 "
+                       "8.0x the better TACoS row.")
     rows["TACoS, perfect symmetry"] = 40.0
     verdict = results_page.table_5_verdict(
         entries(rows, {"Deterministic, 100 steps": 20.0}), TABLE, "cold")
@@ -39,3 +39,38 @@ def test_rows_not_recorded_are_said_to_be_unmeasured():
     assert verdict == ("- `cold`: ratio to hot estimated noise (2.0x): not measured; perfect "
                        "against broken symmetry: not measured; Direct against TACoS: not "
                        "measured; Algorithm 1 against TACoS: not measured.")
+
+
+def test_table_5_gives_the_second_reference_set_its_own_rows():
+    """Issue 28's AFHQ protocol: the same samples against the test cats and the training
+    cats, each recorded, each a row; a figure of one set never stands in for the other."""
+    made = entries({"TACoS, perfect symmetry": 60.0}, {"Deterministic, 100 steps": 30.0})
+    made["cold"]["subsets"] = [{"setting": "on train", "fid_name": "FID", "rows": {
+        "TACoS, perfect symmetry": {"FID": 70.0}, "Direct, broken": {"FID": 210.0}}}]
+    table = {**TABLE, "title": "T", "images": "cats", "reference": "R", "flags": "--f",
+             "n": "9", "paper": "| paper |", "also": ("on train", "against training cats")}
+    lines = results_page.table_5(made, table)
+    assert "| `hot` (hot) | not measured | 30.00 | | | | |" in lines
+    assert "| `hot` (hot, against training cats) | not measured | not measured | | | | |" in lines
+    assert "| `cold` (a cold one) | | | 60.00 | not measured | not measured | not measured |" \
+        in lines
+    assert "| `cold` (a cold one, against training cats) | | | 70.00 | not measured | 210.00 | " \
+           "not measured |" in lines
+    alone = results_page.table_5(made, TABLE | {k: table[k] for k in table if k != "also"})
+    assert not any("training cats" in line for line in alone)
+
+
+def test_the_ratio_is_judged_against_the_papers_hot_model_where_it_is_recorded():
+    """Table 5's hot rows as the paper trains them (R ~ x0) come first; the noise predictor
+    stands in only while they are not recorded."""
+    cold = {"TACoS, broken symmetry (0.02)": 70.0}
+    made = entries(cold, {"Deterministic, 100 steps": 1000.0})
+    table = {**TABLE, "hot": {"paper-hot": "paper", "hot": "noise"}}
+    assert "(`hot`) = 2000.00: met" in results_page.table_5_verdict(made, table, "cold")
+    made["paper-hot"] = entries({"Estimated noise (DDIM)": 30.0}, {})["cold"]
+    assert "(`paper-hot`) = 60.00: not met" in results_page.table_5_verdict(made, table, "cold")
+    lines = results_page.table_5(made, {**table, "title": "T", "images": "faces",
+                                        "reference": "R", "flags": "--f", "n": "9",
+                                        "paper": "| paper |"})
+    assert lines.index("| `paper-hot` (hot) | not measured | 30.00 | | | | |") < \
+        lines.index("| `hot` (hot) | not measured | 1000.00 | | | | |")
