@@ -11,6 +11,7 @@ repository root:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import textwrap
 from dataclasses import dataclass
@@ -28,6 +29,12 @@ import zoo
 from restore import data as restore_data
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_data() -> Path:
+    """The data folder the figures read by default: ``$COLDDIFF_DATA`` where it is set (as
+    ``restore.data.load`` reads it), else ``../shared/data`` beside the repository."""
+    return Path(os.environ.get("COLDDIFF_DATA") or ROOT.parent / "shared" / "data")
 COLUMNS = 7
 LABEL_WIDTH = 250
 CAPTION_HEIGHT = 16
@@ -146,9 +153,9 @@ def main(argv: list[str] | None = None) -> Path:
                         help="where to write the PNG (default: %(default)s)")
     parser.add_argument("--size", type=int, default=96,
                         help="side of each picture in pixels, a multiple of 32 (default: 96)")
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared/data",
+    parser.add_argument("--data", type=Path, default=default_data(),
                         help="folder with mnist.npz and cifar10_jpeg.npz, used if present "
-                        "(default: %(default)s)")
+                        "(default: $COLDDIFF_DATA, else ../shared/data: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random parameters")
     args = parser.parse_args(argv)
     if args.size < 32 or args.size % 32:

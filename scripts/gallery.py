@@ -2,8 +2,8 @@
 
 One figure per data set; each row is a schedule, ``D(x0, t)`` from ``t = 0`` to ``t = T``, on a
 test image of the schedule's data set (the zoo's shipped MNIST and CIFAR-10 images; CelebA and
-AFHQ from ``../shared/data`` when present, else scikit-image photographs, resized to the
-schedule's size). Run from the repository root:
+AFHQ from ``$COLDDIFF_DATA`` or ``../shared/data`` when present, else scikit-image photographs,
+resized to the schedule's size). Run from the repository root:
 
     python scripts/gallery.py
 """
@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from forward_processes import Row, photo, render
+from forward_processes import Row, default_data, photo, render
 
 import zoo
 
@@ -82,7 +82,8 @@ def page(figures: dict[str, Path]) -> str:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--docs", type=Path, default=ROOT / "docs", help="the docs folder")
-    p.add_argument("--data", type=Path, default=ROOT.parent / "shared/data")
+    p.add_argument("--data", type=Path, default=default_data(),
+                   help="the data files (default: $COLDDIFF_DATA, else ../shared/data)")
     p.add_argument("--size", type=int, default=80, help="side of each picture")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)

@@ -38,3 +38,15 @@ def test_rejects_a_bad_size(tmp_path):
                              str(tmp_path / "x.png")], capture_output=True, text=True)
     assert result.returncode == 2
     assert "multiple of 32" in result.stderr
+
+
+def test_the_figures_read_the_data_folder_restore_reads(monkeypatch, tmp_path):
+    """$COLDDIFF_DATA first, as restore.data.load: a clone away from ../shared/data draws the
+    committed figures (test_figures.py) from the same images."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import forward_processes
+
+    monkeypatch.setenv("COLDDIFF_DATA", str(tmp_path))
+    assert forward_processes.default_data() == tmp_path
+    monkeypatch.delenv("COLDDIFF_DATA")
+    assert forward_processes.default_data() == DATA
