@@ -167,3 +167,16 @@ def test_a_schedule_without_a_shipped_model_says_so_instead_of_a_near_name():
         zoo.load("celeba-blur")
     with pytest.raises(KeyError, match="did you mean mnist-blur"):
         zoo.load("mnist-blurr")
+
+
+def test_the_card_says_a_data_free_prior_was_fitted_on_nothing():
+    """A WhiteNoisePrior or SolidColorPrior records only the image shape: its card must not say
+    it was fitted on the training images."""
+    entry = dict(registry.get_entry("celeba64-heat-gen"))
+    entry["prior"] = {**entry["prior"], "class": "WhiteNoisePrior", "kind": "WhiteNoisePrior",
+                      "fitted_on": None, "noise_std": 0.0}
+    (line,) = [line for line in cards.render_card(entry).splitlines()
+               if line.startswith("| prior |")]
+    assert line == ("| prior | WhiteNoisePrior (learns nothing from the data: only the image "
+                    "shape is recorded), noise_std 0.0 |")
+    assert "fitted on the 4,800" in cards.render_card(registry.get_entry("celeba64-heat-gen"))

@@ -279,7 +279,8 @@ def test_the_former_names_of_the_records_still_work_with_a_warning():
 
 @pytest.mark.parametrize("name, kind, fitted_on", [
     ("celeba64-sr-gen", "DownsampledPrior", "the 40 training images"),
-    ("celeba64-inpaint-gen", "SolidColorPrior", "the 40 training images"),
+    ("celeba64-inpaint-gen", "SolidColorPrior", None),     # only the shape: not fitted
+    ("celeba64-hot-gen", "WhiteNoisePrior", None),
     ("celeba64-animorph", "ImagePoolPrior", "the 6 afhq test images"),
     ("celeba64-blur-gen", "ChannelMeanPrior", "the 40 training images (their means)"),
 ])

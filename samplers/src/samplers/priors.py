@@ -40,6 +40,10 @@ class Prior:
     _fields: ClassVar[tuple[str, ...]] = ()
     """Names of the tensors that make up the fitted prior."""
 
+    learns_from_data: ClassVar[bool] = True
+    """Whether :meth:`fit` learns what it draws from the images (False where it records only
+    their shape, and draws the same for every data set)."""
+
     def fit(self, images: Tensor) -> Prior:
         """Fit on training images ``(N, C, H, W)`` in [-1, 1]; returns ``self``."""
         raise NotImplementedError
@@ -207,6 +211,7 @@ class _ShapeOnly(Prior):
     data."""
 
     _fields = ("shape",)
+    learns_from_data = False
 
     def __init__(self) -> None:
         self.shape = None

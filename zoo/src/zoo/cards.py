@@ -59,8 +59,11 @@ def render_card(entry: dict[str, Any]) -> str:
     lines.append(f"| weights | `{WEIGHTS}` (safetensors), sha256 `{digest[:16]}...` |")
     if entry.get("prior"):
         prior = entry["prior"]
-        lines.append(f"| prior | {prior.get('kind', prior.get('class'))} fitted on "
-                     f"{prior.get('fitted_on', 'unknown')}, noise_std {prior.get('noise_std')} |")
+        fitted_on = prior.get("fitted_on", "unknown")
+        fitted = (f"fitted on {fitted_on}" if fitted_on else
+                  "(learns nothing from the data: only the image shape is recorded)")
+        lines.append(f"| prior | {prior.get('kind', prior.get('class'))} {fitted}, noise_std "
+                     f"{prior.get('noise_std')} |")
     if entry.get("sampling"):
         lines.append(f"| sampling | fresh noise of standard deviation "
                      f"{entry['sampling']['noise_std']} after each step |")

@@ -106,8 +106,9 @@ def _named_prior(entry: dict[str, Any], noise_std: float
         fitted_on = f"{spec['fit_on']['images']} {spec['fit_on'].get('split', 'train')} images"
     prior = kind(**spec["arguments"]).fit(images)
     return prior, {"class": spec["class"], "arguments": prior.arguments(),
-                   "kind": spec["class"], "fitted_on": f"the {len(images):,} {fitted_on}",
-                   "noise_std": noise_std}
+                   "kind": spec["class"],
+                   "fitted_on": f"the {len(images):,} {fitted_on}" if kind.learns_from_data
+                   else None, "noise_std": noise_std}
 
 
 def write_run_model(run: str | os.PathLike[str], out: str | os.PathLike[str] | None = None,
