@@ -98,6 +98,9 @@ def test_generation_is_seeded_and_in_range(name):
         assert coefficients[..., :k, :k].abs().max() > 0.1
         coefficients[..., :k, :k] = 0
         assert coefficients.abs().max() < 1e-4
+    elif isinstance(model.prior, samplers.WhiteNoisePrior):          # hot: x_T ~ N(0, I)
+        x_T = model.prior.sample(4, generator=torch.Generator().manual_seed(0))
+        assert abs(float(x_T.mean())) < 0.05 and abs(float(x_T.std()) - 1) < 0.05
     else:                                                           # the channel mean
         perfect = model.prior.sample(2, noise_std=0.0)
         assert (perfect == perfect[:, :, :1, :1]).all()
