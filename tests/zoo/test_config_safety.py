@@ -118,3 +118,12 @@ def test_a_registered_factory_builds_and_cannot_be_replaced():
         register_degradation("tests:mine", lambda: None)
     with pytest.raises(ValueError, match="outside 'degrade:'"):
         register_degradation("degrade:Mine", mine)
+
+
+def test_an_entry_point_is_named_by_its_value_not_its_short_name():
+    """zoo declares ``schedule = "zoo:schedule"``: the short name is refused, as ``known()``
+    does not list it (hypothesis found ``check`` accepting it)."""
+    degradations.check("zoo:schedule")
+    with pytest.raises(ValueError, match="not a known operator"):
+        degradations.check("schedule")
+    assert "schedule" not in degradations.known()

@@ -63,17 +63,17 @@ def register(name: str, factory: Callable[..., Any] | None = None) -> Any:
 
 
 def _installed() -> dict[str, metadata.EntryPoint]:
-    """The entry points of :data:`GROUP`, by their name and by their value."""
+    """The entry points of :data:`GROUP`, by their value (``"zoo:schedule"``): a short name
+    such as ``schedule`` could be any package's, so configurations do not use it."""
     found: dict[str, metadata.EntryPoint] = {}
     for point in metadata.entry_points(group=GROUP):
         found.setdefault(point.value, point)
-        found.setdefault(point.name, point)
     return found
 
 
 def known() -> list[str]:
     """The names a configuration may use besides ``degrade``'s operators."""
-    return sorted({*_REGISTERED, *(point.value for point in _installed().values())})
+    return sorted({*_REGISTERED, *_installed()})
 
 
 def _own(name: str, match: re.Match[str]) -> Callable[..., Any]:
