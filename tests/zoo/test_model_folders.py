@@ -68,7 +68,12 @@ def test_a_run_on_a_folder_of_faces_is_a_model_of_its_own_shape(runs):
     assert (entry["data"]["image_size"], entry["data"]["channels"]) == (64, 3)  # not 128
     assert entry["degradation"]["arguments"] == {"name": "celeba-blur", "num_steps": 12}
     assert f"colddiff restore {run / 'model'}" in stdout and "colddiff evaluate" in stdout
-    assert (run / "model" / "README.md").read_text().startswith("### `celeba-blur`")
+    card = (run / "model" / "README.md").read_text()
+    network = zoo.load(run / "model").R
+    assert card.startswith("### `celeba-blur`")
+    assert (f"| architecture | U-Net, preset `{entry['architecture']['preset']}`, "
+            f"{network.num_parameters():,} parameters |") in card
+    assert entry["architecture"]["parameters"] == network.num_parameters() > 0
     for source in (run, run / "model", run / "checkpoint.pt"):
         model = zoo.load(source)
         assert (model.image_size, model.channels, model.T) == (64, 3, 12)

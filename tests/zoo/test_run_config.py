@@ -170,3 +170,22 @@ def test_every_field_is_checked_by_name_and_type_when_read(values, message):
     with pytest.raises(ValueError, match=re.escape(message)) as caught:
         RunConfig.from_dict(values)
     assert len(str(caught.value).splitlines()) == 1
+
+
+def test_colddiff_train_config_takes_a_model_folder_or_its_record(tmp_path):
+    """A kept stage of a zoo model, or a user's RUN/model, is a model folder: --config reads
+    the run it records, as it does for a zoo name."""
+    shipped = zoo.load("mnist-blur")
+    folder = shipped.save_pretrained(tmp_path / "stage")
+    expected = _train_config("--config", "mnist-blur")
+    assert _train_config("--config", str(folder)) == expected
+    assert _train_config("--config", str(folder / "config.json")) == expected
+    assert _train_config("--config", str(folder), "--steps", "7").train.steps == 7
+    run = tmp_path / "run.json"
+    expected.save(run)  # a run's own config.json is still read as itself
+    assert _train_config("--config", str(run)) == expected
+    bare = zoo.load("mnist-blur").entry
+    shipped.entry = {key: value for key, value in bare.items() if key != "run"}
+    shipped.save_pretrained(tmp_path / "no-run")
+    with pytest.raises(ValueError, match="records no run configuration"):
+        _train_config("--config", str(tmp_path / "no-run"))

@@ -179,8 +179,7 @@ def test_export_writes_verified_weights_and_a_card_entry(run, tmp_path):
 def test_preset_names_of_configurations():
     import dataclasses
 
-    from restore.unet import PRESETS
-    from zoo.maintain.export import preset_name
+    from restore.unet import PRESETS, preset_name
 
     small = dataclasses.asdict(PRESETS["small"])
     assert preset_name(small) == "small"

@@ -245,7 +245,7 @@ def test_every_recipe_makes_a_valid_run(name):
 def test_inpainting_on_a_cpu_trains_on_the_walk_and_the_paper_recipe_does_not():
     """The inpainting schedules' cpu recipe trains x0-walk at share 1 with the cpu recipe's
     loss (docs/restore.md); the paper's recipe and the other schedules keep section 3.1."""
-    for name in ("mnist-inpaint", "cifar10-inpaint"):
+    for name in ("mnist-inpaint", "cifar10-inpaint", "celeba64-inpaint"):
         cpu = zoo.named_schedule(name).run_config(recipe="cpu")
         assert (cpu.objective, cpu.walk_share, cpu.train.loss) == ("x0-walk", 1.0, "l2")
         paper = zoo.named_schedule(name).run_config(recipe="paper")

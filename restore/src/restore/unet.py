@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,19 @@ PRESETS: dict[str, UNetConfig] = {
 * ``base``: 50,620,225 / 50,622,531, with self-attention at the two lowest resolutions, for
   GPUs.
 """
+
+
+def preset_name(config: Mapping[str, Any]) -> str:
+    """The preset a U-Net configuration (:class:`UNetConfig` as a dict) is (``"small"``), or
+    differs from only in its width (``"small, channels 16"``), or ``"custom"``."""
+    def shape(c: Mapping[str, Any]) -> tuple:
+        return (tuple(c["channel_mults"]), c["blocks_per_level"], tuple(c["attention_levels"]))
+
+    for name, preset in PRESETS.items():
+        if shape(asdict(preset)) == shape(config):
+            return name if preset.channels == config["channels"] else \
+                f"{name}, channels {config['channels']}"
+    return "custom"
 
 
 def sinusoidal_embedding(t: Tensor, dim: int) -> Tensor:

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import torch
 from restore.compiling import compile_network
+from restore.unet import preset_name
 from samplers.progress import ProgressBar
 from torch import Tensor
 
@@ -106,6 +107,10 @@ class Pretrained:
         from .cards import render_card
 
         entry = {**self.entry, "name": self.entry.get("name", self.name)}
+        if isinstance(self.R, UNet):  # the card names the network's size
+            entry["architecture"] = {"preset": preset_name(dataclasses.asdict(self.R.config)),
+                                     "parameters": self.R.num_parameters(),
+                                     **(entry.get("architecture") or {})}
         return folders.write(folder, entry, self.R, getattr(self, "prior", None),
                              card=render_card)
 

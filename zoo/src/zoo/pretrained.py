@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 from restore.config import RunConfig
-from samplers.folders import FolderError
+from samplers.folders import CONFIG, FolderError, read_config
 
 import samplers
 from restore import UNet, UNetConfig, checkpoint
@@ -207,10 +207,17 @@ def from_checkpoint(path: str | os.PathLike[str], schedule: str | None = None, *
     return build(entry, weights, prior, precision=precision, compile=compile, source=path)
 
 
-def run_config_of(name: str) -> RunConfig:
-    """The run configuration a zoo model records (``colddiff train --config NAME``)."""
-    entry = get_entry(name)
+def run_config_of(model: str | os.PathLike[str]) -> RunConfig:
+    """The run configuration a model records (``colddiff train --config MODEL``): ``model`` is
+    a zoo model's name or a model folder (``RUN/model``, a kept stage of a zoo model)."""
+    path = Path(model)
+    if path.is_dir():
+        entry = read_config(path, folders.FORMAT)
+    elif path.name == CONFIG and path.is_file():
+        entry = read_config(path.parent, folders.FORMAT)
+    else:
+        entry = get_entry(str(model))
     if not entry.get("run"):
-        raise ValueError(f"{name} records no run configuration")
+        raise ValueError(f"{model} records no run configuration")
     return RunConfig.from_dict(entry["run"])
 

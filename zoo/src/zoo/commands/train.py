@@ -7,6 +7,7 @@ import argparse
 import dataclasses
 import json
 import os
+from pathlib import Path
 
 from restore.config import RunConfig
 from restore.distributed import resolve_device
@@ -16,6 +17,7 @@ from restore.run import main as run_main
 from restore.train import add_config_options
 
 from ..export import write_run_model
+from ..folders import FORMAT
 from ..pretrained import run_config_of
 from ..registry import registry
 from ..schedules import named_schedule
@@ -27,8 +29,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "train", help="train a restorer for a named schedule", formatter_class=Formatter,
         description="Train R(x, t) for a named schedule on its data set (or --data / "
         "--data-folder); for a diffusion schedule, a noise predictor (L2 loss). Or re-create a "
-        "run: --config RUN/config.json, or --config MODEL for a zoo model's own run. Resumable "
-        "with --resume.")
+        "run: --config RUN/config.json, or --config MODEL for the run a zoo model or a model "
+        "folder records. Resumable with --resume.")
     c.add_argument("schedule", nargs="?", help="a named schedule (colddiff list --schedules)")
     c.add_argument("--variant", help="another set of the schedule's values")
     c.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
@@ -51,6 +53,8 @@ def _base(args: argparse.Namespace) -> RunConfig:
                              "--config, not both")
         if not args.config.exists() and str(args.config) in registry():
             return run_config_of(str(args.config))
+        if args.config.is_dir() or is_model_record(args.config):
+            return run_config_of(args.config)
         return RunConfig.load(args.config)
     if args.schedule is None:
         raise ValueError("give a named schedule (colddiff list --schedules) or --config")
@@ -64,6 +68,16 @@ def _base(args: argparse.Namespace) -> RunConfig:
     if "data.folder" in given(args):
         config = dataclasses.replace(config, data=dataclasses.replace(config.data, name=None))
     return config
+
+
+def is_model_record(path: os.PathLike[str]) -> bool:
+    """Whether ``path`` is a model folder's ``config.json`` (a record with a ``"run"``), not a
+    run's."""
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(record, dict) and record.get("format") == FORMAT
 
 
 def _recipe(args: argparse.Namespace) -> str:

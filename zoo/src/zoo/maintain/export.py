@@ -10,11 +10,11 @@ re-creates). Metrics already recorded for the same weights are kept.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from pathlib import Path
 
+from restore.unet import preset_name
 from samplers.folders import CONFIG
 
 from restore import checkpoint, data
@@ -34,22 +34,6 @@ def wall_seconds(log_path: Path, images_per_step: int) -> float:
             seconds += (record["step"] - last_step) * images_per_step / record["images_per_second"]
             last_step = record["step"]
     return seconds
-
-
-def preset_name(config: dict) -> str:
-    """The U-Net preset a configuration is (``small``), or differs from only in its width
-    (``small, channels 16``), or ``custom``."""
-    from restore.unet import PRESETS
-
-    def shape(c: dict) -> tuple:
-        return (tuple(c["channel_mults"]), c["blocks_per_level"], tuple(c["attention_levels"]))
-
-    for name, preset in PRESETS.items():
-        if shape(dataclasses.asdict(preset)) == shape(config):
-            if preset.channels == config["channels"]:
-                return name
-            return f"{name}, channels {config['channels']}"
-    return "custom"
 
 
 def main(argv: list[str] | None = None) -> int:
