@@ -22,10 +22,11 @@ The three zoo models (trained with the zoo's CPU recipe; their cards give the bu
 
 ``measure`` writes ``docs/data/generation-mnist.json``: every evaluation row of each model
 (:func:`zoo.evaluate`, FID-mnistnet of n samples against n test images; ``--rows default``: only
-the default sampler's) for each seed; ``--kinds`` measures some models and keeps the others'
-rows, so that two processes can share the work. ``speed`` adds the samples per second of each
-model's default sampler, timed in turns in one process so that the ratios hold on a shared
-machine, and how many network calls it makes per sample. ``figure`` draws
+the default sampler's; ``--rows Deterministic``: the rows so named) for each seed;
+``--kinds`` measures some models and keeps the others' rows, so that two processes can share
+the work. ``speed`` adds the samples per second of each model's default sampler, timed in
+turns in one process so that the ratios hold on a shared machine, and how many network calls
+it makes per sample. ``figure`` draws
 ``docs/img/generation-trajectories.png``: ``x_s`` on the way from ``x_T`` to ``x_0``, as each
 sampler hands it to the network.
 """
@@ -99,6 +100,14 @@ def available() -> dict[str, str]:
     return {kind: name for kind, name in MODELS.items() if name in shipped}
 
 
+def chosen_rows(asked: list[str], default: str) -> list[str] | None:
+    """The rows ``--rows`` asks for, as :func:`zoo.evaluate` takes them: None for ``all``,
+    the default sampler's row for ``default``, else the prefixes themselves."""
+    if asked == ["all"]:
+        return None
+    return [default if name == "default" else name for name in asked]
+
+
 def measure(args: argparse.Namespace) -> None:
     """Evaluate the models of ``args.kinds`` and write their rows into :data:`DATA`, keeping
     the other models' rows when ``n`` and the seeds are the same (so that the models can be
@@ -112,7 +121,7 @@ def measure(args: argparse.Namespace) -> None:
         rows: dict[str, dict[str, float]] = {}
         for seed in args.seeds:
             evaluation = zoo.evaluate(model, n=args.n, seed=seed, data_dir=args.data_dir,
-                                      rows=None if args.rows == "all" else [default],
+                                      rows=chosen_rows(args.rows, default),
                                       progress=not args.no_progress)
             for row, values in evaluation.rows.items():
                 rows.setdefault(row, {})[str(seed)] = round(values[evaluation.fid_name], 2)
@@ -171,8 +180,9 @@ def main(argv: list[str] | None = None) -> None:
     m.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     m.add_argument("--kinds", nargs="+", choices=list(MODELS),
                    help="measure only these models (default: all that the zoo has)")
-    m.add_argument("--rows", choices=("all", "default"), default="all",
-                   help="every row of a model's table, or only its default sampler's")
+    m.add_argument("--rows", nargs="+", default=["all"], metavar="ROWS",
+                   help="all: every row of a model's table; default: only its default "
+                   "sampler's; or the rows whose names start with these (Deterministic)")
     m.add_argument("--data-dir", help="the data files (default: $COLDDIFF_DATA)")
     m.add_argument("--no-progress", action="store_true")
     m.set_defaults(run=measure)

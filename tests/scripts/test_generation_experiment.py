@@ -48,3 +48,10 @@ def test_calls_per_sample_count_the_default_samplers_network_calls():
     assert next(iter(SoftGenerator.conditions(None))).startswith(
         generation_experiment.DEFAULT_ROWS["soft"])
     assert set(generation_experiment.MODELS) <= set(results_page.KINDS)
+
+
+def test_rows_are_all_the_default_or_named_by_prefix():
+    assert generation_experiment.chosen_rows(["all"], "TACoS") is None
+    assert generation_experiment.chosen_rows(["default"], "TACoS") == ["TACoS"]
+    assert generation_experiment.chosen_rows(["default", "Direct"], "TACoS") == [
+        "TACoS", "Direct"]
