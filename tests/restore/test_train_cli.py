@@ -69,7 +69,7 @@ def test_the_walk_objective_trains_with_its_share(tmp_path):
     assert objective.func is restore_x0_on_walk and objective.keywords == {"share": 0.25}
 
 
-def test_a_run_starts_from_the_weights_it_is_given(tmp_path):
+def test_a_run_starts_from_the_weights_it_is_given(tmp_path, capsys):
     """--init fine-tunes: a run's moving average, a model folder or a zoo model; the step, the
     optimiser and the moving average's start are the new run's own."""
     from restore.checkpoint import initial_weights
@@ -97,6 +97,7 @@ def test_a_run_starts_from_the_weights_it_is_given(tmp_path):
     assert main(["--config", str(first / "config.json"), "--out", str(second), "--init",
                  str(first / "checkpoint.pt"), "--steps", "1"]) == 0
     assert RunConfig.load(second / "config.json").init == str(first / "checkpoint.pt")
+    assert f"starting from the weights of {first / 'checkpoint.pt'}" in capsys.readouterr().out
     assert read_checkpoint(second / "checkpoint.pt")["step"] == 1
     with pytest.raises(ValueError, match="no installed source of weights is called 'nowhere'"):
         initial_weights("nowhere:mnist-blur")

@@ -126,6 +126,8 @@ def train(config: RunConfig, *, resume: bool = False) -> nn.Module:
               f"{tuple(trainer.val_images.shape[1:])}, T = {trainer.num_steps}, on "
               f"{trainer.context.device} x {trainer.context.world_size}; writing to "
               f"{config.out}")
+        if config.init and not resume:
+            print(f"starting from the weights of {config.init}")
         print(f"computing in {trainer.numerics.precision}, "
               f"{'channels-last' if trainer.numerics.channels_last else 'contiguous'} "
               f"({trainer.numerics.reason})")
