@@ -74,3 +74,23 @@ def test_the_ratio_is_judged_against_the_papers_hot_model_where_it_is_recorded()
                                         "paper": "| paper |"})
     assert lines.index("| `paper-hot` (hot) | not measured | 30.00 | | | | |") < \
         lines.index("| `hot` (hot) | not measured | 1000.00 | | | | |")
+
+
+def test_celeba_restorers_are_judged_by_their_ratio_to_the_degraded_rmse(monkeypatch):
+    """Issue 29: at 64 px against the paper's 128 px, restored over degraded RMSE within 15 %
+    of the paper's ratio for TACoS and direct; the one-row tables hold both to that row."""
+    def restorer(name, degraded, tacos, direct):
+        return {"name": name, "training": {"steps": 20000}, "metrics": {"rows": {
+            "Degraded": {"RMSE": degraded}, "Sampled (TACoS)": {"RMSE": tacos},
+            "Direct": {"RMSE": direct}}}}
+
+    blur, snow = 0.093 / 0.193, 0.033 / 0.283  # the paper's TACoS ratios
+    shipped = [restorer("celeba64-blur", 0.2, 0.2 * blur * 1.14, 0.2 * 0.083 / 0.193 * 0.9),
+               restorer("celeba64-snow", 0.3, 0.3 * snow, 0.3 * snow * 1.2)]
+    monkeypatch.setattr(results_page.zoo, "list_models", lambda: shipped)
+    lines = "\n".join(results_page.celeba_targets_section())
+    assert "| `celeba64-blur` | 20,000 | 0.200 (0.193) | 0.549 (0.482, +14.0 %) | " \
+           "0.387 (0.430, -10.0 %) | yes |" in lines
+    assert "| `celeba64-snow` | 20,000 | 0.300 (0.283) | 0.117 (0.117, +0.0 %) | " \
+           "0.140 (0.117, +20.0 %) | no |" in lines
+    assert "| `celeba64-sr` | not trained | (0.225) | (0.893) | (0.871) | no |" in lines
