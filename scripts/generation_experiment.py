@@ -15,7 +15,8 @@ The three zoo models (trained with the zoo's CPU recipe; their cards give the bu
 * hot: ``mnist-blur-diffusion``, a noise predictor for blur diffusion (Lee et al., 2022,
   arXiv:2207.11192) with its deterministic 100-step sampler;
 * blurring: ``mnist-blurring-diffusion``, a noise predictor for blurring diffusion (Hoogeboom
-  and Salimans, 2023, arXiv:2209.05557) with the same sampler, once it is trained (issue 31);
+  and Salimans, 2023, arXiv:2209.05557) with the paper's ancestral sampler over all 1000 steps
+  (issue 31);
 * soft: ``mnist-soft-heat``, a restorer trained by soft score matching on the heat blur plus
   growing noise, sampled by the Momentum Sampler from a low-frequency prior (Daras et al.,
   2022, arXiv:2209.05442), once it is trained (issue 31).
@@ -52,7 +53,7 @@ MODELS = {"cold": "mnist-heat-gen", "warm": "mnist-heat", "hot": "mnist-blur-dif
           "blurring": "mnist-blurring-diffusion", "soft": "mnist-soft-heat"}
 DEFAULT_ROWS = {"cold": "TACoS, broken symmetry", "warm": "Previous-step walk, noise",
                 "hot": "Deterministic, 100 steps",
-                "blurring": "Deterministic, 100 steps",
+                "blurring": "Ancestral, 1000 steps",
                 "soft": "Momentum sampler"}  # what model.generate(n) does
 DATA = ROOT / "docs/data/generation-mnist.json"
 FIGURE = ROOT / "docs/img/generation-trajectories.png"

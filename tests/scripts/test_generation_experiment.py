@@ -48,6 +48,15 @@ def test_calls_per_sample_count_the_default_samplers_network_calls():
     assert next(iter(SoftGenerator.conditions(None))).startswith(
         generation_experiment.DEFAULT_ROWS["soft"])
     assert set(generation_experiment.MODELS) <= set(results_page.KINDS)
+    import dataclasses
+
+    import degrade
+
+    blurring = dataclasses.replace(hot, D_train=degrade.BlurringDiffusion(1000, 20.0))
+    rows = blurring.conditions()
+    default = next(row for row in rows
+                   if row.startswith(generation_experiment.DEFAULT_ROWS["blurring"]))
+    assert rows[default] == blurring.default_sampling()  # the row is what generate(n) does
 
 
 def test_rows_are_all_the_default_or_named_by_prefix():

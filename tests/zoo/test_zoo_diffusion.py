@@ -61,7 +61,7 @@ def test_default_sampler_is_ddim_in_100_steps_or_fewer(model):
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"sampler": "tacos"}, "ddim, fixed, stochastic"),
+    ({"sampler": "tacos"}, "ddim, fixed, stochastic, ancestral"),
     ({"steps": N + 1}, "between 1 and"),
     ({"steps": 0}, "between 1 and"),
     ({"sampler": "stochastic", "steps": 5}, f"all {N} steps"),
@@ -70,6 +70,30 @@ def test_default_sampler_is_ddim_in_100_steps_or_fewer(model):
 def test_bad_generation_settings_are_refused(model, kwargs, message):
     with pytest.raises(ValueError, match=message):
         model.generate(1, **kwargs)
+
+
+def test_blurring_diffusion_samples_ancestrally_every_step_unclipped(model):
+    """Hoogeboom and Salimans' sampler is the default of a noise predictor on blurring
+    diffusion; blur diffusion's eq. 19 needs variance-preserving steps it does not have."""
+    import dataclasses
+
+    import degrade
+    import samplers
+
+    blurring = dataclasses.replace(model, D_train=degrade.BlurringDiffusion(N, 20.0))
+    assert blurring.blurring and not model.blurring
+    assert blurring.how.startswith("ancestral sampler, 20 steps")
+    x_N = torch.randn((2, 1, 32, 32), generator=torch.Generator().manual_seed(4))
+    generator = torch.Generator().manual_seed(4)
+    torch.randn((2, 1, 32, 32), generator=generator)  # x_N, drawn first
+    expected = samplers.rotated_ancestral(blurring.network, blurring.D_train, x_N, N,
+                                          steps=samplers.spaced_steps(N, N),
+                                          generator=generator, clip=False).clamp(-1, 1)
+    assert torch.equal(blurring.generate(2, seed=4), expected)
+    assert not torch.equal(blurring.generate(2, seed=4, clip=True), expected)
+    assert next(iter(blurring.conditions())) == f"Ancestral, {N} steps"
+    with pytest.raises(ValueError, match="does not take the stochastic sampler"):
+        blurring.generate(1, sampler="stochastic")
 
 
 def test_a_diffusion_model_restores_nothing(model):

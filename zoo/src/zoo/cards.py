@@ -67,7 +67,13 @@ def render_card(entry: dict[str, Any]) -> str:
     if entry.get("sampling"):
         lines.append(f"| sampling | fresh noise of standard deviation "
                      f"{entry['sampling']['noise_std']} after each step |")
-    if entry.get("kind") == "diffusion":
+    if entry.get("kind") == "diffusion" and schedule and schedule.operator == "BlurringDiffusion":
+        lines += ["| objective | noise prediction `eps(z_t, t)` with the L2 loss, as section 3 of "
+                  "Hoogeboom and Salimans, 2023 (arXiv:2209.05557) |",
+                  "| sampling | `model.generate(n)`: the paper's ancestral sampler, the Gaussian "
+                  "posterior of each DCT frequency, every step from N(0, I), unclipped; "
+                  "`sampler=\"ddim\"`: deterministic, 100 jumps |"]
+    elif entry.get("kind") == "diffusion":
         lines += ["| objective | noise prediction `eps(x_i, i)`, eq. (18) of Lee et al., 2022 "
                   "(arXiv:2207.11192) |",
                   "| sampling | `model.generate(n)`: the deterministic sampler in 100 steps from "

@@ -309,14 +309,33 @@ class SoftGenerator(Generator):
 
 
 class DiffusionModel(_Generative, Pretrained):
-    """A noise predictor ``R = eps(x_i, i)`` trained on eq. (18) of blur diffusion; it
-    generates from ``N(0, I)``."""
+    """A noise predictor ``R = eps(x_i, i)`` trained on eq. (18) of blur diffusion, or on
+    blurring diffusion (Hoogeboom and Salimans, 2023, arXiv:2209.05557); it generates from
+    ``N(0, I)``."""
 
     family: ClassVar[str] = "diffusion"
-    how: ClassVar[str] = "deterministic sampler, 100 steps from N(0, I)"
 
     def describe(self) -> str:
         return "diffusion model (a noise predictor)"
+
+    @property
+    def blurring(self) -> bool:
+        """Whether ``D`` is blurring diffusion (white noise, no variance-preserving steps), whose
+        sampler is the ancestral one, every step and unclipped, as the paper's."""
+        return not callable(getattr(self.D_train, "step_signal", None))
+
+    @property
+    def how(self) -> str:
+        if self.blurring:
+            return f"ancestral sampler, {self.T} steps from N(0, I)"
+        return "deterministic sampler, 100 steps from N(0, I)"
+
+    def default_sampling(self) -> dict[str, Any]:
+        """What ``generate`` does unless told: blur diffusion's deterministic sampler in 100
+        clipped jumps; blurring diffusion's ancestral sampler over every step, unclipped."""
+        if self.blurring:
+            return {"sampler": "ancestral", "steps": self.T, "clip": False}
+        return {"sampler": "ddim", "steps": None, "clip": True}
 
     def restore(self, x_t: Tensor, t: int | None = None, *, sampler: str = "tacos",
                 D: Any = None, progress: bool = False) -> Tensor:
@@ -324,16 +343,28 @@ class DiffusionModel(_Generative, Pretrained):
                          "generates from N(0, I) with model.generate(n) and restores nothing")
 
     def generate(self, n: int, *, noise_std: float | None = None, seed: int = 0,
-                 sampler: str | None = None, steps: int | None = None, clip: bool = True,
-                 progress: bool = False) -> Tensor:
-        """``n`` images denoised from ``x_N ~ N(0, I)`` by ``sampler``: ``"ddim"`` (the
-        default, deterministic, in ``steps`` evenly spaced jumps, 100 or ``N`` by default) or
-        ``"stochastic"`` (eq. 19, all ``N`` steps). ``clip`` clamps each step's predicted
-        clean image to [-1, 1] (without it the finest details of blur diffusion can blow up).
+                 sampler: str | None = None, steps: int | None = None,
+                 clip: bool | None = None, progress: bool = False) -> Tensor:
+        """``n`` images denoised from ``x_N ~ N(0, I)`` by ``sampler``: ``"ddim"``
+        (deterministic, in ``steps`` evenly spaced jumps, 100 or ``N`` by default),
+        ``"stochastic"`` (blur diffusion's eq. 19, all ``N`` steps), ``"ancestral"`` (the
+        posterior of each frequency, all ``N`` steps or ``steps``) or ``"fixed"``; by default
+        :meth:`default_sampling`'s. ``clip`` clamps each step's predicted clean image to
+        [-1, 1]: without it the finest details of blur diffusion can blow up, with it blurring
+        diffusion's, which it predicts from almost no signal, turn to texture.
         """
         n, seed = check_count(n, "n", 1), check_count(seed, "seed")
-        sampler = sampler or "ddim"
-        run = sampling.get(sampler, self.family, self.name).run
+        default = self.default_sampling()
+        if sampler is None:
+            sampler, steps = default["sampler"], default["steps"] if steps is None else steps
+        clip = default["clip"] if clip is None else clip
+        chosen = sampling.get(sampler, self.family, self.name)
+        if not chosen.applies(self.D_train):
+            usable = [name for name in sampling.names(self.family)
+                      if sampling.SAMPLERS[name].applies(self.D_train)]
+            raise ValueError(f"{self.name}'s diffusion does not take the {sampler} sampler "
+                             f"({chosen.help}); it takes {', '.join(usable)}")
+        run = chosen.run
         if noise_std is not None:
             raise ValueError(f"{self.name} starts from N(0, I): noise_std does not apply")
         generator = torch.Generator().manual_seed(seed)
@@ -345,6 +376,19 @@ class DiffusionModel(_Generative, Pretrained):
 
     def conditions(self) -> dict[str, dict[str, Any]]:
         many, few = min(100, self.T), min(50, self.T)
+        if self.blurring:
+            return {
+                f"Ancestral, {self.T} steps": {"sampler": "ancestral", "steps": self.T,
+                                               "clip": False},
+                f"Ancestral, {many} steps": {"sampler": "ancestral", "steps": many,
+                                             "clip": False},
+                f"Ancestral, {self.T} steps, clipped": {"sampler": "ancestral",
+                                                        "steps": self.T, "clip": True},
+                f"Deterministic, {many} steps": {"sampler": "ddim", "steps": many,
+                                                 "clip": False},
+                f"Deterministic, {many} steps, clipped": {"sampler": "ddim", "steps": many,
+                                                          "clip": True},
+            }
         return {
             f"Stochastic, {self.T} steps (eq. 19)": {"sampler": "stochastic"},
             f"Deterministic, {many} steps": {"sampler": "ddim", "steps": many},

@@ -38,6 +38,12 @@ def _soft(D: Any) -> bool:
     return all(callable(getattr(D, m, None)) for m in ("corrupt", "noise_level"))
 
 
+def _stepped(D: Any) -> bool:
+    """Blur diffusion's variance-preserving steps, with ``step_signal`` (``degrade.BlurDiffusion``;
+    eq. 19 needs them)."""
+    return callable(getattr(D, "step_signal", None))
+
+
 def _interpolating(D: Any) -> bool:
     """``D(x, t) = a_t x + b_t z`` that tells ``coefficients`` (``degrade.NoiseSchedule``,
     ``degrade.MixingSchedule``), bound or not."""
@@ -117,6 +123,12 @@ def _stochastic(eps_model: Any, D: Any, x_N: Tensor, T: int, *, generator: Any =
                                       progress=progress)
 
 
+def _ancestral(eps_model: Any, D: Any, x_N: Tensor, T: int, *, generator: Any = None,
+               steps: int | None = None, clip: bool = True, progress: bool = False) -> Tensor:
+    return samplers.rotated_ancestral(eps_model, D, x_N, T, steps=_spaced(T, steps or T),
+                                      generator=generator, clip=clip, progress=progress)
+
+
 def _previous(R: Any, D: Any, x_T: Tensor, T: int, *, noise_std: float = 0.0,
               generator: Any = None, progress: bool = False) -> Tensor:
     return samplers.previous_step(R, x_T, T, num_steps=D.num_steps, noise_std=noise_std,
@@ -144,8 +156,10 @@ SAMPLERS: dict[str, Sampler] = {s.name: s for s in (
             "default", _ddim),
     Sampler("fixed", "diffusion", "fixed noise (TACoS)", "TACoS with the starting noise fixed "
             "(Table 5's Fixed Noise), skips steps (--steps)", _fixed),
-    Sampler("stochastic", "diffusion", "stochastic (eq. 19)", "eq. 19, every step",
-            _stochastic),
+    Sampler("stochastic", "diffusion", "stochastic (eq. 19)", "blur diffusion's eq. 19, every "
+            "step", _stochastic, _stepped),
+    Sampler("ancestral", "diffusion", "ancestral", "a draw from the Gaussian posterior of each "
+            "frequency (blurring diffusion's sampler), every step or --steps", _ancestral),
 )}
 
 
