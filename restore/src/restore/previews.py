@@ -36,14 +36,22 @@ def restoration(D: Degradation, T: int) -> Preview:
 
 
 def diffusion_samples(D: samplers.RotatedDiffusion, steps: int = 50, seed: int = 0) -> Preview:
-    """Samples of the deterministic sampler (:func:`samplers.rotated_ddim`, each step's clean
-    image clamped) in ``steps`` jumps from fixed noise ``N(0, I)``."""
+    """Samples in ``steps`` jumps from fixed noise ``N(0, I)``: of the deterministic sampler
+    (:func:`samplers.rotated_ddim`, each step's clean image clamped) for blur diffusion, of the
+    ancestral sampler unclamped (:func:`samplers.rotated_ancestral`, fixed draws) for blurring
+    diffusion, which has no variance-preserving steps (``step_signal``) and whose samples
+    clamping turns to texture."""
 
     def preview(R: nn.Module, x0: Tensor) -> list[tuple[str, Tensor]]:
-        x_N = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed)).to(x0.device)
+        generator = torch.Generator().manual_seed(seed)
+        x_N = torch.randn(x0.shape, generator=generator).to(x0.device)
         jumps = samplers.spaced_steps(D.num_steps, steps)
-        return [(f"samples ({len(jumps) - 1} steps)",
-                 samplers.rotated_ddim(R, D, x_N, D.num_steps, steps=jumps, clip=True))]
+        if callable(getattr(D, "step_signal", None)):
+            return [(f"samples ({len(jumps) - 1} steps)",
+                     samplers.rotated_ddim(R, D, x_N, D.num_steps, steps=jumps, clip=True))]
+        return [(f"samples ({len(jumps) - 1} ancestral steps)",
+                 samplers.rotated_ancestral(R, D, x_N, D.num_steps, steps=jumps,
+                                            generator=generator, clip=False))]
 
     return preview
 
