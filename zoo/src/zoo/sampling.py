@@ -152,14 +152,14 @@ SAMPLERS: dict[str, Sampler] = {s.name: s for s in (
             "(--steps)", functools.partial(_momentum, stochastic=False), _soft),
     Sampler("previous", "warm", "previous-step walk", "x_{s-1} = R(x_s, s) plus fresh noise "
             "(inverse heat dissipation), the default", _previous),
-    Sampler("ddim", "diffusion", "deterministic", "deterministic, skips steps (--steps), the "
-            "default", _ddim),
+    Sampler("ddim", "diffusion", "deterministic", "deterministic, skips steps (--steps), blur "
+            "diffusion's default", _ddim),
     Sampler("fixed", "diffusion", "fixed noise (TACoS)", "TACoS with the starting noise fixed "
             "(Table 5's Fixed Noise), skips steps (--steps)", _fixed),
     Sampler("stochastic", "diffusion", "stochastic (eq. 19)", "blur diffusion's eq. 19, every "
             "step", _stochastic, _stepped),
     Sampler("ancestral", "diffusion", "ancestral", "a draw from the Gaussian posterior of each "
-            "frequency (blurring diffusion's sampler), every step or --steps", _ancestral),
+            "frequency, every step or --steps, blurring diffusion's default", _ancestral),
 )}
 
 
