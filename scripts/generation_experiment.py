@@ -24,7 +24,8 @@ The three zoo models (trained with the zoo's CPU recipe; their cards give the bu
 ``measure`` writes ``docs/data/generation-mnist.json``: every evaluation row of each model
 (:func:`zoo.evaluate`, FID-mnistnet of n samples against n test images; ``--rows default``: only
 the default sampler's; ``--rows Deterministic``: the rows so named) for each seed;
-``--kinds`` measures some models and keeps the others' rows, so that two processes can share
+``--kinds`` measures some models and keeps the others' rows (and a model's rows not measured
+again, where its weights are the same), so that two processes can share
 the work. ``speed`` adds the samples per second of each model's default sampler, timed in
 turns in one process so that the ratios hold on a shared machine, and how many network calls
 it makes per sample. ``figure`` draws
@@ -44,6 +45,7 @@ from pathlib import Path
 
 import torch
 from torch import Tensor, nn
+from zoo.folders import WEIGHTS
 from zoo.images import save_grid, tile
 
 import zoo
@@ -132,10 +134,14 @@ def measure(args: argparse.Namespace) -> None:
             "wall_time": training["wall_time"], "batch": training["batch"],
             "optimiser": training["optimiser"], "loss": training["loss"],
             "parameters": model.entry["architecture"]["parameters"], "default_row": default,
-            "rows": rows}
+            "weights": model.entry["sha256"][WEIGHTS], "rows": rows}
     out = json.loads(DATA.read_text()) if DATA.exists() else {}  # read late: another process
     if (out.get("n"), out.get("seeds")) != (args.n, args.seeds):  # may have written it
         out = {"n": args.n, "seeds": args.seeds, "fid_name": "FID-mnistnet", "models": {}}
+    for kind, entry in measured.items():  # the same weights: the rows not measured now stay
+        before = out["models"].get(kind, {})
+        if before.get("weights") == entry["weights"]:
+            entry["rows"] = {**before["rows"], **entry["rows"]}
     merged = out["models"] | measured
     out["models"] = {kind: merged[kind] for kind in MODELS if kind in merged}
     DATA.write_text(json.dumps(out, indent=2) + "\n")

@@ -31,6 +31,10 @@ def test_models_measured_in_turns_land_in_one_file_and_on_the_page(tmp_path, mon
     out.write_text(json.dumps(written))
     generation_experiment.main(["measure", "--kinds", "cold", *common])
     assert json.loads(out.read_text())["models"]["hot"]["model"] == "a hot one"  # kept
+    generation_experiment.main(["measure", "--kinds", "cold", *common[:4], "--rows", "Direct",
+                                "--no-progress"])  # more rows of the same weights: kept
+    rows = json.loads(out.read_text())["models"]["cold"]["rows"]
+    assert list(rows) == [cold["default_row"], "Direct, broken symmetry (0.02)"]
     generation_experiment.main(["measure", "--kinds", "cold", *common[:2], "--seeds", "1",
                                 *common[4:]])  # other seeds: a fresh file
     assert list(json.loads(out.read_text())["models"]) == ["cold"]
