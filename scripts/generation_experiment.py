@@ -19,7 +19,7 @@ The three zoo models (trained with the zoo's CPU recipe; their cards give the bu
   (issue 31);
 * soft: ``mnist-soft-heat``, a restorer trained by soft score matching on the heat blur plus
   growing noise, sampled by the Momentum Sampler from a low-frequency prior (Daras et al.,
-  2022, arXiv:2209.05442), once it is trained (issue 31).
+  2022, arXiv:2209.05442; issue 31).
 
 ``measure`` writes ``docs/data/generation-mnist.json``: every evaluation row of each model
 (:func:`zoo.evaluate`, FID-mnistnet of n samples against n test images; ``--rows default``: only
