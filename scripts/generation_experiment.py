@@ -1,4 +1,4 @@
-"""Cold, warm and hot generation on MNIST, side by side (issue 15, section 3).
+"""Cold, warm, hot, blurring and soft generation on MNIST, side by side (issues 15 and 31).
 
     python scripts/generation_experiment.py measure --n 1000 --seeds 0 1 [--kinds hot]
     python scripts/generation_experiment.py speed
