@@ -322,7 +322,7 @@ class DiffusionModel(_Generative, Pretrained):
     def blurring(self) -> bool:
         """Whether ``D`` is blurring diffusion (white noise, no variance-preserving steps), whose
         sampler is the ancestral one, every step and unclipped, as the paper's."""
-        return not callable(getattr(self.D_train, "step_signal", None))
+        return not sampling.variance_preserving(self.D_train)
 
     @property
     def how(self) -> str:

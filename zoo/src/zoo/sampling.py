@@ -38,7 +38,7 @@ def _soft(D: Any) -> bool:
     return all(callable(getattr(D, m, None)) for m in ("corrupt", "noise_level"))
 
 
-def _stepped(D: Any) -> bool:
+def variance_preserving(D: Any) -> bool:
     """Blur diffusion's variance-preserving steps, with ``step_signal`` (``degrade.BlurDiffusion``;
     eq. 19 needs them)."""
     return callable(getattr(D, "step_signal", None))
@@ -157,7 +157,7 @@ SAMPLERS: dict[str, Sampler] = {s.name: s for s in (
     Sampler("fixed", "diffusion", "fixed noise (TACoS)", "TACoS with the starting noise fixed "
             "(Table 5's Fixed Noise), skips steps (--steps)", _fixed),
     Sampler("stochastic", "diffusion", "stochastic (eq. 19)", "blur diffusion's eq. 19, every "
-            "step", _stochastic, _stepped),
+            "step", _stochastic, variance_preserving),
     Sampler("ancestral", "diffusion", "ancestral", "a draw from the Gaussian posterior of each "
             "frequency, every step or --steps, blurring diffusion's default", _ancestral),
 )}
