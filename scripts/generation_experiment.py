@@ -24,11 +24,11 @@ The three zoo models (trained with the zoo's CPU recipe; their cards give the bu
 ``measure`` writes ``docs/data/generation-mnist.json``: every evaluation row of each model
 (:func:`zoo.evaluate`, FID-mnistnet of n samples against n test images; ``--rows default``: only
 the default sampler's; ``--rows Deterministic``: the rows so named) for each seed;
-``--kinds`` measures some models and keeps the others' rows (and a model's rows not measured
-again, where its weights are the same), so that two processes can share
-the work. ``speed`` adds the samples per second of each model's default sampler, timed in
-turns in one process so that the ratios hold on a shared machine, and how many network calls
-it makes per sample. ``figure`` draws
+``--kinds`` measures some models and keeps the others' rows (and a model's rows and seeds not
+measured again, where its weights are the same: ``--seeds 1`` adds seed 1 to a file of seeds 0
+and 1), so that two processes can share the work. ``speed`` adds the samples per second of
+each model's default sampler, timed in turns in one process so that the ratios hold on a shared
+machine, and how many network calls it makes per sample. ``figure`` draws
 ``docs/img/generation-trajectories.png``: ``x_s`` on the way from ``x_T`` to ``x_0``, as each
 sampler hands it to the network.
 """
@@ -111,6 +111,17 @@ def chosen_rows(asked: list[str], default: str) -> list[str] | None:
     return [default if name == "default" else name for name in asked]
 
 
+def merged_rows(before: dict[str, dict[str, float]],
+                now: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """The rows of two measurements of the same weights: each row's seeds measured now
+    replace the same seeds measured before, and the other seeds stay."""
+    rows = {row: dict(seeds) for row, seeds in before.items()}
+    for row, seeds in now.items():
+        rows.setdefault(row, {}).update(seeds)
+    return {row: dict(sorted(seeds.items(), key=lambda item: int(item[0])))
+            for row, seeds in rows.items()}
+
+
 def measure(args: argparse.Namespace) -> None:
     """Evaluate the models of ``args.kinds`` and write their rows into :data:`DATA`, keeping
     the other models' rows when ``n`` and the seeds are the same (so that the models can be
@@ -136,12 +147,12 @@ def measure(args: argparse.Namespace) -> None:
             "parameters": model.entry["architecture"]["parameters"], "default_row": default,
             "weights": model.entry["sha256"][WEIGHTS], "rows": rows}
     out = json.loads(DATA.read_text()) if DATA.exists() else {}  # read late: another process
-    if (out.get("n"), out.get("seeds")) != (args.n, args.seeds):  # may have written it
+    if out.get("n") != args.n or not set(args.seeds) <= set(out.get("seeds", [])):
         out = {"n": args.n, "seeds": args.seeds, "fid_name": "FID-mnistnet", "models": {}}
-    for kind, entry in measured.items():  # the same weights: the rows not measured now stay
-        before = out["models"].get(kind, {})
+    for kind, entry in measured.items():  # the same weights: the rows and seeds not measured
+        before = out["models"].get(kind, {})  # now stay
         if before.get("weights") == entry["weights"]:
-            entry["rows"] = {**before["rows"], **entry["rows"]}
+            entry["rows"] = merged_rows(before["rows"], entry["rows"])
     merged = out["models"] | measured
     out["models"] = {kind: merged[kind] for kind in MODELS if kind in merged}
     DATA.write_text(json.dumps(out, indent=2) + "\n")

@@ -443,8 +443,12 @@ def model_section(entry: dict) -> list[str]:
     else:
         lines += [f"| | {fid} |", "|---|---|"]
         lines += [f"| {row} | {values[fid]:.2f} |" for row, values in rows.items()]
-        if zoo.named_schedule(entry["schedule"]).task == "diffusion":
+        operator = zoo.named_schedule(entry["schedule"]).operator
+        if operator == "BlurDiffusion":
             lines += ["", "The paper's Table 1 is beside the experiment below.", ""]
+        elif operator == "BlurringDiffusion":
+            lines += ["", "Its default row, every step, is in the generation experiment below.",
+                      ""]
         else:
             lines += ["", "For comparison, not on the same data or features:", "",
                       PAPER_GENERATION, ""]

@@ -37,7 +37,25 @@ def test_models_measured_in_turns_land_in_one_file_and_on_the_page(tmp_path, mon
     assert list(rows) == [cold["default_row"], "Direct, broken symmetry (0.02)"]
     generation_experiment.main(["measure", "--kinds", "cold", *common[:2], "--seeds", "1",
                                 *common[4:]])  # other seeds: a fresh file
-    assert list(json.loads(out.read_text())["models"]) == ["cold"]
+    written = json.loads(out.read_text())
+    assert list(written["models"]) == ["cold"] and written["seeds"] == [1]
+    written["seeds"] = [0, 1]
+    written["models"]["cold"]["rows"][cold["default_row"]]["0"] = 123.0
+    out.write_text(json.dumps(written))
+    generation_experiment.main(["measure", "--kinds", "cold", *common[:2], "--seeds", "1",
+                                *common[4:]])  # one seed of a file of two: the other stays
+    written = json.loads(out.read_text())
+    assert written["seeds"] == [0, 1]
+    assert list(written["models"]["cold"]["rows"][cold["default_row"]]) == ["0", "1"]
+    assert written["models"]["cold"]["rows"][cold["default_row"]]["0"] == 123.0
+
+
+def test_rows_measured_again_keep_their_other_seeds():
+    before = {"A": {"0": 1.0, "1": 2.0}, "B": {"0": 3.0}}
+    now = {"A": {"1": 5.0}, "C": {"1": 6.0}, "B": {"1": 4.0}}
+    assert generation_experiment.merged_rows(before, now) == {
+        "A": {"0": 1.0, "1": 5.0}, "B": {"0": 3.0, "1": 4.0}, "C": {"1": 6.0}}
+    assert before == {"A": {"0": 1.0, "1": 2.0}, "B": {"0": 3.0}}  # not changed in place
 
 
 def test_calls_per_sample_count_the_default_samplers_network_calls():

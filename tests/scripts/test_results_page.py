@@ -94,3 +94,13 @@ def test_celeba_restorers_are_judged_by_their_ratio_to_the_degraded_rmse(monkeyp
     assert "| `celeba64-snow` | 20,000 | 0.300 (0.283) | 0.117 (0.117, +0.0 %) | " \
            "0.140 (0.117, +20.0 %) | no |" in lines
     assert "| `celeba64-sr` | not trained | (0.225) | (0.893) | (0.871) | no |" in lines
+
+
+def test_a_diffusion_model_points_to_the_table_of_its_own_paper():
+    import zoo
+
+    sections = {name: "\n".join(results_page.model_section(zoo.load(name).entry))
+                for name in ("mnist-blur-diffusion", "mnist-blurring-diffusion")}
+    assert "Table 1 is beside" in sections["mnist-blur-diffusion"]
+    assert "Table 1" not in sections["mnist-blurring-diffusion"]
+    assert "generation experiment below" in sections["mnist-blurring-diffusion"]
