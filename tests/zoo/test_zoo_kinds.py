@@ -408,3 +408,20 @@ def test_hot_generation_with_the_exact_restorer_draws_the_pool_images():
     assert not torch.allclose(fixed, by_hand, atol=1e-3)
     with pytest.raises(TypeError, match=r"needs D\.coefficients"):
         model.generate(2, sampler="estimated")
+
+
+@pytest.mark.mnist_data
+def test_a_generation_run_says_what_its_prior_was_fitted_on(tmp_path, capsys):
+    from restore import TrainConfig, Trainer, UNet
+
+    D = zoo.schedule("mnist-blur-gen", num_steps=4)
+    images = torch.rand(8, 1, 32, 32, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    config = TrainConfig(steps=1, batch_size=4, accumulate=1, loss="l2", sample_every=0,
+                         checkpoint_every=1, progress=False, device="cpu", ema_start=0)
+    Trainer(UNet.preset("tiny", in_channels=1), D, images, tmp_path, config).train()
+    capsys.readouterr()
+    model = zoo.from_checkpoint(tmp_path / "checkpoint.pt", "mnist-blur-gen", num_steps=4)
+    said = capsys.readouterr().err
+    assert model.entry["prior"]["fitted_on"] == "the 60,000 training images (their means)"
+    assert ("the prior: ChannelMeanPrior (1 component), fitted on the 60,000 training images "
+            "(their means)") in said

@@ -197,8 +197,11 @@ def from_checkpoint(path: str | os.PathLike[str], schedule: str | None = None, *
     if prior is None and folders.needs_prior(entry["objective"], record):
         from .export import fit_prior
 
-        print(f"fitting the prior of {name} on its training images...", file=sys.stderr)
+        print(f"fitting the prior of {name}...", file=sys.stderr)
         prior, entry["prior"] = fit_prior(entry, folders.build_degradation(entry))
+        fitted_on = entry["prior"]["fitted_on"]
+        print(f"the prior: {entry['prior']['kind']}" + (f", fitted on {fitted_on}"
+                                                        if fitted_on else ""), file=sys.stderr)
     elif prior is not None:
         entry["prior"] = {"class": type(prior).__name__, "arguments": prior.arguments(),
                           "noise_std": float(getattr(prior, "noise_std", 0.0)),
