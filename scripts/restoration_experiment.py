@@ -12,7 +12,8 @@ originals) and perception (FID-cifarnet of the restored images against the origi
     python scripts/restoration_experiment.py plot
 
 ``measure`` writes one task's rows into ``docs/data/restoration-cifar10.json`` (the other task's
-rows stay); ``plot`` draws ``docs/img/perception-distortion-TASK.png``: RMSE against FID, one
+rows, and the verdicts under ``notes`` that docs/results.md prints, stay); ``plot`` draws
+``docs/img/perception-distortion-TASK.png``: RMSE against FID, one
 line per method through its step counts. The images are every ``10000 / n``-th test image (the
 test set is sorted by class), degraded with seed 0.
 """
@@ -153,8 +154,10 @@ def main(argv: list[str] | None = None) -> int:
         args.data.write_text(json.dumps(results, indent=1) + "\n")
         print(f"wrote {args.data}")
     else:
-        for task, results in json.loads(args.data.read_text()).items():
-            print(f"wrote {plot(results, task, args.img / f'perception-distortion-{task}.png')}")
+        data = json.loads(args.data.read_text())
+        for task in (task for task in TASKS if task in data):
+            out = args.img / f"perception-distortion-{task}.png"
+            print(f"wrote {plot(data[task], task, out)}")
     return 0
 
 

@@ -415,6 +415,48 @@ def generation_section() -> list[str]:
     return lines
 
 
+RESTORATION_DATA = ROOT / "docs/data/restoration-cifar10.json"
+RESTORATION_TASKS = {"blur": "cifar10-blur", "sr": "cifar10-sr"}
+
+
+def restoration_section() -> list[str]:
+    """InDI beside cold diffusion's TACoS and direct restoration on the same observations
+    (``scripts/restoration_experiment.py``, issue 31): one table and one perception-distortion
+    plot per task measured, and the verdict written beside the figures."""
+    if not RESTORATION_DATA.exists():
+        return []
+    data = json.loads(RESTORATION_DATA.read_text())
+    measured = [task for task in RESTORATION_TASKS if task in data]
+    if not measured:
+        return []
+    lines = ["## InDI against cold diffusion on CIFAR-10", "",
+             "`python scripts/restoration_experiment.py measure --task TASK --indi RUN --n N` "
+             "and `... plot`: the zoo's cold restorer (TACoS in 1 to T steps, and direct "
+             "restoration; Bansal et al., 2022) and InDI restorers trained on the straight path "
+             "toward the same observations (Delbracio and Milanfar, 2023) restore the same "
+             "degraded test images. Distortion: RMSE, SSIM and PSNR against the originals; "
+             "perception: FID-cifarnet of the restored images against the originals. Seconds: "
+             "the wall time of each row on this shared 2-core CPU, one thread.", ""]
+    for task in measured:
+        result = data[task]
+        trained = "; ".join(f"{role}: `{m['name']}`, {m['steps']:,} steps, {m['wall_time']}"
+                            for role, m in result["models"].items())
+        lines += [f"### `{RESTORATION_TASKS[task]}`", "",
+                  f"{result['n']:,} images ({result['images']}), degraded with seed "
+                  f"{result['seed']}; {trained}.", "",
+                  "| method | steps | RMSE | SSIM | PSNR | FID-cifarnet | seconds |",
+                  "|---|---|---|---|---|---|---|"]
+        for r in result["rows"]:
+            steps = "" if r["steps"] is None else str(r["steps"])
+            lines.append(f"| {r['method']} | {steps} | {r['RMSE']:.4f} | {r['SSIM']:.3f} | "
+                         f"{r['PSNR']:.2f} | {r['FID']:.2f} | {r['seconds']} |")
+        lines += ["", f"![perception and distortion of {task}]"
+                  f"(img/perception-distortion-{task}.png)", ""]
+        if data.get("notes", {}).get(task):
+            lines += [data["notes"][task], ""]
+    return lines
+
+
 def model_section(entry: dict) -> list[str]:
     metrics, name = entry.get("metrics"), entry["name"]
     staged = " (in stages: its card gives the history)" \
@@ -579,6 +621,7 @@ def page() -> str:
     lines += table5_section()
     lines += faces_section()
     lines += generation_section()
+    lines += restoration_section()
     lines += blur_diffusion_section()
     return "\n".join(lines).rstrip() + "\n"
 

@@ -59,8 +59,35 @@ def test_each_method_restores_the_cold_models_own_observations(indi_runs, tmp_pa
     assert rows[5]["RMSE"] == pytest.approx(metrics.rmse(restored, x0))
     assert rows[5]["SSIM"] == pytest.approx(metrics.ssim(restored, x0))
     assert all(np.isfinite(r["FID"]) for r in rows)
+    written = json.loads(out.read_text())
+    out.write_text(json.dumps(written | {"notes": {"blur": "The verdict on blur."}}))
     assert experiment.main(["plot", "--data", str(out), "--img", str(tmp_path)]) == 0
     assert Image.open(tmp_path / "perception-distortion-blur.png").size == (860, 440)
+    assert not (tmp_path / "perception-distortion-notes.png").exists()
+
+
+def test_the_results_page_shows_each_task_and_keeps_its_verdict(indi_runs, tmp_path,
+                                                                 monkeypatch):
+    import results_page
+
+    out = tmp_path / "results.json"
+    monkeypatch.setattr(results_page, "RESTORATION_DATA", out)
+    assert results_page.restoration_section() == []
+    out.write_text(json.dumps({"notes": {"sr": "The verdict on super-resolution."}}))
+    assert results_page.restoration_section() == []  # a verdict alone: no figures to show
+    assert experiment.main(["measure", "--task", "sr", "--indi", str(indi_runs["sr"]),
+                            "--n", "4", "--images", "shipped", "--steps", "1",
+                            "--data", str(out)]) == 0
+    written = json.loads(out.read_text())
+    assert written["notes"] == {"sr": "The verdict on super-resolution."}  # kept
+    page = "\n".join(results_page.restoration_section())
+    assert "### `cifar10-sr`" in page and "cifar10-blur`" not in page
+    assert "img/perception-distortion-sr.png" in page
+    assert page.rstrip().endswith("The verdict on super-resolution.")
+    row = written["sr"]["rows"][-1]
+    assert (f"| {row['method']} | 1 | {row['RMSE']:.4f} | {row['SSIM']:.3f} | "
+            f"{row['PSNR']:.2f} | {row['FID']:.2f} |") in page
+    assert "4 images (the first 4 shipped test images), degraded with seed 0" in page
 
 
 def test_an_indi_model_of_another_observation_is_refused(indi_runs, tmp_path):
