@@ -441,7 +441,8 @@ def restoration_section() -> list[str]:
              "the wall time of each row on this shared 2-core CPU, one thread.", ""]
     for task in measured:
         result = data[task]
-        trained = "; ".join(f"{role}: `{m['name']}`, {m['steps']:,} steps, {m['wall_time']}"
+        trained = "; ".join(f"{role}: `{m['name']}`, {m['steps']:,} steps" +
+                            (f", {m['wall_time']}" if m.get("wall_time") else "")
                             for role, m in result["models"].items())
         lines += [f"### `{RESTORATION_TASKS[task]}`", "",
                   f"{result['n']:,} images ({result['images']}), degraded with seed "
