@@ -124,8 +124,8 @@ def merged_rows(before: dict[str, dict[str, float]],
 
 def measure(args: argparse.Namespace) -> None:
     """Evaluate the models of ``args.kinds`` and write their rows into :data:`DATA`, keeping
-    the other models' rows when ``n`` and the seeds are the same (so that the models can be
-    measured in separate processes, one core each)."""
+    the other models' rows when ``n`` is the same and the seeds are among the file's (so
+    that the models can be measured in separate processes, one core each)."""
     kinds = available()
     models = {kind: zoo.load(kinds[kind]) for kind in args.kinds or kinds if kind in kinds}
     measured = {}
