@@ -43,6 +43,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "docs/data/restoration-cifar10.json"
 TASKS = {"blur": "cifar10-blur", "sr": "cifar10-sr"}
 STEPS = (1, 2, 5, 10, 25, 50, 100)
+PATH_STEPS = {"T": lambda T: T, "T - 1": lambda T: T - 1, "0.9 T": lambda T: round(0.9 * T),
+              "0.5 T": lambda T: round(0.5 * T), "0.1 T": lambda T: max(1, round(0.1 * T))}
 
 
 def test_images(n: int, source: str) -> tuple[Tensor, str]:
@@ -80,6 +82,17 @@ def scores(restored: Tensor, x0: Tensor, net: Any, reference: Tensor) -> dict[st
             "FID": metrics.frechet_distance_of(extract(net, restored), reference)}
 
 
+@torch.no_grad()
+def path_error(model: zoo.Pretrained, D: Any, x0: Tensor) -> dict[str, float]:
+    """The RMSE of one call of ``R(x_t, t)`` against ``x0`` at the steps ``PATH_STEPS`` of the
+    model's own path ``x_t = D(x0, t)``: how hard each step of its training task is."""
+    errors = {}
+    for label, step in PATH_STEPS.items():
+        t = step(model.T)
+        errors[label] = metrics.rmse(model.R(D(x0, t), torch.full((len(x0),), t)), x0)
+    return errors
+
+
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     cold = zoo.load(TASKS[args.task])
     x0, chosen = test_images(args.n, args.images)
@@ -97,6 +110,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
     models = {"cold": cold}
     y, D = observed(cold, x0, args.seed)
+    paths = {"cold": path_error(cold, D, x0)}
     row("degraded", None, lambda: y)
     row(f"direct ({cold.name})", 1, lambda: cold.restore(y, sampler="direct"))
     for k in (k for k in args.steps if k <= cold.T):
@@ -108,11 +122,12 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         indi = zoo.load(source)
         models[label] = indi
         start, path = indi_start(indi, cold, y, x0, args.seed)
+        paths[label] = path_error(indi, path, x0)
         for k in (k for k in args.steps if k <= indi.T):
             row(f"{label} ({indi.name})", k,
                 lambda k=k, indi=indi, start=start, path=path: indi.restore(
                     start, sampler="indi", D=path, steps=k))
-    return {"n": args.n, "images": chosen, "seed": args.seed, "rows": rows,
+    return {"n": args.n, "images": chosen, "seed": args.seed, "rows": rows, "path_error": paths,
             "models": {role: {"name": m.name, **{k: m.entry["training"].get(k) for k in
                                                  ("steps", "batch", "optimiser", "wall_time")}}
                        for role, m in models.items()}}

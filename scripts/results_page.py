@@ -421,6 +421,18 @@ RESTORATION_DATA = ROOT / "docs/data/restoration-cifar10.json"
 RESTORATION_TASKS = {"blur": "cifar10-blur", "sr": "cifar10-sr"}
 
 
+def path_error_table(errors: dict[str, dict[str, float]]) -> list[str]:
+    """How hard each step of each model's training task is: the RMSE of one call of
+    ``R(x_t, t)`` at steps of its own path."""
+    steps = list(next(iter(errors.values())))
+    return ["One call of each restorer at step `t` of its own path `x_t = D(x0, t)` "
+            "(RMSE against `x0`):", "",
+            "| model | " + " | ".join(f"t = {t}" for t in steps) + " |",
+            "|---|" + "---|" * len(steps),
+            *(f"| {role} | " + " | ".join(f"{by_step[t]:.4f}" for t in steps) + " |"
+              for role, by_step in errors.items()), ""]
+
+
 def restoration_section() -> list[str]:
     """InDI beside cold diffusion's TACoS and direct restoration on the same observations
     (``scripts/restoration_experiment.py``, issue 31): one table and one perception-distortion
@@ -455,6 +467,8 @@ def restoration_section() -> list[str]:
                          f"{r['PSNR']:.2f} | {r['FID']:.2f} | {r['seconds']} |")
         lines += ["", f"![perception and distortion of {task}]"
                   f"(img/perception-distortion-{task}.png)", ""]
+        if result.get("path_error"):
+            lines += path_error_table(result["path_error"])
         if data.get("notes", {}).get(task):
             lines += [data["notes"][task], ""]
     return lines

@@ -59,6 +59,14 @@ def test_each_method_restores_the_cold_models_own_observations(indi_runs, tmp_pa
     assert rows[5]["RMSE"] == pytest.approx(metrics.rmse(restored, x0))
     assert rows[5]["SSIM"] == pytest.approx(metrics.ssim(restored, x0))
     assert all(np.isfinite(r["FID"]) for r in rows)
+    errors = json.loads(out.read_text())["blur"]["path_error"]
+    assert list(errors) == ["cold", "InDI"] and list(errors["InDI"]) == list(experiment.PATH_STEPS)
+    with torch.no_grad():
+        one_call = cold.R(y, torch.full((8,), cold.T))
+        assert errors["cold"]["T"] == pytest.approx(metrics.rmse(one_call, x0))
+        x_t = indi.D(x0, indi.T - 1)
+        one_call = indi.R(x_t, torch.full((8,), indi.T - 1))
+    assert errors["InDI"]["T - 1"] == pytest.approx(metrics.rmse(one_call, x0))
     written = json.loads(out.read_text())
     out.write_text(json.dumps(written | {"notes": {"blur": "The verdict on blur."}}))
     assert experiment.main(["plot", "--data", str(out), "--img", str(tmp_path)]) == 0
@@ -88,6 +96,10 @@ def test_the_results_page_shows_each_task_and_keeps_its_verdict(indi_runs, tmp_p
     assert (f"| {row['method']} | 1 | {row['RMSE']:.4f} | {row['SSIM']:.3f} | "
             f"{row['PSNR']:.2f} | {row['FID']:.2f} |") in page
     assert "4 images (the first 4 shipped test images), degraded with seed 0" in page
+    errors = written["sr"]["path_error"]["InDI"]
+    assert ("| InDI | " + " | ".join(f"{errors[t]:.4f}" for t in experiment.PATH_STEPS) +
+            " |") in page
+    assert "| model | t = T | t = T - 1 | t = 0.9 T | t = 0.5 T | t = 0.1 T |" in page
 
 
 def test_an_indi_model_of_another_observation_is_refused(indi_runs, tmp_path):
