@@ -28,7 +28,7 @@ from pathlib import Path
 import restore.run
 import torch
 from restore.figures import save_grid
-from zoo.maintain.export import wall_seconds
+from zoo.folders import wall_seconds
 
 import samplers
 import zoo

@@ -425,3 +425,23 @@ def test_a_generation_run_says_what_its_prior_was_fitted_on(tmp_path, capsys):
     assert model.entry["prior"]["fitted_on"] == "the 60,000 training images (their means)"
     assert ("the prior: ChannelMeanPrior (1 component), fitted on the 60,000 training images "
             "(their means)") in said
+
+
+def test_a_run_s_model_says_its_wall_time_from_the_log(tmp_path):
+    from restore import TrainConfig, Trainer, UNet
+
+    D = zoo.schedule("mnist-blur", num_steps=4)
+    images = torch.rand(8, 1, 32, 32, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    config = TrainConfig(steps=2, batch_size=4, accumulate=1, sample_every=0, log_every=1,
+                         checkpoint_every=1, progress=False, device="cpu", ema_start=0)
+    Trainer(UNet.preset("tiny", in_channels=1), D, images, tmp_path, config).train()
+    log = tmp_path / "log.jsonl"
+    log.write_text("\n".join([log.read_text().splitlines()[0],  # the run's settings
+                              json.dumps({"step": 1000, "loss": 0.1, "images_per_second": 40.0}),
+                              json.dumps({"step": 1000, "val_l1": 0.2}),
+                              json.dumps({"step": 1500, "loss": 0.1, "images_per_second": 20.0})]))
+    model = zoo.from_checkpoint(tmp_path / "checkpoint.pt", "mnist-blur", num_steps=4)
+    assert model.entry["training"]["wall_time"] == "3 min"  # 1000 * 4 / 40 + 500 * 4 / 20 s
+    log.unlink()
+    assert "wall_time" not in zoo.from_checkpoint(tmp_path / "checkpoint.pt", "mnist-blur",
+                                                  num_steps=4).entry["training"]

@@ -16,6 +16,7 @@ before it is exported.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -167,6 +168,23 @@ def entry_of_run(state: dict[str, Any], name: str, *, schedule: str | None = Non
     if objectives.get(objective).kind == "warm":
         entry["sampling"] = {"noise_std": WARM_SAMPLING_NOISE}
     return entry
+
+
+def wall_seconds(log_path: Path, images_per_step: int) -> float:
+    """Training time from a run's ``log.jsonl``: each logged interval of steps over the
+    throughput logged at its end (resumed runs included: the intervals add up)."""
+    seconds, last_step = 0.0, 0
+    for line in log_path.read_text().splitlines():
+        record = json.loads(line)
+        if "images_per_second" in record:
+            seconds += (record["step"] - last_step) * images_per_step / record["images_per_second"]
+            last_step = record["step"]
+    return seconds
+
+
+def wall_time(seconds: float) -> str:
+    """A card's wall time: whole minutes."""
+    return f"{seconds / 60:.0f} min"
 
 
 def _size_of_run(config: RunConfig | None, record: NamedSchedule | None) -> int:

@@ -190,6 +190,11 @@ def from_checkpoint(path: str | os.PathLike[str], schedule: str | None = None, *
     state = checkpoint.read(path)
     name = name or Path(path).resolve().parent.name
     entry = folders.entry_of_run(state, name, schedule=schedule, overrides=overrides)
+    log = Path(path).parent / "log.jsonl"
+    if log.is_file() and ("config" in state or state.get("run")):
+        train = checkpoint.train_config(state)
+        per_step = train.get("batch_size", 32) * train.get("accumulate", 1)
+        entry["training"]["wall_time"] = folders.wall_time(folders.wall_seconds(log, per_step))
     weights = state["ema"]
     if half:
         weights = {k: v.half().float() if v.is_floating_point() else v for k, v in weights.items()}

@@ -20,20 +20,9 @@ from samplers.folders import CONFIG
 from restore import checkpoint, data
 
 from ..export import DEFAULT_NOISE_STD, fit_prior
-from ..folders import WEIGHTS
+from ..folders import WEIGHTS, wall_seconds, wall_time
 from ..pretrained import from_checkpoint
 from ..registry import MODELS, package_path, registry
-
-
-def wall_seconds(log_path: Path, images_per_step: int) -> float:
-    """Training time from a run's log: logged intervals over their logged throughput."""
-    seconds, last_step = 0.0, 0
-    for line in log_path.read_text().splitlines():
-        record = json.loads(line)
-        if "images_per_second" in record:
-            seconds += (record["step"] - last_step) * images_per_step / record["images_per_second"]
-            last_step = record["step"]
-    return seconds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         "loss": train.get("loss"),
         "ema": f"EMA {train.get('ema_decay')} every {train.get('ema_every')} steps from step "
                f"{train.get('ema_start')}",
-        "wall_time": f"{seconds / 60:.0f} min", "hardware": hardware,
+        "wall_time": wall_time(seconds), "hardware": hardware,
         "command": f"colddiff train --config {args.name}",
     }
     run = entry.get("run") or {}
