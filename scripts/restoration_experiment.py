@@ -93,6 +93,12 @@ def path_error(model: zoo.Pretrained, D: Any, x0: Tensor) -> dict[str, float]:
     return errors
 
 
+def step_counts(asked: list[int], T: int) -> list[int]:
+    """The step counts a model of ``T`` steps runs: those asked for up to ``T``, and ``T``
+    itself (every step, the sampler's default)."""
+    return sorted({k for k in asked if k <= T} | {T})
+
+
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     cold = zoo.load(TASKS[args.task])
     x0, chosen = test_images(args.n, args.images)
@@ -113,7 +119,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     paths = {"cold": path_error(cold, D, x0)}
     row("degraded", None, lambda: y)
     row(f"direct ({cold.name})", 1, lambda: cold.restore(y, sampler="direct"))
-    for k in (k for k in args.steps if k <= cold.T):
+    for k in step_counts(args.steps, cold.T):
         row(f"TACoS ({cold.name})", k, lambda k=k: cold.restore(y, sampler="tacos", D=D,
                                                                   steps=k))
     for label, source in (("InDI", args.indi), ("InDI, noisy", args.noisy)):
@@ -123,7 +129,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         models[label] = indi
         start, path = indi_start(indi, cold, y, x0, args.seed)
         paths[label] = path_error(indi, path, x0)
-        for k in (k for k in args.steps if k <= indi.T):
+        for k in step_counts(args.steps, indi.T):
             row(f"{label} ({indi.name})", k,
                 lambda k=k, indi=indi, start=start, path=path: indi.restore(
                     start, sampler="indi", D=path, steps=k))

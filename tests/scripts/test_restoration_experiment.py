@@ -49,15 +49,16 @@ def test_each_method_restores_the_cold_models_own_observations(indi_runs, tmp_pa
     rows = json.loads(out.read_text())["blur"]["rows"]
     assert [(r["method"], r["steps"]) for r in rows] == [
         ("degraded", None), ("direct (cifar10-blur)", 1), ("TACoS (cifar10-blur)", 1),
-        ("TACoS (cifar10-blur)", 2), ("InDI (blur)", 1), ("InDI (blur)", 2)]
+        ("TACoS (cifar10-blur)", 2), ("TACoS (cifar10-blur)", 50), ("InDI (blur)", 1),
+        ("InDI (blur)", 2), ("InDI (blur)", 100)]
     cold, indi = zoo.load("cifar10-blur"), zoo.load(indi_runs["blur"])
     x0 = zoo.sample_images("cifar10", 8)
     y = cold.D(x0, cold.T)
     assert rows[0]["RMSE"] == pytest.approx(metrics.rmse(y, x0))
     assert rows[1]["RMSE"] == pytest.approx(metrics.rmse(cold.restore(y, sampler="direct"), x0))
     restored = indi.restore(y, sampler="indi", steps=2)
-    assert rows[5]["RMSE"] == pytest.approx(metrics.rmse(restored, x0))
-    assert rows[5]["SSIM"] == pytest.approx(metrics.ssim(restored, x0))
+    assert rows[6]["RMSE"] == pytest.approx(metrics.rmse(restored, x0))
+    assert rows[6]["SSIM"] == pytest.approx(metrics.ssim(restored, x0))
     assert all(np.isfinite(r["FID"]) for r in rows)
     errors = json.loads(out.read_text())["blur"]["path_error"]
     assert list(errors) == ["cold", "InDI"] and list(errors["InDI"]) == list(experiment.PATH_STEPS)
@@ -92,7 +93,7 @@ def test_the_results_page_shows_each_task_and_keeps_its_verdict(indi_runs, tmp_p
     assert "### `cifar10-sr`" in page and "cifar10-blur`" not in page
     assert "img/perception-distortion-sr.png" in page
     assert page.rstrip().endswith("The verdict on super-resolution.")
-    row = written["sr"]["rows"][-1]
+    row = next(r for r in written["sr"]["rows"] if r["method"].startswith("InDI"))
     assert (f"| {row['method']} | 1 | {row['RMSE']:.4f} | {row['SSIM']:.3f} | "
             f"{row['PSNR']:.2f} | {row['FID']:.2f} |") in page
     assert "4 images (the first 4 shipped test images), degraded with seed 0" in page
@@ -110,6 +111,12 @@ def test_an_indi_model_of_another_observation_is_refused(indi_runs, tmp_path):
     with pytest.raises(ValueError, match="not a restorer of InDI's path"):
         x0 = zoo.sample_images("cifar10", 2)
         experiment.indi_start(zoo.load("cifar10-sr"), zoo.load("cifar10-sr"), x0, x0, 0)
+
+
+def test_every_model_also_runs_all_of_its_steps():
+    assert experiment.step_counts([1, 2, 5, 10], 3) == [1, 2, 3]  # cifar10-sr's T = 3
+    assert experiment.step_counts([1, 2, 5, 10, 25, 50, 100], 50) == [1, 2, 5, 10, 25, 50]
+    assert experiment.step_counts([10, 1], 100) == [1, 10, 100]
 
 
 def test_test_images_spread_over_the_sorted_classes(monkeypatch):
