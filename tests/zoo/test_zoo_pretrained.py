@@ -48,6 +48,12 @@ def test_load_gives_an_eval_float32_restorer_with_its_schedule(name):
         assert field in card
 
 
+# Restorers whose task leaves little to gain in squared error, with the bound their measured
+# gain clears: cifar10-sr-indi (InDI from 4x4 pixels) takes RMSE from 0.145 to 0.129 on 1,000
+# test images (docs/results.md), a ratio of 0.80 in mean squared error, as on these 16 images.
+SMALL_GAIN = {"cifar10-sr-indi": 0.85}
+
+
 @pytest.mark.parametrize("name", RESTORERS)
 def test_restorer_improves_on_the_degraded_images(name):
     model = zoo.load(name)
@@ -70,7 +76,7 @@ def test_restorer_improves_on_the_degraded_images(name):
             assert chroma(x) > 0.25 * chroma(x0)
         return
     before, after = (x_T - x0).pow(2).mean(), (restored - x0).pow(2).mean()
-    assert after < 0.8 * before
+    assert after < SMALL_GAIN.get(name, 0.8) * before
 
 
 def test_restore_needs_the_parameters_of_random_degradations():
