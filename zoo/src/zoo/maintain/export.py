@@ -20,7 +20,7 @@ from samplers.folders import CONFIG
 from restore import checkpoint, data
 
 from ..export import DEFAULT_NOISE_STD, fit_prior
-from ..folders import WEIGHTS, wall_seconds, wall_time
+from ..folders import WEIGHTS
 from ..pretrained import from_checkpoint
 from ..registry import MODELS, package_path, registry
 
@@ -51,8 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     if not hardware or hardware == "not recorded":
         raise SystemExit(f"{args.run} does not record its hardware: pass --hardware")
     train = checkpoint.train_config(checkpoint.read(args.run / checkpoint.CHECKPOINT))
-    images_per_step = train.get("batch_size", 32) * train.get("accumulate", 1)
-    seconds = wall_seconds(args.run / "log.jsonl", images_per_step)
+    wall = entry["training"].get("wall_time")  # from_checkpoint sums it from the run's log
+    if wall is None:
+        raise SystemExit(f"{args.run} has no log.jsonl to time the run by")
     architecture = entry["architecture"]
     architecture.update(preset=preset_name(architecture["config"]),
                         parameters=model.R.num_parameters())
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         "loss": train.get("loss"),
         "ema": f"EMA {train.get('ema_decay')} every {train.get('ema_every')} steps from step "
                f"{train.get('ema_start')}",
-        "wall_time": wall_time(seconds), "hardware": hardware,
+        "wall_time": wall, "hardware": hardware,
         "command": f"colddiff train --config {args.name}",
     }
     run = entry.get("run") or {}
