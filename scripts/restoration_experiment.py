@@ -9,10 +9,14 @@ originals) and perception (FID-cifarnet of the restored images against the origi
 
     python scripts/restoration_experiment.py measure --task blur --indi runs/cifar10-blur-indi \\
         [--noisy runs/cifar10-blur-indi-noisy] --n 1000
+    python scripts/restoration_experiment.py measure --task blur --noisy cifar10-blur-indi-noisy \\
+        --only noisy --n 1000
     python scripts/restoration_experiment.py plot
 
 ``measure`` writes one task's rows into ``docs/data/restoration-cifar10.json`` (the other task's
-rows, and the verdicts under ``notes`` that docs/results.md prints, stay); ``plot`` draws
+rows, and the verdicts under ``notes`` that docs/results.md prints, stay); with ``--only`` it
+measures those methods alone and keeps the task's stored rows of the others, which must have been
+measured on the same images with the same seed. ``plot`` draws
 ``docs/img/perception-distortion-TASK.png``: RMSE against FID, one
 line per method through its step counts. The images are every ``10000 / n``-th test image (the
 test set is sorted by class), degraded with seed 0.
@@ -43,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "docs/data/restoration-cifar10.json"
 TASKS = {"blur": "cifar10-blur", "sr": "cifar10-sr"}
 STEPS = (1, 2, 5, 10, 25, 50, 100)
+ROLES = {"cold": "cold", "indi": "InDI", "noisy": "InDI, noisy"}
 PATH_STEPS = {"T": lambda T: T, "T - 1": lambda T: T - 1, "0.9 T": lambda T: round(0.9 * T),
               "0.5 T": lambda T: round(0.5 * T), "0.1 T": lambda T: max(1, round(0.1 * T))}
 
@@ -99,9 +104,11 @@ def step_counts(asked: list[int], T: int) -> list[int]:
     return sorted({k for k in asked if k <= T} | {T})
 
 
-def measure(args: argparse.Namespace) -> dict[str, Any]:
+def measure(args: argparse.Namespace, stored: dict[str, Any] | None = None) -> dict[str, Any]:
     cold = zoo.load(TASKS[args.task])
     x0, chosen = test_images(args.n, args.images)
+    if args.only:
+        check_same(stored, {"n": args.n, "images": chosen, "seed": args.seed})
     net = load_feature_net(EXTRACTORS["cifar10"])
     reference = extract(net, x0)
     rows: list[dict[str, Any]] = []
@@ -114,17 +121,23 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                      "seconds": round(time.perf_counter() - start, 1)})
         print(json.dumps(rows[-1]), flush=True)
 
-    models = {"cold": cold}
+    roles = [ROLES[option] for option in args.only or ROLES]
+    models: dict[str, zoo.Pretrained] = {}
+    paths: dict[str, dict[str, float]] = {}
     y, D = observed(cold, x0, args.seed)
-    paths = {"cold": path_error(cold, D, x0)}
-    row("degraded", None, lambda: y)
-    row(f"direct ({cold.name})", 1, lambda: cold.restore(y, sampler="direct"))
-    for k in step_counts(args.steps, cold.T):
-        row(f"TACoS ({cold.name})", k, lambda k=k: cold.restore(y, sampler="tacos", D=D,
-                                                                  steps=k))
-    for label, source in (("InDI", args.indi), ("InDI, noisy", args.noisy)):
-        if source is None:
+    if "cold" in roles:
+        models["cold"], paths["cold"] = cold, path_error(cold, D, x0)
+        row("degraded", None, lambda: y)
+        row(f"direct ({cold.name})", 1, lambda: cold.restore(y, sampler="direct"))
+        for k in step_counts(args.steps, cold.T):
+            row(f"TACoS ({cold.name})", k, lambda k=k: cold.restore(y, sampler="tacos", D=D,
+                                                                      steps=k))
+    for option, source in (("indi", args.indi), ("noisy", args.noisy)):
+        label = ROLES[option]
+        if label not in roles or (source is None and not args.only):
             continue
+        if source is None:
+            raise SystemExit(f"--only {option} needs --{option} MODEL")
         indi = zoo.load(source)
         models[label] = indi
         start, path = indi_start(indi, cold, y, x0, args.seed)
@@ -134,9 +147,45 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 lambda k=k, indi=indi, start=start, path=path: indi.restore(
                     start, sampler="indi", D=path, steps=k))
     return {"n": args.n, "images": chosen, "seed": args.seed, "rows": rows, "path_error": paths,
-            "models": {role: {"name": m.name, **{k: m.entry["training"].get(k) for k in
-                                                 ("steps", "batch", "optimiser", "wall_time")}}
-                       for role, m in models.items()}}
+            "models": {label: {"name": m.name, **{k: m.entry["training"].get(k) for k in
+                                                  ("steps", "batch", "optimiser", "wall_time")}}
+                       for label, m in models.items()}}
+
+
+def role(method: str) -> str:
+    """The role (a value of ``ROLES``) of a row's method: ``"InDI, noisy (NAME)"`` is
+    ``"InDI, noisy"``; the degraded, direct and TACoS rows are the cold model's."""
+    name = method.rsplit(" (", 1)[0]
+    return name if name in ROLES.values() else "cold"
+
+
+def check_same(stored: dict[str, Any] | None, setting: dict[str, Any]) -> None:
+    """Refuse to merge new rows into a task's stored ones (``--only``) unless those exist and
+    were measured with the same ``n``, images and seed."""
+    if stored is None:
+        raise SystemExit("--only keeps the task's stored rows of the other methods, but there "
+                         "are none: measure the task without --only first")
+    if any(stored.get(key) != value for key, value in setting.items()):
+        raise SystemExit("--only would mix rows of different images: the stored ones have "
+                         + ", ".join(f"{k} {stored.get(k)!r}" for k in setting) + "; these "
+                         + ", ".join(f"{k} {v!r}" for k, v in setting.items()))
+
+
+def merged(stored: dict[str, Any], new: dict[str, Any], only: list[str]) -> dict[str, Any]:
+    """A task's stored results with the rows, path errors and models of the roles ``only``
+    replaced by ``new``'s, in the order of ``ROLES``."""
+    replaced = {ROLES[r] for r in only}
+    order = list(ROLES.values())
+    rows = [r for r in stored["rows"] if role(r["method"]) not in replaced] + new["rows"]
+    rows.sort(key=lambda r: order.index(role(r["method"])))
+
+    def combine(key: str) -> dict[str, Any]:
+        kept = {k: v for k, v in stored.get(key, {}).items() if k not in replaced}
+        both = kept | new[key]
+        return {k: both[k] for k in order if k in both}
+
+    return new | {"rows": rows, "path_error": combine("path_error"),
+                  "models": combine("models")}
 
 
 def plot(results: dict[str, Any], task: str, out: Path) -> Path:
@@ -163,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="the test set, or the zoo's 64 shipped test images (quick checks)")
     m.add_argument("--steps", type=int, nargs="+", default=list(STEPS))
     m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--only", nargs="+", choices=tuple(ROLES),
+                   help="measure only these methods; keep the task's stored rows of the others")
     m.add_argument("--data", type=Path, default=DATA)
     f = commands.add_parser("plot", help="draw the perception-distortion plots")
     f.add_argument("--data", type=Path, default=DATA)
@@ -170,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.command == "measure":
         results = json.loads(args.data.read_text()) if args.data.exists() else {}
-        results[args.task] = measure(args)
+        new = measure(args, results.get(args.task))
+        results[args.task] = merged(results[args.task], new, args.only) if args.only else new
         args.data.parent.mkdir(parents=True, exist_ok=True)
         args.data.write_text(json.dumps(results, indent=1) + "\n")
         print(f"wrote {args.data}")

@@ -31,12 +31,14 @@ def indi_runs(tmp_path_factory):
         pixels = ((image + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
         Image.fromarray(pixels).save(folder / f"{i}.png")
     runs = {}
-    for task in ("blur", "sr"):
+    for task, schedule, variant in (("blur", "blur", None), ("sr", "sr", None),
+                                    ("noisy", "blur", "noisy")):
         runs[task] = root / task
+        chosen = ["--degradation-arg", f"variant={variant}"] if variant else []
         assert train_main(["--data-folder", str(folder), "--degradation", "zoo:schedule",
-                           "--degradation-arg", f"name=cifar10-{task}-indi", "--preset", "tiny",
-                           "--steps", "1", "--batch", "2", "--val-count", "1",
-                           "--sample-every", "0", "--no-progress", "--out",
+                           "--degradation-arg", f"name=cifar10-{schedule}-indi", *chosen,
+                           "--preset", "tiny", "--steps", "1", "--batch", "2", "--val-count",
+                           "1", "--sample-every", "0", "--no-progress", "--out",
                            str(runs[task])]) == 0
     return runs
 
@@ -101,6 +103,43 @@ def test_the_results_page_shows_each_task_and_keeps_its_verdict(indi_runs, tmp_p
     assert ("| InDI | " + " | ".join(f"{errors[t]:.4f}" for t in experiment.PATH_STEPS) +
             " |") in page
     assert "| model | t = T | t = T - 1 | t = 0.9 T | t = 0.5 T | t = 0.1 T |" in page
+
+
+def test_only_measures_the_methods_named_and_keeps_the_others_rows(indi_runs, tmp_path):
+    out = tmp_path / "results.json"
+    common = ["--task", "blur", "--images", "shipped", "--steps", "1", "--data", str(out)]
+    with pytest.raises(SystemExit, match="measure the task without --only first"):
+        experiment.main(["measure", "--noisy", str(indi_runs["noisy"]), "--only", "noisy",
+                         "--n", "4", *common])
+    assert experiment.main(["measure", "--indi", str(indi_runs["blur"]), "--n", "4",
+                            *common]) == 0
+    first = json.loads(out.read_text())["blur"]
+    out.write_text(json.dumps({"blur": first, "notes": {"blur": "kept"}}))
+    with pytest.raises(SystemExit, match="needs --noisy MODEL"):
+        experiment.main(["measure", "--only", "noisy", "--n", "4", *common])
+    with pytest.raises(SystemExit, match="rows of different images.*n 4.*n 3"):
+        experiment.main(["measure", "--noisy", str(indi_runs["noisy"]), "--only", "noisy",
+                         "--n", "3", *common])
+    assert experiment.main(["measure", "--noisy", str(indi_runs["noisy"]), "--only", "noisy",
+                            "--n", "4", *common]) == 0
+    written = json.loads(out.read_text())
+    assert written["notes"] == {"blur": "kept"}
+    second = written["blur"]
+    noisy = [r for r in second["rows"] if r["method"].startswith("InDI, noisy")]
+    assert [(r["method"], r["steps"]) for r in noisy] == [("InDI, noisy (noisy)", 1),
+                                                          ("InDI, noisy (noisy)", 100)]
+    assert second["rows"] == first["rows"] + noisy
+    assert list(second["path_error"]) == ["cold", "InDI", "InDI, noisy"]
+    assert list(second["models"]) == ["cold", "InDI", "InDI, noisy"]
+    assert second["path_error"]["InDI"] == first["path_error"]["InDI"]
+    assert experiment.main(["measure", "--indi", str(indi_runs["blur"]), "--only", "indi",
+                            "--n", "4", *common]) == 0
+    third = json.loads(out.read_text())["blur"]
+    assert [r["method"] for r in third["rows"]] == [r["method"] for r in second["rows"]]
+    assert [r["RMSE"] for r in third["rows"]] == pytest.approx([r["RMSE"] for r in
+                                                                second["rows"]])
+    assert [experiment.role(r["method"]) for r in third["rows"]] == \
+        ["cold"] * 4 + ["InDI"] * 2 + ["InDI, noisy"] * 2
 
 
 def test_an_indi_model_of_another_observation_is_refused(indi_runs, tmp_path):
