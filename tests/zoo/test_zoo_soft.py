@@ -85,14 +85,24 @@ def test_the_kind_and_the_samplers_of_soft_diffusion():
         zoo.load("mnist-blur").restore(torch.zeros(1, 1, 32, 32), sampler="momentum")
 
 
-def test_the_schedule_builds_its_nested_corruption():
-    D = zoo.schedule("mnist-soft-heat")
+@pytest.mark.parametrize("name, cold", [("mnist-soft-heat", "mnist-heat-gen"),
+                                        ("celeba64-soft-heat", "celeba64-heat-gen")])
+def test_the_schedule_builds_its_nested_corruption(name, cold):
+    D = zoo.schedule(name)
     assert isinstance(D, degrade.SoftCorruption)
     assert isinstance(D.corruption, degrade.HeatDissipation) and D.corruption.sigma == 0
     assert float(D.noise_level(1)) == pytest.approx(0.01)
     assert float(D.noise_level(100)) == pytest.approx(0.2)
-    config = zoo.named_schedule("mnist-soft-heat").run_config(recipe="cpu")
+    config = zoo.named_schedule(name).run_config(recipe="cpu")
     assert (config.objective, config.train.loss) == ("soft", "l2")
+    # the cold generator's blur, without its fixed noise: cold and soft differ only in the noise
+    size = zoo.named_schedule(name).image_size
+    x = torch.rand(2, 1, size, size, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    heat = zoo.schedule(cold)
+    blur = degrade.HeatDissipation(heat.num_steps, blur_min=heat.blur_min,
+                                   blur_max=heat.blur_max, sigma=0.0)
+    for t in (1, 50, 100):
+        assert torch.allclose(D.corrupt(x, t), blur(x, t), atol=1e-6)
 
 
 @pytest.mark.mnist_data
