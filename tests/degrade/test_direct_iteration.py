@@ -55,6 +55,29 @@ def test_ending_at_an_observation_walks_toward_it():
         degrade.DirectIteration(degrade.SnowSchedule(10), 5).ending_at(y)
 
 
+@given(seed=st.integers(0, 2**31), sigma=st.floats(0.01, 1.0), paired=st.booleans())
+def test_property_observing_starts_where_the_noisy_path_ends(seed, sigma, paired):
+    x = _images(seed)
+    D = degrade.DirectIteration(None if paired else BLUR, num_steps=5, sigma=sigma)
+    y = _images(seed + 1) if paired else BLUR(x, 20)
+    x_T, walk = D.observing(y, generator=torch.Generator().manual_seed(seed))
+    eta = torch.randn(x.shape, generator=torch.Generator().manual_seed(seed))
+    assert torch.allclose(x_T, y + sigma * eta, atol=1e-6)     # InDI's start y + sigma_T eta
+    assert torch.allclose(walk(x, 5), x_T, atol=1e-6)          # and the walk ends there
+    assert torch.allclose(walk(x, 0), x)
+    assert torch.allclose(walk(x, 2), D(x, 2, noise=eta, **({"y": y} if paired else {})),
+                          atol=1e-6)
+
+
+def test_observing_without_noise_is_ending_at():
+    x, y = _images(0), _images(1)
+    start, walk = degrade.DirectIteration(None, num_steps=5).observing(y)
+    assert start is y and torch.equal(walk(x, 5), y)
+    D = degrade.DirectIteration(degrade.SnowSchedule(10), 5, sigma=0.1)
+    with pytest.raises(TypeError, match=r"endpoint's random parameters \(.*\) cannot be read"):
+        D.observing(y)
+
+
 def test_the_noise_grows_as_t_sigma_t():
     x = _images(0)
     sigma = [0.4 / (k / 4) ** 0.5 for k in range(1, 5)]      # a Brownian motion

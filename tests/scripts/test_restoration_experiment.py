@@ -117,7 +117,7 @@ def test_only_measures_the_methods_named_and_keeps_the_others_rows(indi_runs, tm
     out.write_text(json.dumps({"blur": first, "notes": {"blur": "kept"}}))
     with pytest.raises(SystemExit, match="needs --noisy MODEL"):
         experiment.main(["measure", "--only", "noisy", "--n", "4", *common])
-    with pytest.raises(SystemExit, match="rows of different images.*n 4.*n 3"):
+    with pytest.raises(SystemExit, match=r"rows of different images.*n 4.*n 3"):
         experiment.main(["measure", "--noisy", str(indi_runs["noisy"]), "--only", "noisy",
                          "--n", "3", *common])
     assert experiment.main(["measure", "--noisy", str(indi_runs["noisy"]), "--only", "noisy",

@@ -101,6 +101,32 @@ def test_indi_trains_on_folders_of_pairs_and_restores_observed_files(tmp_path, c
     assert "learned from paired data" in capsys.readouterr().err
 
 
+def test_on_a_noisy_path_observations_restore_from_y_plus_the_paths_noise(tmp_path):
+    """InDI's start is ``y + sigma_T eta`` (section 3): the restorer saw that noise at ``T``."""
+    assert train_main(indi_run(tmp_path, "--degradation-arg", "sigma=0.1")) == 0
+    model = zoo.load(tmp_path / "run")
+    files = sorted((tmp_path / "observed").glob("*.png"))[:2]
+    y = restore_command.read_images(files, 3, 16, False)
+    eta = torch.randn(y.shape, generator=torch.Generator().manual_seed(3))
+    x_T, path = y + 0.1 * eta, model.D_train.bind(y=y, noise=eta)
+    for sampler, steps in (("indi", 2), ("tacos", None), ("direct", None)):
+        run = sampling.get(sampler, "cold", model.name).run
+        expected = run(model.network, path, x_T, model.T,
+                       **({"steps": samplers.spaced_steps(model.T, steps)} if steps else {}))
+        restored = model.restore(y, sampler=sampler, steps=steps,
+                                 generator=torch.Generator().manual_seed(3))
+        assert torch.allclose(restored, expected, atol=1e-6), sampler
+    assert torch.equal(model.restore(y, sampler="indi"), model.restore(
+        y, sampler="indi", generator=torch.Generator().manual_seed(0)))  # seed 0 by default
+    out = tmp_path / "restored"
+    assert colddiff(["restore", str(tmp_path / "run"), *map(str, files), "--sampler", "indi",
+                     "--steps", "2", "--seed", "3", "--no-progress", "--out",
+                     str(tmp_path / "grid.png"), "--save-dir", str(out)]) == 0
+    saved = restore_command.read_images(sorted(out.glob("*.png")), 3, 16, False)
+    expected = model.restore(y, sampler="indi", steps=2, generator=torch.Generator().manual_seed(3))
+    assert (saved - expected.clamp(-1, 1)).abs().max() <= 2 / 255 + 1e-6
+
+
 def test_paired_data_needs_a_degradation_that_takes_the_observations(tmp_path, capsys):
     args = indi_run(tmp_path)
     args[args.index("degrade:DirectIteration")] = "degrade:GaussianBlurSchedule.constant"

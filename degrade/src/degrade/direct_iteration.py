@@ -37,7 +37,7 @@ class DirectIteration(Degradation):
       on the fly), or any callable ``y = A(x)``;
     * the data: with ``endpoint=None``, ``y`` is the random parameter ``y`` of shape
       ``(B, C, H, W)``, the observed image paired with each clean one (bind it with
-      ``D.bind(y=...)``, or :meth:`ending_at` to walk back from an observation).
+      ``D.bind(y=...)``, or :meth:`observing` to walk back from an observation).
 
     ``sigma`` adds InDI's noise ``(t/T) sigma_t noise``, ``noise ~ N(0, I)`` the parameter
     ``noise``: a number for a constant ``sigma_t`` (InDI's own scheme), or ``sigma_1 ..
@@ -149,6 +149,28 @@ class DirectIteration(Degradation):
         if self.noisy:
             params["noise"] = torch.zeros_like(x_T)
         return self.bind(**params)
+
+    def observing(
+        self, y: Tensor, *, generator: torch.Generator | None = None
+    ) -> tuple[Tensor, BoundDegradation | Degradation]:
+        """Where InDI's walk back from an observation ``y`` starts, and the path to walk with:
+        ``x_T = y + sigma_T eta``, ``eta ~ N(0, I)`` drawn from ``generator``, and this path
+        with its ``noise`` bound to ``eta`` (and ``y`` to the observations, for paired data), so
+        that ``D(x, T) = x_T`` for every ``x`` observed as ``y``. That is the start
+        ``x_1 = y + sigma_1 eta`` of section 3 of Delbracio and Milanfar (2023): a restorer of a
+        noisy path saw noise at ``t = T`` in training and must see it in restoration too.
+        Without noise it is ``(y, self.ending_at(y))``. An endpoint with random parameters of
+        its own (an inpainting mask) raises ``TypeError``: bind them with :meth:`bind`."""
+        if not self.noisy:
+            return y, self.ending_at(y)
+        check_image(y, name="y")
+        inner = self.endpoint.param_names if isinstance(self.endpoint, Degradation) else ()
+        if inner:
+            raise TypeError(f"the endpoint's random parameters ({', '.join(inner)}) cannot be "
+                            "read from y: bind them yourself, D.bind(**params)")
+        eta = white_noise(tuple(y.shape), generator, y.dtype).to(y.device)
+        params = {"noise": eta} | ({"y": y} if self.endpoint is None else {})
+        return y + self.sigma[-1].item() * eta, self.bind(**params)
 
     def extra_repr(self) -> str:
         endpoint = "y" if self.endpoint is None else getattr(

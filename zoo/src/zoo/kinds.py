@@ -53,7 +53,8 @@ class Restorer(Pretrained):
         return "restoration model"
 
     def restore(self, x_t: Tensor, t: int | None = None, *, sampler: str = "tacos",
-                D: Any = None, steps: int | None = None, progress: bool = False) -> Tensor:
+                D: Any = None, steps: int | None = None, progress: bool = False,
+                generator: torch.Generator | None = None) -> Tensor:
         """Restore ``x_t`` degraded to step ``t`` (``T`` by default).
 
         ``sampler``: ``"tacos"`` (Algorithm 2), ``"naive"`` (Algorithm 1) or ``"direct"``
@@ -65,11 +66,16 @@ class Restorer(Pretrained):
         masks (``mnist-inpaint``) step unquantised, as the paper's code samples. Images far
         outside [-1, 1] (in [0, 255]) are refused. A batch larger than :attr:`batch_size` is
         restored a part at a time (its drawn parameters split with it), except with a ``D``
-        of your own that is not a degrade operator: that one sees the whole batch.
+        of your own that is not a degrade operator: that one sees the whole batch. On InDI's
+        path with noise (``cifar10-blur-indi-noisy``), ``x_t`` at ``T`` without a ``D`` is the
+        observation ``y``, and the walk starts at ``y + sigma_T eta`` with ``eta`` drawn from
+        ``generator`` (seed 0 by default; ``degrade.DirectIteration.observing``); pass
+        ``D = model.D.draw(x0)`` to restore ``D(x0, T)`` itself.
         """
         self.check_images(x_t)
         self.check_range(x_t)
-        return self._restore(x_t, t, sampler=sampler, D=D, steps=steps, progress=progress)
+        return self._restore(x_t, t, sampler=sampler, D=D, steps=steps, progress=progress,
+                             generator=generator)
 
     def _restore(self, x_t: Tensor, t: int | None = None, *, sampler: str = "tacos",
                  D: Any = None, steps: int | None = None, progress: bool = False,
@@ -84,6 +90,10 @@ class Restorer(Pretrained):
         t = self.T if t is None else t
         if steps is not None:
             run = functools.partial(run, steps=self._jumps(t, steps, sampler))
+        if D is None and self.straight and self.D_train.noisy and isinstance(t, int) \
+                and t == self.T:
+            generator = torch.Generator().manual_seed(0) if generator is None else generator
+            x_t, D = self.D_train.observing(x_t, generator=generator)
         if D is None and self.D_train.param_names and sampler != "direct":
             D = self._ending_at(x_t, t)
         D = self.D if D is None else D

@@ -52,14 +52,18 @@ def _degradation(model, images: torch.Tensor, t: int, args: argparse.Namespace):
     """The model's D with its random parameters fixed: one draw for --degrade; for files
     degraded elsewhere, the mask centre given by --center (the middle by default), or at step
     T the parameters the files themselves are (the observations of paired data, InDI's ``y``:
-    ``D.ending_at``), else one draw."""
+    ``D.ending_at``), else one draw. None for observations on InDI's path with noise: the
+    model adds the path's noise itself (``degrade.DirectIteration.observing``)."""
     generator = torch.Generator().manual_seed(args.seed)
+    straight = isinstance(model.D, degrade.DirectIteration)
     if args.degrade:
-        if isinstance(model.D, degrade.DirectIteration) and model.D.endpoint is None:
+        if straight and model.D.endpoint is None:
             raise ValueError(f"--degrade: {model.name} learned from paired data: its D takes "
                              "the observations (y) and has no formula to make them; give "
                              "observed images, without --degrade")
         return model.D.draw(images, generator=generator)
+    if straight and model.D.noisy and t == model.T:
+        return None
     if "center" not in model.D.param_names:
         if t == model.T:
             with contextlib.suppress(TypeError):
@@ -101,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
     for name in names:
         jumps = None if name == "direct" else args.steps
         restored = model.restore(x_t, t, sampler=name, D=D, steps=jumps,
-                                 progress=not args.no_progress)
+                                 progress=not args.no_progress,
+                                 generator=torch.Generator().manual_seed(args.seed))
         columns.append((sampling.SAMPLERS[name].title, restored))
         if args.save_dir:
             save_images(restored, args.save_dir, [f"{p.stem}-{name}" for p in args.images])
