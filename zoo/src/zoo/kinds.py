@@ -81,8 +81,8 @@ class Restorer(Pretrained):
                  D: Any = None, steps: int | None = None, progress: bool = False,
                  generator: torch.Generator | None = None) -> Tensor:
         """:meth:`restore` without the range check, for an ``x_T`` the model drew itself;
-        ``generator`` seeds the fresh noise of a sampler that adds it (the Momentum
-        Sampler)."""
+        ``generator`` seeds the fresh noise of a sampler that adds it (the Momentum Sampler)
+        and the noise a noisy InDI path adds to an observation at ``T``."""
         run = sampling.get(sampler, self.family, self.name).run
         if generator is not None and sampler.startswith("momentum"):
             run = functools.partial(run, generator=generator)
