@@ -104,3 +104,32 @@ def test_a_diffusion_model_points_to_the_table_of_its_own_paper():
     assert "Table 1 is beside" in sections["mnist-blur-diffusion"]
     assert "Table 1" not in sections["mnist-blurring-diffusion"]
     assert "generation experiment below" in sections["mnist-blurring-diffusion"]
+
+
+def generator(noise_std: float, rows: dict[str, float]) -> dict:
+    return {"prior": {"noise_std": noise_std},
+            "metrics": {"fid_name": "FID", "rows": {k: {"FID": v} for k, v in rows.items()}}}
+
+
+def test_section_5_3_reads_the_row_each_model_generates_by_default():
+    """Issue 28, section 5.3: each generator's FID is the row ``generate`` draws (perfect
+    symmetry where its noise is 0), its order judged only once all three are recorded."""
+    made = {"celeba64-animorph": generator(0.0, {
+        "TACoS, perfect symmetry": 40.0, "TACoS, broken symmetry (0.002)": 45.0,
+        "Direct, broken symmetry (0.002)": 300.0})}
+    lines = results_page.section_5_3(made)
+    assert "| `celeba64-animorph` | animorphosis: a cat walked back to a face | 40.00 | " \
+           "300.00 | 48.51 |" in lines
+    assert "| `celeba64-sr-gen` | super-resolution: a 2x2 image walked back to a face | " \
+           "not trained yet |  | 92.91 |" in lines
+    assert "cannot be judged yet: `celeba64-inpaint-gen`, `celeba64-sr-gen` not measured." \
+        in results_page.section_5_3_verdict(made)
+    made["celeba64-inpaint-gen"] = generator(0.02, {
+        "TACoS, perfect symmetry": 30.0, "TACoS, broken symmetry (0.02)": 60.0})
+    made["celeba64-sr-gen"] = generator(0.02, {"TACoS, broken symmetry (0.02)": 70.0})
+    assert results_page.section_5_3_verdict(made).endswith(
+        "holds here: 40.00 < 60.00 < 70.00 is true.")
+    made["celeba64-sr-gen"] = generator(0.02, {"TACoS, broken symmetry (0.02)": 50.0})
+    assert results_page.section_5_3_verdict(made).endswith(
+        "does not hold here: 40.00 < 60.00 < 50.00 is false.")
+    assert results_page.section_5_3({"celeba64-heat-gen": made["celeba64-sr-gen"]}) == []
