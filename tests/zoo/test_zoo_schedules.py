@@ -104,6 +104,40 @@ def test_animorphosis_at_64_px_mixes_faces_with_the_training_cats():
         zoo.schedules.reference_images({"images": "afhq", "extra": 1}, 64)
 
 
+def test_a_model_on_a_pooled_schedule_loads_without_the_data_files(tmp_path, monkeypatch):
+    """A user with the zoo but not the AFHQ file still loads and generates from the model's
+    own prior (walking back reads ``z`` from ``x_T``); only ``D(x0, t)`` without ``z`` is
+    refused, and the warning at load says which file is missing. A file that is missing for
+    a schedule that draws from no data set is still an error."""
+    from zoo import folders
+
+    monkeypatch.setenv("COLDDIFF_DATA", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(zoo.schedules, "_images", zoo.schedules._images.__wrapped__)  # no cache
+    entry = {"name": "faces-from-cats", "degradation": {
+        "factory": "zoo:schedule", "arguments": {"name": "celeba64-animorph"}}}
+    with pytest.warns(UserWarning, match="afhq_cat64.npz not found.*Loaded without those "
+                      "images \\(pool\\)"):
+        D = folders.build_degradation(entry)
+    assert D.pool is None and D.T == 200
+    x0, z = torch.rand(2, 3, 8, 8) * 2 - 1, torch.rand(2, 3, 8, 8) * 2 - 1
+    assert torch.allclose(D(x0, D.T, z=z), z, atol=1e-3)
+    with pytest.raises(TypeError, match="random parameters"):
+        D(x0, 5)
+    walk = zoo.sampling.walking_back(D, z, torch.zeros_like(z))
+    assert torch.equal(walk(x0, 5), D(x0, 5, z=z))
+    given = {**entry["degradation"]["arguments"], "pool": z}
+    assert folders.build_degradation({**entry, "degradation": {
+        "factory": "zoo:schedule", "arguments": given}}).pool is z
+    def missing(name):
+        raise FileNotFoundError(tmp_path / "missing.npz")
+
+    monkeypatch.setattr(zoo.schedules, "named_schedule", missing)
+    with pytest.raises(FileNotFoundError, match=r"missing\.npz"):
+        folders.build_degradation({**entry, "degradation": {
+            "factory": "zoo:schedule", "arguments": {"name": "cifar10-blur"}}})
+
+
 def test_inpainting_generation_at_64_px_masks_as_the_paper_does_at_128():
     """The 64-px fade covers the same share of the face at every step as the 128-px one."""
     small, large = zoo.schedule("celeba64-inpaint-gen"), zoo.schedule("celeba-inpaint-gen")

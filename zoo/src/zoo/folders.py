@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ import samplers
 from restore import checkpoint, objectives
 from samplers import folders
 
-from .schedules import NamedSchedule, named_schedule
+from .schedules import NamedSchedule, is_reference, named_schedule
 
 FORMAT = "colddiff-model-1"
 """The ``format`` of a model's ``config.json``."""
@@ -77,11 +78,31 @@ def schedule_of(degradation: dict[str, Any] | None) -> NamedSchedule | None:
 
 
 def build_degradation(entry: dict[str, Any]) -> Any:
-    """The operator a model's record names (its factory checked before anything runs)."""
+    """The operator a model's record names (its factory checked before anything runs).
+
+    A named schedule that draws from the images of a data set (``celeba64-animorph``'s pool
+    of AFHQ cats) is built without them, with a warning, where the data file is not here:
+    the model still generates from the prior its folder holds, and ``D(x0, t)`` takes its
+    ``z`` per call until the file is found."""
     spec = entry.get("degradation")
     if not isinstance(spec, dict):
         raise folders.FolderError(f"{entry.get('name')} records no degradation")
-    return DegradationSpec(spec.get("factory"), dict(spec.get("arguments") or {})).build()
+    arguments = dict(spec.get("arguments") or {})
+    try:
+        return DegradationSpec(spec.get("factory"), arguments).build()
+    except FileNotFoundError as error:
+        record = schedule_of(spec)
+        variant = record.variants.get(arguments.get("variant"), {}) if record else {}
+        images = [k for k, v in {**(record.arguments if record else {}), **variant}.items()
+                  if is_reference(v) and k not in arguments]
+        if not images:
+            raise
+        warnings.warn(f"{entry.get('name')}: {error}. Loaded without those images "
+                      f"({', '.join(images)}): it generates from the prior its folder holds, "
+                      "but D(x0, t) needs its parameters given per call until the file is "
+                      "found.", stacklevel=2)
+        return DegradationSpec(spec.get("factory"),
+                               {**arguments, **dict.fromkeys(images)}).build()
 
 
 def write(folder: str | os.PathLike[str], entry: dict[str, Any], R: torch.nn.Module,
