@@ -7,7 +7,8 @@ from its prior draw ``x_T`` (right) to ``x_0`` (left), exactly the walk of
 Image Transforms Without Noise", arXiv:2208.09392, Figure 1 and Algorithm 2; the paper works at
 128 px). Run from the repository root:
 
-    python scripts/figure1.py [--models celeba64-blur-gen celeba64-heat-gen] [--seed 0]
+    python scripts/figure1.py [--models celeba64-blur-gen celeba64-heat-gen celeba64-animorph]
+        [--seed 0]
 """
 
 from __future__ import annotations
@@ -52,8 +53,18 @@ def backward(model: zoo.Pretrained, seed: int, shown: list[int]) -> dict[int, Te
 
 def forward(model: zoo.Pretrained, x0: Tensor, seed: int, shown: list[int]) -> dict[int, Tensor]:
     """``D(x0, t)`` at the ``shown`` steps, with one draw of the degradation's random
-    parameters (the noise of heat dissipation)."""
-    D = model.D_train.draw(x0, generator=torch.Generator().manual_seed(seed))
+    parameters (the noise of heat dissipation); where those are what it ends at (the cat of
+    animorphosis), read from one draw of the model's own prior, so that the row ends at an
+    ``x_T`` the model generates from, and needs no data file."""
+    D = model.D_train
+    if D.param_names:
+        x_T = model.prior.sample(1, generator=torch.Generator().manual_seed(seed),
+                                 noise_std=0.0)
+        try:
+            return {t: D.ending_at(x_T)(x0, t) for t in shown}
+        except TypeError:  # parameters that x_T does not determine: drawn
+            pass
+    D = D.draw(x0, generator=torch.Generator().manual_seed(seed))
     return {t: D(x0, t) for t in shown}
 
 
@@ -84,7 +95,8 @@ def render(rows: list[tuple[str, dict[int, Tensor]]]) -> Image.Image:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--models", nargs="+", default=["celeba64-blur-gen", "celeba64-heat-gen"],
+    p.add_argument("--models", nargs="+",
+                   default=["celeba64-blur-gen", "celeba64-heat-gen", "celeba64-animorph"],
                    help="generation models of the zoo (or model folders)")
     p.add_argument("--image", type=int, default=0, help="which shipped test face goes forward")
     p.add_argument("--seed", type=int, default=0, help="the seed of the generated faces")

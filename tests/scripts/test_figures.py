@@ -73,15 +73,15 @@ def test_figure_1_is_current_and_walks_the_models_own_generation(tmp_path):
 
     out = tmp_path / "figure-1.png"
     assert figure1.main(["--out", str(out)]) == 0
-    # the forward rows (0 and 2) only: the backward walk of celeba64-blur-gen from a flat x_T
-    # (perfect symmetry) follows the rounding of the machine's convolutions
+    # the forward rows (0, 2 and 4) only: the backward walk of celeba64-blur-gen from a flat
+    # x_T (perfect symmetry) follows the rounding of the machine's convolutions
     height = figure1.TILE + figure1.CAPTION + figure1.GAP
     for name, path in (("drawn", out), ("committed", ROOT / "docs/img/figure-1.png")):
         picture = Image.open(path)
-        for row in (0, 2):
+        for row in (0, 2, 4):
             picture.crop((0, row * height, picture.width, (row + 1) * height)).save(
                 tmp_path / f"{name}-{row}.png")
-    for row in (0, 2):
+    for row in (0, 2, 4):
         worst = difference(tmp_path / f"drawn-{row}.png", tmp_path / f"committed-{row}.png")
         assert worst is not None and worst <= TOLERANCE, (
             f"docs/img/figure-1.png is stale in row {row}: run python scripts/figure1.py")
@@ -92,6 +92,11 @@ def test_figure_1_is_current_and_walks_the_models_own_generation(tmp_path):
     assert torch.equal(states[0], model.generate(1, seed=3))
     x0 = zoo.sample_images("celeba", 1)
     assert torch.equal(figure1.forward(model, x0, 0, shown)[0], x0)
+    animorph = zoo.load("celeba64-animorph")       # its forward row ends where its walk starts
+    ends = figure1.forward(animorph, x0, 3, [0, animorph.T])
+    assert torch.equal(ends[0], x0)
+    assert torch.allclose(ends[animorph.T], figure1.backward(animorph, 3, [0])[animorph.T],
+                          atol=1e-3)
 
 
 def test_figure_8_draws_each_models_prior_draw_above_the_image_it_becomes(tmp_path, capsys):

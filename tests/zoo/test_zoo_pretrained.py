@@ -107,6 +107,10 @@ def test_generation_is_seeded_and_in_range(name):
     elif isinstance(model.prior, samplers.WhiteNoisePrior):          # hot: x_T ~ N(0, I)
         x_T = model.prior.sample(4, generator=torch.Generator().manual_seed(0))
         assert abs(float(x_T.mean())) < 0.05 and abs(float(x_T.std()) - 1) < 0.05
+    elif isinstance(model.prior, samplers.ImagePoolPrior):          # animorphosis: a cat
+        x_T = model.prior.sample(2, noise_std=0.0)
+        assert all((model.prior.images == x).flatten(1).all(1).any() for x in x_T)
+        assert x_T.std() > 0.1
     else:                                                           # the channel mean
         perfect = model.prior.sample(2, noise_std=0.0)
         assert (perfect == perfect[:, :, :1, :1]).all()
