@@ -193,3 +193,17 @@ def test_the_card_says_a_data_free_prior_was_fitted_on_nothing():
     assert line == ("| prior | WhiteNoisePrior (learns nothing from the data: only the image "
                     "shape is recorded), noise_std 0.0 |")
     assert "fitted on the 4,800" in cards.render_card(registry.get_entry("celeba64-heat-gen"))
+
+
+def test_the_card_names_the_terms_of_every_data_set_the_model_holds():
+    """Issue 28: animorphosis trains on CelebA faces mixed with AFHQ cats and ships 500 AFHQ
+    cats as its prior, so its card names AFHQ's terms beside CelebA's."""
+    def terms(name):
+        (line,) = [line for line in cards.render_card(registry.get_entry(name)).splitlines()
+                   if line.startswith("| data terms |")]
+        return line
+
+    assert terms("celeba64-animorph").startswith(
+        f"| data terms | {cards.DATA_TERMS['celeba']}; {cards.DATA_TERMS['afhq']}; the weights")
+    assert "AFHQ" not in terms("celeba64-heat-gen")
+    assert terms("afhq64-blur-gen").startswith(f"| data terms | {cards.DATA_TERMS['afhq']}; the")

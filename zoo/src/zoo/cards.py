@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from .folders import WEIGHTS, schedule_of
+from .schedules import is_reference
 
 
 def _degradation(entry: dict[str, Any]) -> str:
@@ -27,6 +28,19 @@ DATA_TERMS = {
 (``DATA-LICENSES.md`` in the zoo package)."""
 
 
+def data_sets(entry: dict[str, Any]) -> list[str]:
+    """The named data sets a model's weights and files come from: the one it trained on, then
+    any its schedule draws images from (the AFHQ cats animorphosis mixes in) or its prior
+    holds (the test cats it starts from)."""
+    schedule = schedule_of(entry.get("degradation"))
+    named = [entry["data"].get("dataset")]
+    if schedule is not None:
+        named += [v["images"] for v in (*schedule.arguments.values(),
+                                        (schedule.prior or {}).get("fit_on"))
+                  if is_reference(v)]
+    return list(dict.fromkeys(n for n in named if n in DATA_TERMS))
+
+
 def render_card(entry: dict[str, Any]) -> str:
     """A model card in Markdown from a model's record."""
     training, data = entry.get("training") or {}, entry["data"]
@@ -41,8 +55,8 @@ def render_card(entry: dict[str, Any]) -> str:
         f"{data['image_size']}, {data['channels']} channel(s), values in [{data['range'][0]}, "
         f"{data['range'][1]}] |",
         f"| split | {data.get('split', 'unknown')} |",
-        *([f"| data terms | {DATA_TERMS[data['dataset']]}; the weights come under them too "
-           "(`DATA-LICENSES.md`) |"] if data.get("dataset") in DATA_TERMS else []),
+        *([f"| data terms | {'; '.join(DATA_TERMS[n] for n in data_sets(entry))}; the "
+           "weights come under them too (`DATA-LICENSES.md`) |"] if data_sets(entry) else []),
         _degradation(entry),
         f"| architecture | U-Net, preset `{architecture.get('preset', 'custom')}`, "
         f"{architecture.get('parameters', 0):,} parameters |",
