@@ -3,8 +3,9 @@ tests/zoo/zoo_outputs.py``, or ``... NAME`` for a new model, the others' records
 compared by tests/zoo/test_zoo_outputs.py after any change to how models are stored or loaded.
 
 For each model: ``D_train(x0, T)`` (the form it trained on) of two shipped test images (its
-random parameters drawn from seed 0), ``R(x_T, T)`` and TACoS from ``x_T`` for restorers; two
-generated images (seed 0) for generators and diffusion models (ten deterministic steps).
+random parameters drawn from seed 0, or from its prior where they are what it ends at),
+``R(x_T, T)`` and TACoS from ``x_T`` for restorers; two generated images (seed 0) for
+generators and diffusion models (ten deterministic steps).
 """
 
 from __future__ import annotations
@@ -20,6 +21,20 @@ import zoo
 FILE = Path(__file__).resolve().parent / "data" / "zoo-outputs.npz"
 
 
+def drawn(model: zoo.Pretrained, x0: torch.Tensor) -> object:
+    """``D_train`` with its random parameters drawn from seed 0; where they are what it ends
+    at (the cat of animorphosis), read from the model's own prior, so that no data file is
+    needed (the wheels' tests run without one)."""
+    generator = torch.Generator().manual_seed(0)
+    if getattr(model, "prior", None) is not None and model.D_train.param_names:
+        try:
+            return model.D_train.ending_at(model.prior.sample(len(x0), generator=generator,
+                                                              noise_std=0.0))
+        except TypeError:  # parameters that x_T does not determine
+            generator = torch.Generator().manual_seed(0)
+    return model.D_train.draw(x0, generator=generator)
+
+
 def outputs(model: zoo.Pretrained) -> dict[str, torch.Tensor]:
     """The model's outputs on the fixed inputs, float32, by name."""
     torch.manual_seed(0)
@@ -31,7 +46,7 @@ def outputs(model: zoo.Pretrained) -> dict[str, torch.Tensor]:
             made["generate"] = model.generate(2, seed=0)
         if isinstance(model, zoo.Restorer):
             x0 = zoo.sample_images(model.schedule.dataset, 2)
-            D = model.D_train.draw(x0, generator=torch.Generator().manual_seed(0))
+            D = drawn(model, x0)
             x_T = D(x0, model.T)
             made["degraded"] = x_T
             made["direct"] = model.network(x_T, model.T)
