@@ -56,15 +56,7 @@ def forward(model: zoo.Pretrained, x0: Tensor, seed: int, shown: list[int]) -> d
     parameters (the noise of heat dissipation); where those are what it ends at (the cat of
     animorphosis), read from one draw of the model's own prior, so that the row ends at an
     ``x_T`` the model generates from, and needs no data file."""
-    D = model.D_train
-    if D.param_names:
-        x_T = model.prior.sample(1, generator=torch.Generator().manual_seed(seed),
-                                 noise_std=0.0)
-        try:
-            return {t: D.ending_at(x_T)(x0, t) for t in shown}
-        except TypeError:  # parameters that x_T does not determine: drawn
-            pass
-    D = D.draw(x0, generator=torch.Generator().manual_seed(seed))
+    D = sampling.drawn(model.D_train, x0, model.prior, seed)
     return {t: D(x0, t) for t in shown}
 
 

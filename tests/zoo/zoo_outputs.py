@@ -17,22 +17,9 @@ import numpy as np
 import torch
 
 import zoo
+from zoo import sampling
 
 FILE = Path(__file__).resolve().parent / "data" / "zoo-outputs.npz"
-
-
-def drawn(model: zoo.Pretrained, x0: torch.Tensor) -> object:
-    """``D_train`` with its random parameters drawn from seed 0; where they are what it ends
-    at (the cat of animorphosis), read from the model's own prior, so that no data file is
-    needed (the wheels' tests run without one)."""
-    generator = torch.Generator().manual_seed(0)
-    if getattr(model, "prior", None) is not None and model.D_train.param_names:
-        try:
-            return model.D_train.ending_at(model.prior.sample(len(x0), generator=generator,
-                                                              noise_std=0.0))
-        except TypeError:  # parameters that x_T does not determine
-            generator = torch.Generator().manual_seed(0)
-    return model.D_train.draw(x0, generator=generator)
 
 
 def outputs(model: zoo.Pretrained) -> dict[str, torch.Tensor]:
@@ -46,7 +33,7 @@ def outputs(model: zoo.Pretrained) -> dict[str, torch.Tensor]:
             made["generate"] = model.generate(2, seed=0)
         if isinstance(model, zoo.Restorer):
             x0 = zoo.sample_images(model.schedule.dataset, 2)
-            D = drawn(model, x0)
+            D = sampling.drawn(model.D_train, x0, getattr(model, "prior", None), 0)
             x_T = D(x0, model.T)
             made["degraded"] = x_T
             made["direct"] = model.network(x_T, model.T)

@@ -17,6 +17,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+import torch
 from torch import Tensor
 
 import degrade
@@ -186,3 +187,17 @@ def walking_back(D: Any, x_T: Tensor, noise: Tensor) -> Any:
     if carried is D and getattr(D, "param_names", ()) and hasattr(D, "ending_at"):
         return D.ending_at(x_T + noise)
     return carried
+
+
+def drawn(D: Any, x0: Tensor, prior: Any, seed: int) -> Any:
+    """``D`` with its random parameters for ``x0`` drawn from ``seed``; where they are what it
+    ends at (the cat of animorphosis) and a ``prior`` is given, read from the prior's draw
+    instead (:meth:`degrade.Degradation.ending_at`), so that ``D(x0, T)`` is an ``x_T`` the
+    model generates from and no data file is needed."""
+    generator = torch.Generator().manual_seed(seed)
+    if prior is not None and getattr(D, "param_names", ()):
+        try:
+            return D.ending_at(prior.sample(len(x0), generator=generator, noise_std=0.0))
+        except TypeError:  # parameters that x_T does not determine: drawn below
+            generator = torch.Generator().manual_seed(seed)
+    return D.draw(x0, generator=generator)
