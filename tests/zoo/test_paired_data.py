@@ -175,7 +175,7 @@ def test_a_restorer_of_a_straight_path_is_evaluated_and_drawn_with_indi_too(tmp_
     x0 = blobs(3, size=32, seed=4) * 2 - 1
     [batch] = model.evaluation_batches(x0, seed=0, batch_size=8)
     x_T = model.D_train(x0, model.T)
-    assert torch.equal(batch["Degraded"], x_T)
-    assert torch.allclose(batch["InDI"], samplers.indi(model.network, model.D_train, x_T, 100))
+    assert torch.equal(batch["Degraded"](), x_T)
+    assert torch.allclose(batch["InDI"](), samplers.indi(model.network, model.D_train, x_T, 100))
     assert not zoo.load("mnist-blur").straight
     assert "InDI" not in zoo.load("mnist-blur").row_names()

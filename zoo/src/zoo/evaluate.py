@@ -34,6 +34,7 @@ from torch import Tensor
 import samplers
 
 from . import metrics
+from .batch_cache import BatchCache, model_digest, tensors_digest
 from .features import EXTRACTORS, FeatureFn, extract, load_feature_net
 from .kinds import Pretrained
 from .pretrained import load
@@ -152,6 +153,7 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
              data_folder: str | os.PathLike[str] | None = None,
              reference: int | None = None, kid: bool = False, start: int = 0,
              blocks: int | None = None, also: Sequence[tuple[str, int]] = (),
+             cache: str | os.PathLike[str] | None = None,
              progress: bool = False) -> Evaluation:
     """Measure a zoo model as the paper's tables do (the rows are the model kind's:
     :meth:`zoo.model.Pretrained.evaluation_batches`).
@@ -194,6 +196,12 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
             images of that split), against which the same generated images are measured too,
             in :attr:`Evaluation.also`: issue 28's AFHQ protocol measures 1,000 samples against
             the 500 test cats and ``("train", 1000)`` at the cost of one generation.
+        cache: a folder that keeps each batch's images as they are made
+            (:mod:`zoo.batch_cache`): run the same evaluation again with the same folder after
+            a stop (a session's end, Ctrl-C) and it reads the batches made before instead of
+            making them again, measuring exactly what an uninterrupted run would. A folder
+            that holds another evaluation's batches (another model, seed, batch size or other
+            images) is refused. Delete it when the figures are recorded.
         progress: show a progress bar.
     """
     from restore import data
@@ -247,14 +255,26 @@ def evaluate(name: str | Pretrained, *, n: int = 1000, split: str = "test",
     reference_features = None if features is None else extract(
         features, x0 if model.paired else data.stack(images, range(count)))
     other_features = [extract(features, images) for images in others]
+    kept = None if cache is None else BatchCache(cache, {
+        "model": model.name, **model_digest(model), "n": n, "split": split, "seed": seed,
+        "batch_size": batch_size, "start": start,
+        "images": tensors_digest({"x0": x0}) if model.paired else "generated"})
     outputs: dict[str, list[Tensor]] = {}
     with samplers.ProgressBar(n, f"evaluate {model.name}", unit="images",
                               enabled=progress) as bar:
-        for batch in model.evaluation_batches(x0, seed=seed, batch_size=batch_size,
-                                                rows=selected):
-            for row, generated in batch.items():
+        batches = model.evaluation_batches(x0, seed=seed, batch_size=batch_size, rows=selected)
+        for first, batch in zip(range(0, n, batch_size), batches, strict=True):
+            size = min(batch_size, n - first)
+            for row, make in batch.items():
+                generated = None if kept is None else kept.get(row, first, size)
+                if generated is None:
+                    # Plain strides, as kept batches read back: a channels-last grey image
+                    # passes .contiguous() yet the feature net's convolutions differ on it
+                    generated = make().clone(memory_format=torch.contiguous_format)
+                    if kept is not None:
+                        kept.put(row, first, generated)
                 outputs.setdefault(row, []).append(generated)
-            bar.update(len(generated))
+            bar.update(size)
     rows, measured_blocks = {}, {}
     other_rows: list[dict[str, dict[str, float]]] = [{} for _ in also]
     labels = getattr(images, "labels", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -32,13 +33,15 @@ def read_images(paths: Sequence[Path], channels: int, size: int, invert: bool = 
     return torch.stack(images)
 
 
-def save_images(images: Tensor, folder: Path, names: Sequence[str], bits: int = 16) -> None:
+def save_images(images: Tensor, folder: str | os.PathLike[str], names: Sequence[str],
+                bits: int = 16) -> None:
     """Each image as a PNG ``folder/name.png``: 16-bit by default, so that reading it back
     (:func:`read_images`) gives the image to within 3e-5, not the 8 bits' 0.008 (a blurred
     digit at t = 10 spans only 16 grey levels in 8 bits, and restores as another digit); 8-bit
     with ``bits=8``, for images that are 8-bit already."""
     from PIL import Image
 
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for image, name in zip(images, names, strict=True):
         if bits == 16:

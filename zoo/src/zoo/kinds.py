@@ -28,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 
 import torch
@@ -144,23 +144,22 @@ class Restorer(Pretrained):
         return ["Degraded", "Sampled (TACoS)", "Direct", *(["InDI"] if self.straight else [])]
 
     def evaluation_batches(self, x0: Tensor, *, seed: int, batch_size: int,
-                           rows: Sequence[str] | None = None) -> Iterator[dict[str, Tensor]]:
-        """Each batch degraded to ``T`` (random parameters drawn from ``seed``) and restored by
-        TACoS and directly (and by InDI, every step, on a straight path)."""
+                           rows: Sequence[str] | None = None
+                           ) -> Iterator[dict[str, Callable[[], Tensor]]]:
+        """Each batch degraded to ``T`` (random parameters drawn from ``seed``, in order) and
+        restored by TACoS and directly (and by InDI, every step, on a straight path)."""
         rows = self.row_names() if rows is None else rows
         generator = torch.Generator().manual_seed(seed)
         for start in range(0, len(x0), batch_size):
             x = x0[start:start + batch_size]
             D = self.D_train.draw(x, generator=generator)
             x_T = D(x, self.T)
-            made = {"Degraded": x_T}
-            if "Sampled (TACoS)" in rows:
-                made["Sampled (TACoS)"] = self.restore(x_T, sampler="tacos", D=D)
-            if "Direct" in rows:
-                made["Direct"] = self.restore(x_T, sampler="direct")
-            if "InDI" in rows:
-                made["InDI"] = self.restore(x_T, sampler="indi", D=D)
-            yield {row: made[row] for row in rows}
+            makers = {"Degraded": functools.partial(torch.clone, x_T),
+                      "Sampled (TACoS)": functools.partial(self.restore, x_T, sampler="tacos",
+                                                           D=D),
+                      "Direct": functools.partial(self.restore, x_T, sampler="direct"),
+                      "InDI": functools.partial(self.restore, x_T, sampler="indi", D=D)}
+            yield {row: makers[row] for row in rows}
 
     def evaluation_setting(self, n: int, split: str, seed: int, *,
                            reference: int | None = None) -> str:
@@ -193,12 +192,14 @@ class _Generative:
         return list(self.conditions())
 
     def evaluation_batches(self, x0: Tensor, *, seed: int, batch_size: int,
-                           rows: Sequence[str] | None = None) -> Iterator[dict[str, Tensor]]:
+                           rows: Sequence[str] | None = None
+                           ) -> Iterator[dict[str, Callable[[], Tensor]]]:
         conditions = self.conditions()
         rows = list(conditions) if rows is None else rows
         for start in range(0, len(x0), batch_size):
             count = min(batch_size, len(x0) - start)
-            yield {row: self.generate(count, seed=seed * 1_000_003 + start, **conditions[row])
+            yield {row: functools.partial(self.generate, count, seed=seed * 1_000_003 + start,
+                                          **conditions[row])
                    for row in rows}
 
     def evaluation_setting(self, n: int, split: str, seed: int, *,

@@ -240,9 +240,14 @@ class Pretrained:
                 if any(name == p or (p not in names and name.startswith(p)) for p in prefixes)]
 
     def evaluation_batches(self, x0: Tensor, *, seed: int, batch_size: int,
-                           rows: Sequence[str] | None = None) -> Iterator[dict[str, Tensor]]:
+                           rows: Sequence[str] | None = None
+                           ) -> Iterator[dict[str, Callable[[], Tensor]]]:
         """The images of each row of the paper's table (or of ``rows``, names from
-        :meth:`row_names`), a batch of ``x0`` at a time."""
+        :meth:`row_names`), a batch of ``x0`` at a time: for each batch, a function per row
+        that makes its images. Batches are made in order and each row's function is called
+        at most once, or not at all where the images are had already (:func:`zoo.evaluate`'s
+        ``cache``): a batch's images depend only on ``seed``, the batch's place and what the
+        batches before it drew, never on which rows were made."""
         raise NotImplementedError
 
     def figure(self, n: int, *, seed: int = 0, progress: bool = False) -> Figure:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..batch_cache import kept_on_interrupt
 from ..evaluate import evaluate
 from .common import Formatter, add_model_options, at_least, load_model, split_and_count
 
@@ -43,16 +44,21 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     c.add_argument("--blocks", type=at_least(2), metavar="K",
                    help="restorers: measure each block of K images alone too (CIFAR-10's test "
                    "images are sorted by class: --n 10000 --blocks 1000 measures each class)")
+    c.add_argument("--cache", type=Path, metavar="FOLDER",
+                   help="keep each batch's images in FOLDER as they are made; run the same "
+                   "command again after a stop and it goes on from the batches kept there")
     c.add_argument("--out", type=Path, nargs="+", help="write the table (.md) or JSON (.json)")
     c.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     model = load_model(args)
-    result = evaluate(model, n=args.n, split=args.split, data_dir=args.data_dir, seed=args.seed,
-                      batch_size=args.batch_size, rows=args.rows, data_folder=args.data_folder,
-                      reference=args.reference, kid=args.kid, start=args.start,
-                      blocks=args.blocks, also=args.also, progress=not args.no_progress)
+    with kept_on_interrupt(args.cache, "colddiff evaluate"):
+        result = evaluate(model, n=args.n, split=args.split, data_dir=args.data_dir,
+                          seed=args.seed, batch_size=args.batch_size, rows=args.rows,
+                          data_folder=args.data_folder, reference=args.reference, kid=args.kid,
+                          start=args.start, blocks=args.blocks, also=args.also,
+                          cache=args.cache, progress=not args.no_progress)
     print(f"{result.model}: {result.setting}\n\n{result.table()}")
     for other in result.also:
         print(f"\n{other.model}: {other.setting}\n\n{other.table()}")

@@ -18,6 +18,7 @@ from typing import Any
 
 from samplers.folders import CARD, CONFIG, write_atomically
 
+from ..batch_cache import kept_on_interrupt
 from ..cards import render_card
 from ..commands.common import split_and_count
 from ..evaluate import Evaluation, evaluate, setting_of
@@ -129,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
                         "AFHQ cats: --split test --reference 500 --also train:1000)")
     p.add_argument("--folder", type=Path,
                    help="the model folder to write (default: the zoo package's)")
+    p.add_argument("--cache", type=Path, metavar="FOLDER",
+                   help="keep each batch's images in FOLDER as they are made, so that the "
+                        "same command run again after a stop goes on from them (an hours-long "
+                        "generator's rows across sessions)")
     args = p.parse_args(argv)
     try:
         return _record(args)
@@ -149,10 +154,11 @@ def _record(args: argparse.Namespace) -> int:
                                 subset=setting if args.subset else None) if merge else None
     if recorded:                        # fail before a long evaluation, not after it
         _check_comparable(recorded, model.name, setting=setting)
-    result = evaluate(model, n=args.n, split=args.split, seed=args.seed,
-                      batch_size=args.batch_size, data_dir=args.data_dir, rows=args.rows,
-                      reference=args.reference, kid=args.kid, start=args.start,
-                      blocks=args.blocks, also=args.also, progress=True)
+    with kept_on_interrupt(args.cache, "record"):
+        result = evaluate(model, n=args.n, split=args.split, seed=args.seed,
+                          batch_size=args.batch_size, data_dir=args.data_dir, rows=args.rows,
+                          reference=args.reference, kid=args.kid, start=args.start,
+                          blocks=args.blocks, also=args.also, cache=args.cache, progress=True)
     for index, measured in enumerate([result, *result.also]):
         print(f"{measured.model}: {measured.setting}\n\n{measured.table()}")
         if measured.blocks:
