@@ -83,7 +83,6 @@ class BatchCache:
                              "another folder, or delete this one to start again")
         else:
             write_atomically(path, json.dumps(self.key, indent=2, sort_keys=True) + "\n")
-        self.read = 0
 
     def path(self, row: str, first: int) -> Path:
         """The file of ``row``'s batch that starts at image ``first``."""
@@ -100,7 +99,6 @@ class BatchCache:
         if len(images) != count:
             raise ValueError(f"cache: {path} holds {len(images)} images where the batch has "
                              f"{count}; delete {self.folder} to start again")
-        self.read += 1
         return images
 
     def put(self, row: str, first: int, images: Tensor) -> None:
