@@ -36,3 +36,21 @@ def test_a_folder_without_a_log_or_a_validation_loss_is_refused(tmp_path):
     (tmp_path / "log.jsonl").write_text(json.dumps({"step": 50, "loss": 0.3}) + "\n")
     with pytest.raises(SystemExit):
         learning_curve.main([str(tmp_path)])
+
+
+def test_several_runs_draw_one_picture_of_their_fid_points(tmp_path, capsys):
+    cold, hot = tmp_path / "cold", tmp_path / "hot"
+    for run, sampler, fids in ((cold, "tacos", (90.0, 70.0)), (hot, "estimated", (30.0, 12.0))):
+        run.mkdir()
+        points = [{"step": step, "n": n, "seed": 0, sampler: {"FID": fid}}
+                  for step, fid in zip((5000, 20000), fids) for n in (300, 1000)]
+        (run / "curve.jsonl").write_text("\n".join(map(json.dumps, points)) + "\n")
+    assert learning_curve.fid_curve(cold, 1000) == {"tacos, n=1000": [(5000, 90.0),
+                                                                      (20000, 70.0)]}
+    out = tmp_path / "both.png"
+    with pytest.raises(SystemExit):
+        learning_curve.main([str(cold), str(hot)])  # several runs: --out is needed
+    assert learning_curve.main([str(cold), str(hot), "--n", "300", "--out", str(out)]) == 0
+    assert Image.open(out).size == (860, 440)
+    with pytest.raises(SystemExit, match="no FID points .* of 50 samples"):
+        learning_curve.main([str(cold), str(hot), "--n", "50", "--out", str(out)])
