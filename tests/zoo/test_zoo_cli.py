@@ -72,6 +72,11 @@ def test_list_names_schedules_and_models():
     assert result.returncode == 0
     for name in ("cifar10-snow", "celeba-animorph", "mnist-blur"):
         assert name in result.stdout
+    schedules, models = (block.splitlines() for block in result.stdout.split("\n\n"))
+    for lines, last in ((schedules, "operator"), (models, "measured")):
+        column = lines[0].index(last)  # the last column starts at one place on every line
+        assert all(line[column - 2:column] == "  " and line[column] != " " for line in lines)
+        assert max(len(line.split()[0]) for line in lines) > 20  # the long names are there
     verbose = colddiff("list", "--schedules", "-v").stdout
     assert "differences:" in verbose and "Variant \"text\" gives T = 40" in verbose
 

@@ -21,20 +21,28 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if not args.models:
-        print(f"{'schedule':<20} {'task':<17} {'data':<8} {'size':>5} {'T':>5}  operator")
-        for s in list_schedules():
-            print(f"{s.name:<20} {s.task:<17} {s.dataset:<8} {s.image_size:>5} {s.T:>5}  "
-                  f"{s.operator}")
+        print_table(("schedule", "task", "data", ">size", ">T", "operator"),
+                    [(s.name, s.task, s.dataset, str(s.image_size), str(s.T), s.operator)
+                     for s in list_schedules()])
     if not args.schedules:
         if not args.models:
             print()
-        print(f"{'model':<20} {'schedule':<20} {'parameters':>11} {'steps':>8}  measured")
-        for entry in list_models():
-            measured = "yes" if entry.get("metrics") else "not yet"
-            print(f"{entry['name']:<20} {entry['schedule']:<20} "
-                  f"{entry['architecture']['parameters']:>11,} {entry['training']['steps']:>8,}"
-                  f"  {measured}")
+        print_table(("model", "schedule", ">parameters", ">steps", "measured"),
+                    [(e["name"], e["schedule"], f"{e['architecture']['parameters']:,}",
+                      f"{e['training']['steps']:,}", "yes" if e.get("metrics") else "not yet")
+                     for e in list_models()])
     if args.verbose:
         for s in list_schedules():
             print(f"\n{s.name} ({s.source}):\n  {s.description}\n  differences: {s.differences}")
     return 0
+
+
+def print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """Columns as wide as their longest cell, two spaces apart; a heading that starts with
+    ``>`` right-aligns its column."""
+    names = [name.removeprefix(">") for name in header]
+    widths = [max(len(cell) for cell in column) for column in zip(names, *rows, strict=True)]
+    for row in (names, *rows):
+        cells = zip(header, row, widths, strict=True)
+        print("  ".join(cell.rjust(width) if name.startswith(">") else cell.ljust(width)
+                        for name, cell, width in cells).rstrip())
