@@ -90,3 +90,20 @@ def test_indi_page_runs_as_written():
     for block in blocks:
         exec(compile(block, "docs/indi.md", "exec"), namespace)
     assert namespace["restored"].shape == namespace["direct"].shape == (8, 1, 16, 16)
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/index.md"])
+def test_the_training_times_the_pages_give_are_the_cards(page):
+    import zoo
+
+    text = " ".join((ROOT / page).read_text(encoding="utf-8").split())
+    said = re.search(r"the 32-px ones in (\d+) to (\d+) minutes each, the 64-px faces and cats "
+                     r"in (\d+) to (\d+) hours of one core", text)
+    assert said, f"{page} no longer says how long the models trained"
+    small, large = (int(said[1]), int(said[2])), (int(said[3]) * 60, int(said[4]) * 60)
+    minutes = {e["name"]: (e["data"]["image_size"], int(e["training"]["wall_time"].split()[0]))
+               for e in zoo.list_models()}
+    assert {size for size, _ in minutes.values()} == {32, 64}
+    for name, (size, spent) in minutes.items():
+        low, high = small if size == 32 else large
+        assert low <= spent <= high, f"{name} trained {spent} min: {page} says {low}-{high}"
