@@ -18,9 +18,13 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import sys
 from pathlib import Path
 
 import zoo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from learning_curve import fid_curve
 
 ROOT = Path(__file__).resolve().parent.parent
 NUMBERS = json.loads((ROOT / "docs/data/paper-numbers.json").read_text())
@@ -359,6 +363,58 @@ def table_5(entries: dict, table: dict) -> list[str]:
             "little.", "", *verdicts, ""]
 
 
+LEARNING_CURVES = {
+    "title": "What the ratio target would take: FID against the training step",
+    "n": 300,
+    "runs": {"celeba64-heat-gen": ("tacos", "cold, broken symmetry (TACoS)"),
+             "celeba64-hot-gen": ("estimated", "hot, estimated noise (DDIM)")},
+    "ratio": 2.14,
+    "picture": "img/learning-curve-celeba64.png",
+}
+"""The learning curves behind Table 5's unmet ratio on CelebA: the best cold generator and
+the hot baseline, each measured at its committed checkpoints and at the zoo model
+(``scripts/curve_point.py zoo/training/NAME --commit C --n 300`` and ``--final``)."""
+
+
+def learning_curves(curves: dict, folder: Path) -> list[str]:
+    """A table of each run's FID points (``folder/NAME/curve.jsonl``, ``curves["n"]``
+    samples, seed 0) by step, and how much each fell; none while a run has fewer than two
+    points."""
+    points = {}
+    for name, (sampler, _) in curves["runs"].items():
+        found = fid_curve(folder / name, curves["n"]) if (folder / name).is_dir() else {}
+        points[name] = dict(found.get(f"{sampler}, n={curves['n']}", []))
+    if any(len(p) < 2 for p in points.values()):
+        return []
+    steps = sorted(set().union(*points.values()))
+    lines = [f"### {curves['title']}", "",
+             f"{curves['n']} samples of seed 0 against the same reference faces, at each "
+             "run's committed checkpoints and its zoo model (`python scripts/curve_point.py "
+             "zoo/training/NAME --commit C --n 300`, and `--final`; FID-facecatnet of 300 "
+             "samples lies above that of 1,000: compare the rows with each other).", "",
+             "| step | " + " | ".join(f"`{name}`: {what}" for name, (_, what)
+                                      in curves["runs"].items()) + " |",
+             "|---|" + "---|" * len(points)]
+    for step in steps:
+        lines.append(f"| {step:,} | " + " | ".join(
+            f"{p[step]:.2f}" if step in p else "" for p in points.values()) + " |")
+    lines.append("")
+    for name, p in points.items():
+        (first, a), (last, b) = min(p.items()), max(p.items())
+        lines.append(f"- `{name}`: {a:.2f} at step {first:,}, {b:.2f} at {last:,} "
+                     f"({(b - a) / a:+.0%}).")
+    (cold, cold_points), (hot, hot_points) = points.items()
+    last = max(set(cold_points) & set(hot_points), default=None)
+    if last is not None:
+        ratio = cold_points[last] / hot_points[last]
+        lines.append(f"- At step {last:,} `{cold}` is {ratio:.1f} times `{hot}`; the "
+                     f"target is {curves['ratio']} times.")
+    return [*lines, "", f"![learning curves]({curves['picture']})", "",
+            "(`python scripts/learning_curve.py " + " ".join(
+                f"zoo/training/{name}" for name in points)
+            + f" --n {curves['n']} --out docs/{curves['picture']}`)", ""]
+
+
 def faces_section() -> list[str]:
     """Table 5 on the 64-px CelebA faces and AFHQ cats (issue 28), from the models' records,
     and Figure 1 at 64 px."""
@@ -366,6 +422,7 @@ def faces_section() -> list[str]:
     lines = table_5(entries, TABLE_5["celeba"])
     if not lines:
         return []
+    lines += learning_curves(LEARNING_CURVES, ROOT / "zoo/training")
     return [*lines, *table_5(entries, TABLE_5["afhq"]), *section_5_3(entries),
             "![Figure 1 at 64 px](img/figure-1.png)", "",
             "Figure 1 at 64 px (`python scripts/figure1.py`): for each generator, the forward "
@@ -570,6 +627,16 @@ def model_section(entry: dict) -> list[str]:
         elif operator == "BlurringDiffusion":
             lines += ["", "Its default row, every step, is in the generation experiment below.",
                       ""]
+        elif entry["kind"] in ("warm-generator", "soft-generator"):
+            lines += ["", "The generation experiment below sets these rows beside cold, hot, "
+                      "blurring and soft generation at the same budget.", ""]
+        elif name in SECTION_5_3:
+            lines += ["", f"The paper's figure for this generation (section 5.3, Inception FID "
+                      f"at 128 px) is {PAPER_5_3[name]}; section 5.3 below sets the three "
+                      "beside each other.", ""]
+        elif any(name in table["hot"] for table in TABLE_5.values()):
+            lines += ["", "Table 5 at 64 px below sets these rows beside the cold generators "
+                      "and the paper's hot rows.", ""]
         else:
             lines += ["", "For comparison, not on the same data or features:", "",
                       PAPER_GENERATION, ""]
@@ -665,7 +732,8 @@ def page() -> str:
         "",
         "- **Training budget.** The paper trains 700,000 steps on GPUs (60,000 for inpainting).",
         "  Most zoo models had 20,000 steps of the CPU recipe (docs/performance.md): about an",
-        "  hour on one core, a width-16 U-Net of 210,000 parameters. The targets table below",
+        "  hour on one core at 32 px, 3 to 8 hours at 64 px, a width-16 U-Net of 210,000",
+        "  parameters. The targets table below",
         "  says which reach the paper's columns; each card gives its budget. Models still on",
         "  the old recipe (a few thousand steps) are far from converged.",
         "- **FID is not Inception FID.** Inception weights cannot be downloaded here. Our",

@@ -133,3 +133,39 @@ def test_section_5_3_reads_the_row_each_model_generates_by_default():
     assert results_page.section_5_3_verdict(made).endswith(
         "does not hold here: 40.00 < 60.00 < 50.00 is false.")
     assert results_page.section_5_3({"celeba64-heat-gen": made["celeba64-sr-gen"]}) == []
+
+
+def test_the_learning_curves_come_from_each_run_s_points(tmp_path):
+    import json
+
+    curves = {"title": "T", "n": 300, "ratio": 2.0, "picture": "img/c.png",
+              "runs": {"cold": ("tacos", "cold"), "hot": ("estimated", "hot")}}
+    (tmp_path / "cold").mkdir()
+    (tmp_path / "hot").mkdir()
+
+    def write(name, sampler, points):
+        (tmp_path / name / "curve.jsonl").write_text("".join(
+            json.dumps({"step": step, "n": n, "seed": 0, sampler: {"FID": fid}}) + "\n"
+            for step, n, fid in points))
+    write("cold", "tacos", [(3000, 300, 100.0), (20000, 300, 80.0), (20000, 1000, 60.0)])
+    write("hot", "estimated", [(7000, 300, 20.0)])
+    assert results_page.learning_curves(curves, tmp_path) == []  # one hot point: no curve
+    write("hot", "estimated", [(7000, 300, 20.0), (20000, 300, 16.0)])
+    lines = results_page.learning_curves(curves, tmp_path)
+    assert "| 3,000 | 100.00 |  |" in lines and "| 7,000 |  | 20.00 |" in lines
+    assert "| 20,000 | 80.00 | 16.00 |" in lines
+    assert "- `cold`: 100.00 at step 3,000, 80.00 at 20,000 (-20%)." in lines
+    assert "- At step 20,000 `cold` is 5.0 times `hot`; the target is 2.0 times." in lines
+
+
+def test_the_paper_s_cold_rows_are_shown_only_beside_cold_generators():
+    import zoo
+
+    models = {e["name"]: e for e in zoo.list_models()}
+    for name, beside in (("mnist-heat", "generation experiment below"),
+                         ("celeba64-animorph", "is 48.51; section 5.3 below"),
+                         ("celeba64-hot-gen", "Table 5 at 64 px below"),
+                         ("mnist-heat-gen", results_page.PAPER_GENERATION)):
+        text = "\n".join(results_page.model_section(models[name]))
+        assert beside in text, name
+        assert (results_page.PAPER_GENERATION in text) == (name == "mnist-heat-gen"), name
