@@ -390,8 +390,8 @@ def learning_curves(curves: dict, folder: Path) -> list[str]:
     lines = [f"### {curves['title']}", "",
              f"{curves['n']} samples of seed 0 against the same reference faces, at each "
              "run's committed checkpoints and its zoo model (`python scripts/curve_point.py "
-             "zoo/training/NAME --commit C --n 300`, and `--final`; FID-facecatnet of 300 "
-             "samples lies above that of 1,000: compare the rows with each other).", "",
+             "zoo/training/NAME --commit C --n 300`, and `--final`; compare these rows with "
+             "each other, not with the 1,000-sample rows above).", "",
              "| step | " + " | ".join(f"`{name}`: {what}" for name, (_, what)
                                       in curves["runs"].items()) + " |",
              "|---|" + "---|" * len(points)]
