@@ -49,7 +49,7 @@ def test_a_point_is_taken_at_the_checkpoint_a_commit_holds(tmp_path):
     assert not all(torch.equal(weights[k], now[k]) for k in weights)
     step, model = curve_point.load_point(run, None, False, scratch)
     assert step == 4 and all(torch.equal(v, now[k]) for k, v in model.R.state_dict().items())
-    with pytest.raises(ValueError, match="no run/checkpoint.pt at commit no-such-commit"):
+    with pytest.raises(ValueError, match=r"no run/checkpoint\.pt at commit no-such-commit"):
         curve_point.load_point(run, "no-such-commit", False, scratch)
 
 

@@ -43,7 +43,7 @@ def test_several_runs_draw_one_picture_of_their_fid_points(tmp_path, capsys):
     for run, sampler, fids in ((cold, "tacos", (90.0, 70.0)), (hot, "estimated", (30.0, 12.0))):
         run.mkdir()
         points = [{"step": step, "n": n, "seed": 0, sampler: {"FID": fid}}
-                  for step, fid in zip((5000, 20000), fids) for n in (300, 1000)]
+                  for step, fid in zip((5000, 20000), fids, strict=True) for n in (300, 1000)]
         (run / "curve.jsonl").write_text("\n".join(map(json.dumps, points)) + "\n")
     assert learning_curve.fid_curve(cold, 1000) == {"tacos, n=1000": [(5000, 90.0),
                                                                       (20000, 70.0)]}
@@ -52,5 +52,5 @@ def test_several_runs_draw_one_picture_of_their_fid_points(tmp_path, capsys):
         learning_curve.main([str(cold), str(hot)])  # several runs: --out is needed
     assert learning_curve.main([str(cold), str(hot), "--n", "300", "--out", str(out)]) == 0
     assert Image.open(out).size == (860, 440)
-    with pytest.raises(SystemExit, match="no FID points .* of 50 samples"):
+    with pytest.raises(SystemExit, match=r"no FID points .* of 50 samples"):
         learning_curve.main([str(cold), str(hot), "--n", "50", "--out", str(out)])
