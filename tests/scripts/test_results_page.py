@@ -138,7 +138,7 @@ def test_section_5_3_reads_the_row_each_model_generates_by_default():
 def test_the_learning_curves_come_from_each_run_s_points(tmp_path):
     import json
 
-    curves = {"title": "T", "n": 300, "ratio": 2.0, "picture": "img/c.png",
+    curves = {"title": "T", "n": 300, "ratio": 2.0, "picture": "img/c.png", "untried": "U.",
               "runs": {"cold": ("tacos", "cold"), "hot": ("estimated", "hot")}}
     (tmp_path / "cold").mkdir()
     (tmp_path / "hot").mkdir()
@@ -156,6 +156,19 @@ def test_the_learning_curves_come_from_each_run_s_points(tmp_path):
     assert "| 20,000 | 80.00 | 16.00 |" in lines
     assert "- `cold`: 100.00 at step 3,000, 80.00 at 20,000 (-20%)." in lines
     assert "- At step 20,000 `cold` is 5.0 times `hot`; the target is 2.0 times." in lines
+    write("cold", "tacos", [(3000, 300, 100.0), (9000, 300, 84.0), (20000, 300, 80.0)])
+    lines = results_page.learning_curves(curves, tmp_path)
+    assert ("- `cold`: 100.00 at step 3,000, 80.00 at 20,000 (-20%; over the second half, from "
+            "step 9,000: -5%).") in lines
+    assert not any("levelled off" in line for line in lines)     # hot has no middle point
+    write("cold", "tacos", [(3000, 300, 100.0), (9000, 300, 81.0), (20000, 300, 80.0)])
+    write("hot", "estimated", [(7000, 300, 20.0), (11000, 300, 18.0), (20000, 300, 16.0)])
+    lines = results_page.learning_curves(curves, tmp_path)
+    assert any(line.startswith("- `cold` has levelled off") and line.endswith("U.")
+               for line in lines)
+    write("cold", "tacos", [(3000, 300, 100.0), (9000, 300, 90.0), (20000, 300, 80.0)])
+    assert not any("levelled off" in line
+                   for line in results_page.learning_curves(curves, tmp_path))
 
 
 def test_the_paper_s_cold_rows_are_shown_only_beside_cold_generators():
