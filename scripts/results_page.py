@@ -470,12 +470,12 @@ def section_5_3_verdict(entries: dict) -> str:
                 f"inpainting {PAPER_5_3['celeba64-inpaint-gen']} better than super-resolution "
                 f"{PAPER_5_3['celeba64-sr-gen']}) cannot be judged yet: "
                 f"{', '.join(missing)} not measured.")
-    ours = list(fid.values())
-    holds = all(a < b for a, b in itertools.pairwise(ours))
+    holds = all(a < b for a, b in itertools.pairwise(fid.values()))
+    ranked = sorted(fid, key=fid.__getitem__)
     return ("The paper's order (animorphosis better than inpainting better than "
-            "super-resolution) " + ("holds" if holds else "does not hold") + " here: "
-            + " < ".join(f"{value:.2f}" for value in ours) + " is "
-            + ("true" if holds else "false") + ".")
+            "super-resolution) " + ("holds" if holds else "does not hold") + " here, where "
+            "the order is " + ", then ".join(
+                f"{SECTION_5_3[name].split(':')[0]} ({fid[name]:.2f})" for name in ranked) + ".")
 
 
 def section_5_3(entries: dict) -> list[str]:

@@ -128,10 +128,12 @@ def test_section_5_3_reads_the_row_each_model_generates_by_default():
         "TACoS, perfect symmetry": 30.0, "TACoS, broken symmetry (0.02)": 60.0})
     made["celeba64-sr-gen"] = generator(0.02, {"TACoS, broken symmetry (0.02)": 70.0})
     assert results_page.section_5_3_verdict(made).endswith(
-        "holds here: 40.00 < 60.00 < 70.00 is true.")
+        "holds here, where the order is animorphosis (40.00), then inpainting (60.00), then "
+        "super-resolution (70.00).")
     made["celeba64-sr-gen"] = generator(0.02, {"TACoS, broken symmetry (0.02)": 50.0})
     assert results_page.section_5_3_verdict(made).endswith(
-        "does not hold here: 40.00 < 60.00 < 50.00 is false.")
+        "does not hold here, where the order is animorphosis (40.00), then super-resolution "
+        "(50.00), then inpainting (60.00).")
     assert results_page.section_5_3({"celeba64-heat-gen": made["celeba64-sr-gen"]}) == []
 
 

@@ -111,6 +111,12 @@ def test_generation_is_seeded_and_in_range(name):
         x_T = model.prior.sample(2, noise_std=0.0)
         assert all((model.prior.images == x).flatten(1).all(1).any() for x in x_T)
         assert x_T.std() > 0.1
+    elif isinstance(model.prior, samplers.DownsampledPrior):        # a 2x2 image, upsampled
+        x_T = model.prior.sample(2, noise_std=0.0)
+        block = model.image_size // model.prior.final_size
+        corners = x_T[:, :, ::block, ::block]
+        assert torch.equal(x_T, corners.repeat_interleave(block, -2).repeat_interleave(block, -1))
+        assert (corners != corners[:, :, :1, :1]).any()
     else:                                                           # the channel mean
         perfect = model.prior.sample(2, noise_std=0.0)
         assert (perfect == perfect[:, :, :1, :1]).all()
