@@ -90,10 +90,13 @@ def test_restore_needs_the_parameters_of_random_degradations():
 
 @pytest.mark.parametrize("name", GENERATORS)
 def test_generation_is_seeded_and_in_range(name):
+    """In at most ten jumps where a model can jump (warm models walk every step): the full
+    walks are test_zoo_outputs.py's."""
     model = zoo.load(name)
-    a = model.generate(3, seed=1)
-    assert torch.equal(a, model.generate(3, seed=1))
-    assert not torch.equal(a, model.generate(3, seed=2))
+    steps = None if model.family == "warm" else min(10, model.T)
+    a = model.generate(3, seed=1, steps=steps)
+    assert torch.equal(a, model.generate(3, seed=1, steps=steps))
+    assert not torch.equal(a, model.generate(3, seed=2, steps=steps))
     assert a.shape == (3, model.channels, model.image_size, model.image_size)
     if isinstance(model, zoo.DiffusionModel):                      # clipped sampling ends in range
         assert a.abs().max() <= 1
