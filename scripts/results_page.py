@@ -620,17 +620,23 @@ def model_section(entry: dict) -> list[str]:
         return [*lines, "Not evaluated yet.", ""]
     lines += [f"Measured: {metrics['setting']}.", ""]
     rows, fid = metrics["rows"], metrics["fid_name"]
-    if name in PAPER:
-        table, paper = PAPER[name]
-        lines += [f"| | {fid} | SSIM | RMSE | PSNR | paper FID | paper SSIM | paper RMSE |",
-                  "|---|---|---|---|---|---|---|---|"]
+    if entry["kind"] == "restorer":
+        table, paper = PAPER.get(name, (None, None))
+        beside = " | paper FID | paper SSIM | paper RMSE |" if paper else " |"
+        lines += [f"| | {fid} | SSIM | RMSE | PSNR{beside}",
+                  "|---|---|---|---|---|" + ("---|---|---|" if paper else "")]
         for row, values in rows.items():
-            p = paper.get(row, ("", "", ""))
+            p = " | ".join(map(str, paper.get(row, ("", "", "")))) + " |" if paper else ""
             lines.append(f"| {row} | {values[fid]:.2f} | {values['SSIM']:.3f} | "
-                         f"{values['RMSE']:.3f} | {values['PSNR']:.2f} | {p[0]} | {p[1]} | "
-                         f"{p[2]} |")
-        lines += ["", f"The paper's columns are its {table} (Inception FID, 700,000 steps on "
-                  "GPUs for blur and super-resolution, 60,000 for inpainting).", ""]
+                         f"{values['RMSE']:.3f} | {values['PSNR']:.2f} |" + (f" {p}" if p else ""))
+        if paper:
+            lines += ["", f"The paper's columns are its {table} (Inception FID, 700,000 steps "
+                      "on GPUs for blur and super-resolution, 60,000 for inpainting).", ""]
+        elif zoo.named_schedule(entry["schedule"]).operator == "DirectIteration":
+            lines += ["", "Not a row of the paper's tables: InDI against cold diffusion below "
+                      "sets it beside the cold restorer of the same observations.", ""]
+        else:
+            lines += ["", "Not a row of the paper's tables.", ""]
         if metrics.get("block_table"):
             lines += ["Each block of those images measured alone:", "",
                       metrics["block_table"], ""]

@@ -184,3 +184,18 @@ def test_the_paper_s_cold_rows_are_shown_only_beside_cold_generators():
         text = "\n".join(results_page.model_section(models[name]))
         assert beside in text, name
         assert (results_page.PAPER_GENERATION in text) == (name == "mnist-heat-gen"), name
+
+
+def test_a_restorer_outside_the_paper_s_tables_gets_every_metric_and_no_generation_rows():
+    import zoo
+
+    entry = next(e for e in zoo.list_models() if e["name"] == "cifar10-sr-indi")
+    rows = {"Degraded": 1.0, "InDI": 0.5}
+    measured = {row: {"FID-x": v, "SSIM": v / 2, "RMSE": v / 4, "PSNR": 10 * v}
+                for row, v in rows.items()}
+    entry = {**entry, "metrics": {"setting": "s", "fid_name": "FID-x", "rows": measured}}
+    lines = results_page.model_section(entry)
+    assert "| | FID-x | SSIM | RMSE | PSNR |" in lines
+    assert "| InDI | 0.50 | 0.250 | 0.125 | 5.00 |" in lines
+    assert not any("Table 5" in line or "symmetry" in line for line in lines)
+    assert any(line.startswith("Not a row of the paper's tables: InDI") for line in lines)
