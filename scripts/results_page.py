@@ -373,10 +373,12 @@ LEARNING_CURVES = {
     "untried": "What is left to try is a wider network for the cold generator (width 32, "
                "about four times the cost of a step); it is not trained.",
 }
-PLATEAU = 0.05
 """The learning curves behind Table 5's unmet ratio on CelebA: the best cold generator and
 the hot baseline, each measured at its committed checkpoints and at the zoo model
 (``scripts/curve_point.py zoo/training/NAME --commit C --n 300`` and ``--final``)."""
+PLATEAU = 0.05
+"""A run whose FID moved by less than this share over the second half of its training has
+levelled off."""
 
 
 def learning_curves(curves: dict, folder: Path) -> list[str]:
