@@ -628,9 +628,11 @@ def model_section(entry: dict) -> list[str]:
         lines += [f"| | {fid} | SSIM | RMSE | PSNR{beside}",
                   "|---|---|---|---|---|" + ("---|---|---|" if paper else "")]
         for row, values in rows.items():
-            p = " | ".join(map(str, paper.get(row, ("", "", "")))) + " |" if paper else ""
-            lines.append(f"| {row} | {values[fid]:.2f} | {values['SSIM']:.3f} | "
-                         f"{values['RMSE']:.3f} | {values['PSNR']:.2f} |" + (f" {p}" if p else ""))
+            cells = [f"{values[fid]:.2f}", f"{values['SSIM']:.3f}", f"{values['RMSE']:.3f}",
+                     f"{values['PSNR']:.2f}"]
+            if paper:
+                cells += map(str, paper.get(row, ("", "", "")))
+            lines.append(f"| {row} | " + " | ".join(cells) + " |")
         if paper:
             lines += ["", f"The paper's columns are its {table} (Inception FID, 700,000 steps "
                       "on GPUs for blur and super-resolution, 60,000 for inpainting).", ""]
