@@ -103,6 +103,27 @@ def test_a_run_starts_from_the_weights_it_is_given(tmp_path, capsys):
         initial_weights("nowhere:mnist-blur")
 
 
+def test_a_fine_tune_resumes_after_its_starting_weights_are_gone(tmp_path):
+    """--resume takes the weights from the run's own checkpoint, so --init's file is not
+    needed any more (a fine-tune of a run that has since been deleted)."""
+    from restore.run import build
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    assert main([*tiny_run(tmp_path, count=24), "--steps", "2", "--out", str(first)]) == 0
+    assert main(["--config", str(first / "config.json"), "--out", str(second), "--init",
+                 str(first / "checkpoint.pt"), "--steps", "3", "--max-seconds", "1e-9"]) == 0
+    stopped = read_checkpoint(second / "checkpoint.pt")["step"]
+    assert stopped < 3
+    (first / "checkpoint.pt").unlink()
+    assert main(["--config", str(second / "config.json"), "--out", str(second),
+                 "--resume", "--max-seconds", "600"]) == 0
+    assert read_checkpoint(second / "checkpoint.pt")["step"] == 3
+    with pytest.raises(FileNotFoundError, match="no such checkpoint"):  # none to resume:
+        elsewhere = RunConfig.load(second / "config.json")
+        elsewhere.out = str(tmp_path / "c")
+        build(elsewhere, resume=True)                             # --init is needed again
+
+
 def test_a_run_starts_from_a_zoo_model_where_the_zoo_is_installed():
     zoo = pytest.importorskip("zoo")        # restore alone, as its wheel installs: no source
     from restore.checkpoint import initial_weights

@@ -62,11 +62,14 @@ def _check_takes_observations(operator: Any) -> None:
                          "--degradation-arg num_steps=100 (InDI)")
 
 
-def build(config: RunConfig) -> Trainer:
-    """The :class:`Trainer` that ``config`` describes, ready to :meth:`Trainer.train`."""
+def build(config: RunConfig, *, resume: bool = False) -> Trainer:
+    """The :class:`Trainer` that ``config`` describes, ready to :meth:`Trainer.train`. A run
+    that will ``resume`` from a checkpoint in its folder takes its weights from there, so
+    ``config.init`` is not read: a fine-tune resumes after its starting weights are gone."""
     if config.out is None or not str(config.out).strip():
         raise ValueError("the run has no folder: give --out")
-    initial = checkpoint.initial_weights(config.init) if config.init else None
+    resuming = resume and (Path(config.out) / checkpoint.CHECKPOINT).exists()
+    initial = checkpoint.initial_weights(config.init) if config.init and not resuming else None
     operator = config.degradation.build()
     source = config.data
     if (source.name is None) == (source.folder is None):
@@ -117,7 +120,7 @@ def train(config: RunConfig, *, resume: bool = False) -> nn.Module:
     """Train as ``config`` says (the trainer writes it to the run's folder as
     ``config.json``), holding the folder's lock (:mod:`restore.lock`: a second run into the
     same folder is refused); returns the moving-average network."""
-    trainer = build(config)
+    trainer = build(config, resume=resume)
     if trainer.context.is_main:
         model = trainer.model
         print(f"training a {config.network.preset} U-Net of width {model.config.channels} "
