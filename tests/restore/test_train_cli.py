@@ -112,16 +112,15 @@ def test_a_fine_tune_resumes_after_its_starting_weights_are_gone(tmp_path):
     assert main([*tiny_run(tmp_path, count=24), "--steps", "2", "--out", str(first)]) == 0
     assert main(["--config", str(first / "config.json"), "--out", str(second), "--init",
                  str(first / "checkpoint.pt"), "--steps", "3", "--max-seconds", "1e-9"]) == 0
-    stopped = read_checkpoint(second / "checkpoint.pt")["step"]
-    assert stopped < 3
+    assert read_checkpoint(second / "checkpoint.pt")["step"] < 3
     (first / "checkpoint.pt").unlink()
     assert main(["--config", str(second / "config.json"), "--out", str(second),
                  "--resume", "--max-seconds", "600"]) == 0
     assert read_checkpoint(second / "checkpoint.pt")["step"] == 3
-    with pytest.raises(FileNotFoundError, match="no such checkpoint"):  # none to resume:
-        elsewhere = RunConfig.load(second / "config.json")
-        elsewhere.out = str(tmp_path / "c")
-        build(elsewhere, resume=True)                             # --init is needed again
+    elsewhere = RunConfig.load(second / "config.json")
+    elsewhere.out = str(tmp_path / "c")       # no checkpoint to resume: --init is needed again
+    with pytest.raises(FileNotFoundError, match="no such checkpoint"):
+        build(elsewhere, resume=True)
 
 
 def test_a_run_starts_from_a_zoo_model_where_the_zoo_is_installed():
